@@ -1,0 +1,280 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_kernel_variants.c
+ *	  Every compiled kernel variant against its scalar *_ref twin, on
+ *	  deterministic data with odd lengths.  Variants this CPU cannot run are
+ *	  listed as skipped (under qemu-aarch64 each -cpu setting runs a
+ *	  different subset).
+ *
+ * Activation converters must be bit-identical to the reference (parity
+ * with llama.cpp depends on the exact quants); dot products and tiles may
+ * differ only by float summation order, bounded relative to the sum of
+ * absolute products with a tolerance named per format.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels_ref.h"
+#include "unit.h"
+
+typedef struct VariantFormat
+{
+	LlmType		type;
+	double		tol;			/* |s - s_ref| <= tol * sum |w_i a_i| + 1e-30 */
+} VariantFormat;
+
+/*
+ * Integer formats sum exactly inside a block; only the float sums across
+ * blocks reorder.  The float formats reorder every product.
+ */
+static const VariantFormat formats[] = {
+	{LLM_TYPE_F32, 1e-5},
+	{LLM_TYPE_F16, 1e-5},
+	{LLM_TYPE_BF16, 1e-5},
+	{LLM_TYPE_Q8_0, 1e-5},
+	{LLM_TYPE_Q4_0, 1e-5},
+	{LLM_TYPE_Q5_0, 1e-5},
+	{LLM_TYPE_Q4_K, 1e-5},
+	{LLM_TYPE_Q5_K, 1e-5},
+	{LLM_TYPE_Q6_K, 1e-5},
+};
+
+#define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
+#define MAX_ROWS 9
+#define MAX_COLS 7
+
+static const LlmKernelTable *ref;
+static uint32_t rng = 12345u;
+
+static float
+Rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return (float) (rng >> 8) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+static void
+Fill(float *x, int64_t n, float scale)
+{
+	for (int64_t i = 0; i < n; i++)
+	{
+		x[i] = scale * Rand();
+		if ((rng & 127) == 0)
+			x[i] *= 8.0f;			/* a few outliers */
+	}
+}
+
+/* lengths with odd block counts, and a long one */
+static int
+Lengths(LlmType type, int64_t *out)
+{
+	int			bs = LlmTypeGetTraits(LlmTypeGetTraits(type)->vec_dot_type)->block_size;
+	int			wb = LlmTypeGetTraits(type)->block_size;
+
+	if (wb > bs)
+		bs = wb;
+	if (bs == 1)
+	{
+		int64_t		fl[] = {1, 7, 31, 33, 255, 1000, 4099};
+
+		memcpy(out, fl, sizeof(fl));
+		return 7;
+	}
+	out[0] = bs;
+	out[1] = 3 * bs;
+	out[2] = 7 * bs;
+	out[3] = 4096 / bs * bs + bs;
+	return 4;
+}
+
+/* sum |w_i a_i| from the dequantized rows: the scale of rounding error */
+static double
+AbsDot(const float *w, const float *a, int64_t n)
+{
+	double		s = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		s += fabs((double) w[i] * a[i]);
+	return s;
+}
+
+static void
+TestConverters(const LlmKernelTable *k)
+{
+	static const LlmType act_types[] = {LLM_TYPE_F32, LLM_TYPE_F16, LLM_TYPE_BF16,
+	LLM_TYPE_Q8_0, LLM_TYPE_Q8_K};
+
+	for (size_t i = 0; i < sizeof(act_types) / sizeof(act_types[0]); i++)
+	{
+		LlmType		t = act_types[i];
+		int64_t		lens[8];
+		int			nl = Lengths(t, lens);
+
+		for (int li = 0; li < nl; li++)
+		{
+			int64_t		n = lens[li];
+			size_t		bytes = LlmTypeRowSize(t, n);
+			float	   *x = malloc(sizeof(float) * n);
+			char	   *a = malloc(bytes);
+			char	   *b = malloc(bytes);
+
+			Fill(x, n, 3.0f);
+			if (n >= 64)
+			{
+				/* an all-zero block and exact ties of the rounding */
+				memset(x, 0, sizeof(float) * 32);
+				for (int j = 32; j < 64; j++)
+					x[j] = (float) (j - 48) * 0.5f;
+			}
+			ref->from_float[t] (x, a, n);
+			if (k->from_float[t] == NULL)
+				CHECK(false, "%s: from_float[%s] missing", k->name, LlmTypeGetTraits(t)->name);
+			else
+			{
+				k->from_float[t] (x, b, n);
+				CHECK(memcmp(a, b, bytes) == 0, "%s: from_float[%s] n=%lld is bit-identical to ref",
+					  k->name, LlmTypeGetTraits(t)->name, (long long) n);
+			}
+			free(x);
+			free(a);
+			free(b);
+		}
+	}
+}
+
+static void
+TestFormat(const LlmKernelTable *k, const VariantFormat *f)
+{
+	const LlmTypeTraits *tt = LlmTypeGetTraits(f->type);
+	LlmType		vdt = tt->vec_dot_type;
+	int64_t		lens[8];
+	int			nl = Lengths(f->type, lens);
+
+	if (k->vec_dot[f->type] == NULL || k->gemm[f->type] == NULL || k->to_float[f->type] == NULL)
+	{
+		CHECK(false, "%s: %s has no vec_dot, gemm or to_float", k->name, tt->name);
+		return;
+	}
+	for (int li = 0; li < nl; li++)
+	{
+		int64_t		n = lens[li];
+		size_t		wrow = LlmTypeRowSize(f->type, n);
+		size_t		arow = LlmTypeRowSize(vdt, n);
+		float	   *x = malloc(sizeof(float) * n);
+		float	   *wf = malloc(sizeof(float) * n * MAX_ROWS);
+		float	   *af = malloc(sizeof(float) * n * MAX_COLS);
+		char	   *w = malloc(wrow * MAX_ROWS);
+		char	   *a = malloc(arow * MAX_COLS);
+		float		s_ref[MAX_ROWS * MAX_COLS];
+		double		bound[MAX_ROWS * MAX_COLS];
+		float		s[MAX_ROWS * MAX_COLS];
+		double		worst = 0;
+		bool		ok = true;
+
+		for (int r = 0; r < MAX_ROWS; r++)
+		{
+			Fill(x, n, 1.0f);
+			LlmQuantizeWeights(f->type, x, w + wrow * r, n);
+			ref->to_float[f->type] (w + wrow * r, wf + n * r, n);
+		}
+		for (int t = 0; t < MAX_COLS; t++)
+		{
+			Fill(x, n, 2.0f);
+			ref->from_float[vdt] (x, a + arow * t, n);
+			ref->to_float[vdt] (a + arow * t, af + n * t, n);
+		}
+
+		/* dequantization is exact arithmetic: same floats */
+		{
+			float	   *y = malloc(sizeof(float) * n);
+
+			k->to_float[f->type] (w, y, n);
+			CHECK(memcmp(y, wf, sizeof(float) * n) == 0, "%s: to_float[%s] n=%lld equals ref",
+				  k->name, tt->name, (long long) n);
+			free(y);
+		}
+
+		for (int r = 0; r < MAX_ROWS; r++)
+			for (int t = 0; t < MAX_COLS; t++)
+			{
+				ref->vec_dot[f->type] (n, &s_ref[t * MAX_ROWS + r], w + wrow * r, a + arow * t);
+				bound[t * MAX_ROWS + r] = f->tol * AbsDot(wf + n * r, af + n * t, n) + 1e-30;
+			}
+
+		/* vec_dot, every pair */
+		for (int r = 0; r < MAX_ROWS; r++)
+			for (int t = 0; t < MAX_COLS; t++)
+			{
+				float		v;
+				double		d;
+
+				k->vec_dot[f->type] (n, &v, w + wrow * r, a + arow * t);
+				d = fabs((double) v - s_ref[t * MAX_ROWS + r]);
+				if (!(d <= bound[t * MAX_ROWS + r]))
+					ok = false;
+				if (d / bound[t * MAX_ROWS + r] > worst)
+					worst = d / bound[t * MAX_ROWS + r];
+			}
+		CHECK(ok, "%s: vec_dot[%s] n=%lld within %g (worst %.3g of the bound)",
+			  k->name, tt->name, (long long) n, f->tol, worst);
+
+		/* gemm tiles of every shape up to MAX_ROWS x MAX_COLS, ldc > nr */
+		ok = true;
+		for (int nr = 1; nr <= MAX_ROWS; nr++)
+			for (int nt = 1; nt <= MAX_COLS; nt++)
+			{
+				for (int i = 0; i < MAX_ROWS * MAX_COLS; i++)
+					s[i] = NAN;
+				k->gemm[f->type] (n, nr, nt, s, MAX_ROWS, w, wrow, a, arow);
+				for (int t = 0; t < MAX_COLS; t++)
+					for (int r = 0; r < MAX_ROWS; r++)
+					{
+						int			i = t * MAX_ROWS + r;
+
+						if (r < nr && t < nt)
+							ok &= fabs((double) s[i] - s_ref[i]) <= bound[i];
+						else
+							ok &= isnan(s[i]);	/* nothing outside the tile */
+					}
+			}
+		CHECK(ok, "%s: gemm[%s] n=%lld, all tiles up to %dx%d", k->name, tt->name,
+			  (long long) n, MAX_ROWS, MAX_COLS);
+
+		free(x);
+		free(wf);
+		free(af);
+		free(w);
+		free(a);
+	}
+}
+
+int
+main(void)
+{
+	const char *const *names = LlmKernelsNames();
+	int			tested = 0;
+
+	ref = LlmKernelsRef();
+	for (int i = 0; names[i] != NULL; i++)
+	{
+		const LlmKernelTable *k = LlmKernelsByName(names[i]);
+
+		if (k == NULL)
+		{
+			printf("variant %-10s skipped: this CPU cannot run it\n", names[i]);
+			continue;
+		}
+		printf("variant %-10s testing\n", names[i]);
+		TestConverters(k);
+		for (size_t f = 0; f < N_FORMATS; f++)
+			TestFormat(k, &formats[f]);
+		tested++;
+	}
+	CHECK(tested >= 1, "at least one variant ran");
+	return UnitSummary("kernel-variants");
+}
