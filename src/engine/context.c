@@ -1,0 +1,106 @@
+/*-------------------------------------------------------------------------
+ *
+ * context.c
+ *	  Creating and freeing inference contexts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "ops.h"
+
+/* calloc of a*b*c floats with overflow checking */
+static float *
+ContextAllocFloats(size_t a, size_t b, size_t c)
+{
+	if (b != 0 && a > SIZE_MAX / b)
+		return NULL;
+	if (c != 0 && a * b > SIZE_MAX / c / sizeof(float))
+		return NULL;
+	return calloc(a * b * c, sizeof(float));
+}
+
+LlmStatus
+LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
+				 LlmContext **out, LlmError *err)
+{
+	const LlmHParams *hp = &model->hp;
+	const size_t kv_dim = (size_t) hp->n_head_kv * hp->head_dim;
+	const size_t q_dim = (size_t) hp->n_head * hp->head_dim;
+	int64_t		widest_in;
+	LlmContext *ctx;
+
+	*out = NULL;
+	if (n_ctx <= 0)
+		n_ctx = hp->n_ctx_train;
+	if (n_batch <= 0)
+		n_batch = 512;
+	if (n_batch > n_ctx)
+		n_batch = n_ctx;
+	if (n_ctx <= 0 || n_ctx > (1 << 24))
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "context size %d is out of range (1..%d)",
+						   n_ctx, 1 << 24);
+
+	ctx = calloc(1, sizeof(LlmContext));
+	if (ctx == NULL)
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory creating a context");
+	ctx->model = model;
+	ctx->n_ctx = n_ctx;
+	ctx->n_batch = n_batch;
+
+	widest_in = hp->n_ff > hp->n_embd ? hp->n_ff : hp->n_embd;
+	if ((int64_t) q_dim > widest_in)
+		widest_in = q_dim;
+
+	ctx->k_cache = ContextAllocFloats(hp->n_layer, n_ctx, kv_dim);
+	ctx->v_cache = ContextAllocFloats(hp->n_layer, n_ctx, kv_dim);
+	ctx->x = ContextAllocFloats(n_batch, hp->n_embd, 1);
+	ctx->xb = ContextAllocFloats(n_batch, hp->n_embd, 1);
+	ctx->q = ContextAllocFloats(n_batch, q_dim, 1);
+	ctx->k = ContextAllocFloats(n_batch, kv_dim, 1);
+	ctx->v = ContextAllocFloats(n_batch, kv_dim, 1);
+	ctx->att_out = ContextAllocFloats(n_batch, q_dim, 1);
+	ctx->scores = ContextAllocFloats(n_ctx, 1, 1);
+	ctx->gate = ContextAllocFloats(n_batch, hp->n_ff, 1);
+	ctx->up = ContextAllocFloats(n_batch, hp->n_ff, 1);
+	ctx->act_scratch = malloc(LlmMatmulScratchSize(widest_in, n_batch));
+	if (!ctx->k_cache || !ctx->v_cache || !ctx->x || !ctx->xb || !ctx->q ||
+		!ctx->k || !ctx->v || !ctx->att_out || !ctx->scores || !ctx->gate ||
+		!ctx->up || !ctx->act_scratch)
+	{
+		LlmContextFree(ctx);
+		return LlmSetError(err, LLM_ERR_NOMEM,
+						   "out of memory allocating a context of %d tokens (KV cache %zu MB)",
+						   n_ctx, 2 * sizeof(float) * kv_dim * hp->n_layer * n_ctx >> 20);
+	}
+	*out = ctx;
+	return LLM_OK;
+}
+
+void
+LlmContextFree(LlmContext *ctx)
+{
+	if (ctx == NULL)
+		return;
+	free(ctx->k_cache);
+	free(ctx->v_cache);
+	free(ctx->x);
+	free(ctx->xb);
+	free(ctx->q);
+	free(ctx->k);
+	free(ctx->v);
+	free(ctx->att_out);
+	free(ctx->scores);
+	free(ctx->gate);
+	free(ctx->up);
+	free(ctx->act_scratch);
+	free(ctx);
+}
+
+void
+LlmContextReset(LlmContext *ctx)
+{
+	ctx->n_past = 0;
+}

@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * ops.h
+ *	  The numeric steps of the forward pass, each on a batch of rows.
+ *
+ * Each op follows llama.cpp's CPU backend in the order and precision of its
+ * arithmetic (e.g. RMSNorm sums squares in double, rotary angles are built
+ * by repeated multiplication in float), because parity with llama.cpp is
+ * measured in logits, and F32 models must agree to ~1e-6.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LLM_ENGINE_OPS_H
+#define LLM_ENGINE_OPS_H
+
+#include "model.h"
+
+/* y[t] = x[t] / rms(x[t]) * w for n_rows rows of n floats (y may be x) */
+extern void LlmRmsNorm(float *y, const float *x, const float *w, int n_rows,
+					   int n, float eps);
+
+/*
+ * Matrix multiply y[t] = W x[t] for n_rows activation rows.  x is converted
+ * to the weight's vec_dot_type first, into scratch (LlmMatmulScratchSize).
+ */
+extern void LlmMatmul(float *y, const LlmWeight *w, const float *x, int n_rows,
+					  void *scratch);
+
+/* Bytes of scratch LlmMatmul needs for n_rows rows of n_in elements. */
+extern size_t LlmMatmulScratchSize(int64_t n_in, int n_rows);
+
+/* y[t] += b for n_rows rows of n floats */
+extern void LlmAddBias(float *y, const float *b, int n_rows, int n);
+
+/* Rotate n_head heads of head_dim floats of one row at position pos. */
+extern void LlmRope(float *x, int n_head, int head_dim, int pos,
+					const LlmHParams *hp, const float *freq_factors);
+
+/* In place: x = exp(x - max) / sum */
+extern void LlmSoftmax(float *x, int n);
+
+/* gate[i] = silu(gate[i]) * up[i] */
+extern void LlmSwiGlu(float *gate, const float *up, int64_t n);
+
+/* Dequantize row `row` of a weight matrix (embedding lookup). */
+extern void LlmWeightRow(const LlmWeight *w, int64_t row, float *out);
+
+#endif							/* LLM_ENGINE_OPS_H */
