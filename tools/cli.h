@@ -1,0 +1,28 @@
+/*-------------------------------------------------------------------------
+ *
+ * cli.h
+ *	  Commands of llm-cli.  Each takes the arguments after its name and
+ *	  returns the process exit status (0 ok, 1 failure, 2 usage error).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LLM_TOOLS_CLI_H
+#define LLM_TOOLS_CLI_H
+
+#include "error.h"
+
+extern int	CliInfo(int argc, char **argv);
+extern int	CliTokenize(int argc, char **argv);
+extern int	CliLogits(int argc, char **argv);
+extern int	CliGenerate(int argc, char **argv);
+extern int	CliBench(int argc, char **argv);
+extern int	CliParity(int argc, char **argv);
+extern int	CliSynth(int argc, char **argv);
+
+/* Print "llm-cli: <message>" to stderr and return 1. */
+extern int	CliFail(const LlmError *err);
+
+/* Seconds on a monotonic clock. */
+extern double CliNow(void);
+
+#endif							/* LLM_TOOLS_CLI_H */

@@ -1,0 +1,311 @@
+/*-------------------------------------------------------------------------
+ *
+ * cmd_parity.c
+ *	  llm-cli parity DIR: compare the engine with llama.cpp's reference
+ *	  logits and greedy continuations (laid out as ../shared/parity, see its
+ *	  README), with that README's suggested tolerances.
+ *
+ * Every figure is relative to the prompt's logit standard deviation, and
+ * near-ties of the reference (margin below the threshold) are exempt from
+ * top-1 and greedy agreement, because there even two llama.cpp code paths
+ * disagree.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "context.h"
+#include "json.h"
+#include "kernels.h"
+
+typedef struct Tolerance
+{
+	const char *quant;			/* index.json "quant"; NULL = any other */
+	double		max_abs;		/* x std */
+	double		rms;			/* x std */
+	double		margin;			/* x std: below this a reference tie is exempt */
+} Tolerance;
+
+static const Tolerance tolerances[] = {
+	{"F32", 1e-4, 1e-4, 1e-3},
+	{"F16", 0.01, 0.002, 0.01},
+	{"BF16", 0.05, 0.01, 0.02},
+	{NULL, 0.25, 0.05, 0.1},	/* Q8_0, Q4_0, Q4_K(_M), Q6_K */
+};
+
+/* Measured agreement of one model over all its prompts. */
+typedef struct ParityStats
+{
+	double		max_abs;		/* worst over prompts, x std */
+	double		rms;			/* worst over prompts, x std */
+	int			top1_clear;		/* positions with a clear reference margin */
+	int			top1_clear_ok;
+	int			top1_all;
+	int			top1_all_ok;
+	int			greedy_same[8]; /* identical steps per prompt */
+	int			greedy_len[8];
+	bool		greedy_ok;
+	int			n_prompts;
+} ParityStats;
+
+static const Tolerance *
+ToleranceFor(const char *quant)
+{
+	for (size_t i = 0;; i++)
+		if (tolerances[i].quant == NULL || strcmp(tolerances[i].quant, quant) == 0)
+			return &tolerances[i];
+}
+
+static int
+ArgmaxRow(const float *row, int n)
+{
+	int			best = 0;
+
+	for (int i = 1; i < n; i++)
+		if (row[i] > row[best])
+			best = i;
+	return best;
+}
+
+static float *
+ReadFloats(const char *path, size_t count, char *msg, size_t msglen)
+{
+	FILE	   *f = fopen(path, "rb");
+	float	   *buf;
+
+	if (f == NULL)
+	{
+		snprintf(msg, msglen, "cannot open %.400s", path);
+		return NULL;
+	}
+	buf = malloc(sizeof(float) * count);
+	if (buf == NULL || fread(buf, sizeof(float), count, f) != count || fgetc(f) != EOF)
+	{
+		snprintf(msg, msglen, "%.400s does not hold %zu float32 values", path, count);
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Check one prompt; accumulates into st, returns false on a setup error. */
+static bool
+ParityPrompt(LlmContext *ctx, const JsonValue *prompt, const char *dir,
+			 const Tolerance *tol, ParityStats *st, char *msg, size_t msglen)
+{
+	const int	n_vocab = ctx->model->hp.n_vocab;
+	const JsonValue *jt = JsonGet(prompt, "tokens");
+	const JsonValue *jmargin = JsonGet(prompt, "argmax_margin");
+	const JsonValue *jgreedy = JsonGet(prompt, "greedy");
+	const JsonValue *jgmargin = JsonGet(prompt, "greedy_margin");
+	const double std = JsonGetNumber(prompt, "logit_std", 0);
+	const char *file = JsonGetString(prompt, "logits_file", NULL);
+	char		path[4096];
+	int			n;
+	int32_t    *tokens;
+	float	   *ours;
+	float	   *ref;
+	double		sq = 0;
+	double		max_abs = 0;
+	LlmError	err;
+	int			p = st->n_prompts++;
+	bool		ok = false;
+
+	if (jt == NULL || jt->type != JSON_ARRAY || jt->count == 0 || file == NULL || !(std > 0) ||
+		jmargin == NULL || jmargin->count != jt->count || jgreedy == NULL ||
+		jgmargin == NULL || jgmargin->count != jgreedy->count || p >= 8)
+	{
+		snprintf(msg, msglen, "malformed prompt %d in the reference", p);
+		return false;
+	}
+	n = (int) jt->count;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	ref = ReadFloats(path, (size_t) n * n_vocab, msg, msglen);
+	tokens = malloc(sizeof(int32_t) * (n + jgreedy->count));
+	ours = malloc(sizeof(float) * (size_t) n * n_vocab);
+	if (ref == NULL || tokens == NULL || ours == NULL)
+		goto done;
+	for (int i = 0; i < n; i++)
+		tokens[i] = (int32_t) JsonAt(jt, i)->number;
+
+	LlmContextReset(ctx);
+	if (LlmDecode(ctx, tokens, n, ours, true, &err) != LLM_OK)
+	{
+		snprintf(msg, msglen, "%s", err.message);
+		goto done;
+	}
+	for (size_t i = 0; i < (size_t) n * n_vocab; i++)
+	{
+		double		d = fabs((double) ours[i] - ref[i]);
+
+		sq += d * d;
+		if (d > max_abs || isnan(d))
+			max_abs = isnan(d) ? INFINITY : d;
+	}
+	max_abs /= std;
+	if (max_abs > st->max_abs)
+		st->max_abs = max_abs;
+	if (sqrt(sq / ((double) n * n_vocab)) / std > st->rms)
+		st->rms = sqrt(sq / ((double) n * n_vocab)) / std;
+
+	for (int i = 0; i < n; i++)
+	{
+		bool		same = ArgmaxRow(ours + (size_t) i * n_vocab, n_vocab) ==
+			ArgmaxRow(ref + (size_t) i * n_vocab, n_vocab);
+
+		st->top1_all++;
+		st->top1_all_ok += same;
+		if (JsonAt(jmargin, i)->number >= tol->margin * std)
+		{
+			st->top1_clear++;
+			st->top1_clear_ok += same;
+		}
+	}
+
+	/* greedy continuation through the KV cache, one token at a time */
+	st->greedy_len[p] = (int) jgreedy->count;
+	st->greedy_same[p] = 0;
+	{
+		float	   *last = ours + (size_t) (n - 1) * n_vocab;
+
+		for (size_t step = 0; step < jgreedy->count; step++)
+		{
+			int32_t		tok = ArgmaxRow(last, n_vocab);
+
+			if (tok != (int32_t) JsonAt(jgreedy, step)->number)
+			{
+				/* a divergence only counts where the reference was not a near-tie */
+				if (JsonAt(jgmargin, step)->number >= tol->margin * std)
+					st->greedy_ok = false;
+				break;
+			}
+			st->greedy_same[p]++;
+			if (step + 1 == jgreedy->count)
+				break;
+			if (LlmDecode(ctx, &tok, 1, last, false, &err) != LLM_OK)
+			{
+				snprintf(msg, msglen, "%s", err.message);
+				goto done;
+			}
+		}
+	}
+	ok = true;
+
+done:
+	free(ref);
+	free(ours);
+	free(tokens);
+	return ok;
+}
+
+/* Check one model of the index; prints its line, returns pass/fail. */
+static bool
+ParityModel(const char *dir, const JsonValue *entry)
+{
+	const char *name = JsonGetString(entry, "name", "?");
+	const char *quant = JsonGetString(entry, "quant", "?");
+	const char *model_file = JsonGetString(entry, "model_file", NULL);
+	const char *ref_file = JsonGetString(entry, "ref", NULL);
+	const Tolerance *tol = ToleranceFor(quant);
+	ParityStats st = {0};
+	char		path[4096];
+	char		msg[512] = "";
+	JsonValue  *ref = NULL;
+	const JsonValue *prompts;
+	LlmModel   *model = NULL;
+	LlmContext *ctx = NULL;
+	LlmError	err;
+	bool		pass = false;
+
+	st.greedy_ok = true;
+	if (model_file == NULL || ref_file == NULL)
+	{
+		printf("FAIL %-24s index entry lacks model_file or ref\n", name);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, ref_file);
+	ref = JsonParseFile(path, msg, sizeof(msg));
+	prompts = ref ? JsonGet(ref, "prompts") : NULL;
+	if (ref != NULL && (prompts == NULL || prompts->type != JSON_ARRAY))
+		snprintf(msg, sizeof(msg), "%.400s has no prompts", path);
+	else if (ref != NULL)
+	{
+		snprintf(path, sizeof(path), "%s/%s", dir, model_file);
+		if (LlmModelLoad(path, &model, &err) != LLM_OK ||
+			LlmContextCreate(model, 512, 512, &ctx, &err) != LLM_OK)
+			snprintf(msg, sizeof(msg), "%s", err.message);
+		else
+		{
+			pass = true;
+			for (size_t i = 0; i < prompts->count && pass; i++)
+				pass = ParityPrompt(ctx, JsonAt(prompts, i), dir, tol, &st, msg, sizeof(msg));
+		}
+	}
+	if (!pass)
+	{
+		printf("FAIL %-24s %s\n", name, msg);
+		goto done;
+	}
+
+	pass = st.max_abs <= tol->max_abs && st.rms <= tol->rms &&
+		st.top1_clear_ok == st.top1_clear && st.greedy_ok;
+	printf("%s %-24s %-9s max|d| %.2e rms %.2e (x std; limits %.0e %.0e)  top-1 %d/%d clear, %.1f%% all  greedy",
+		   pass ? "PASS" : "FAIL", name, quant, st.max_abs, st.rms, tol->max_abs, tol->rms,
+		   st.top1_clear_ok, st.top1_clear, 100.0 * st.top1_all_ok / st.top1_all);
+	for (int p = 0; p < st.n_prompts; p++)
+		printf("%s%d", p ? "," : " ", st.greedy_same[p]);
+	printf("/%d%s\n", st.greedy_len[0], st.greedy_ok ? "" : " (diverged at a clear margin)");
+
+done:
+	LlmContextFree(ctx);
+	LlmModelFree(model);
+	JsonFree(ref);
+	return pass;
+}
+
+int
+CliParity(int argc, char **argv)
+{
+	char		path[4096];
+	char		msg[512];
+	JsonValue  *index;
+	const JsonValue *models;
+	int			passed = 0;
+	int			failed = 0;
+
+	if (argc < 1)
+	{
+		fprintf(stderr, "usage: llm-cli parity DIR\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/index.json", argv[0]);
+	index = JsonParseFile(path, msg, sizeof(msg));
+	if (index == NULL)
+	{
+		fprintf(stderr, "llm-cli: %s\n", msg);
+		return 1;
+	}
+	models = JsonGet(index, "models");
+	if (models == NULL || models->type != JSON_ARRAY || models->count == 0)
+	{
+		fprintf(stderr, "llm-cli: %s lists no models\n", path);
+		JsonFree(index);
+		return 1;
+	}
+	printf("parity against %s (kernels: %s)\n", argv[0], LlmKernelsGet()->name);
+	for (size_t i = 0; i < models->count; i++)
+	{
+		if (ParityModel(argv[0], JsonAt(models, i)))
+			passed++;
+		else
+			failed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	JsonFree(index);
+	return failed == 0 ? 0 : 1;
+}
