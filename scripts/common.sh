@@ -1,0 +1,55 @@
+# Shared steps of scripts/demo.sh and scripts/test.sh: install what the
+# build needs on Debian 12, build, and run a throw-away PostgreSQL cluster.
+# Sourced, not executed.
+
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_PORT=${LLM_PG_PORT:-54329}
+PG_SOCK=${LLM_PG_SOCK:-/tmp/llm-pg-sock}
+PG_DATA=${LLM_PG_DATA:-/tmp/llm-pg-data}
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_deps() {
+	local pkgs="build-essential postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libipc-run-perl $*"
+	# skip apt when everything is already there (repeated local runs)
+	if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -qv 'install ok installed' ||
+		[ "$(dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | wc -l)" -ne "$(echo $pkgs | wc -w)" ]; then
+		echo "== installing packages: $pkgs"
+		as_root apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
+	fi
+}
+
+build() {
+	echo "== building"
+	make -s -j2 all
+	as_root make -s install
+}
+
+# The server refuses to run as root, so the cluster belongs to "postgres"
+# (created by the Debian package) when we are root.
+pg_run() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_cluster() {
+	stop_cluster
+	echo "== starting a temporary PostgreSQL $PG_MAJOR cluster on port $PG_PORT"
+	as_root rm -rf "$PG_DATA" "$PG_SOCK"
+	as_root mkdir -p "$PG_DATA" "$PG_SOCK"
+	if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DATA" "$PG_SOCK"; fi
+	pg_run "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres >/dev/null
+	pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w \
+		-o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=''" start >/dev/null
+	export PGHOST=$PG_SOCK PGPORT=$PG_PORT PGUSER=postgres
+	trap stop_cluster EXIT
+}
+
+stop_cluster() {
+	if [ -f "$PG_DATA/postmaster.pid" ]; then
+		pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Every test of the project: C unit tests (kernels, GGUF reader, JSON,
+# tokenizer, engine), parity against llama.cpp, and the pg_regress suite on
+# a temporary cluster.  Installs what it needs on Debian 12 first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+install_deps
+build
+
+status=0
+log=$(mktemp)
+run() {
+	echo "== $*"
+	if "$@" 2>&1 | tee -a "$log"; then return 0; fi
+	status=1
+	return 1
+}
+
+run make -s check-unit || true
+run make -s check-parity || true
+
+start_cluster
+mkdir -p build/regress
+if ! run make -s installcheck; then
+	cat build/regress/regression.diffs 2>/dev/null || true
+fi
+
+# One closing line over every suite: each C suite and the parity check end
+# with "N passed, M failed", pg_regress with "All N tests passed." or
+# "M of N tests failed."
+awk '
+	/^([a-z_-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[a-z_-]+: /, ""); p += $1; f += $3 }
+	/All [0-9]+ tests passed/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { p += $i; break } }
+	/[0-9]+ of [0-9]+ tests failed/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { f += $i; p += $(i + 2) - $i; break } }
+	END { printf "total: %d passed, %d failed\n", p, f }
+' "$log"
+rm -f "$log"
+exit $status
