@@ -65,7 +65,8 @@ CliBench(int argc, char **argv)
 	}
 	if (LlmModelLoad(argv[0], &m, &err) != LLM_OK)
 		return CliFail(&err);
-	if (LlmContextCreate(m, P + N + 16, P, &ctx, &err) != LLM_OK)
+	if (LlmContextCreate(m, P + N + 16, P, &ctx, &err) != LLM_OK ||
+		LlmContextSetThreads(ctx, threads, &err) != LLM_OK)
 		return CliFail(&err);
 	pp = malloc(sizeof(double) * reps);
 	tg = malloc(sizeof(double) * reps);

@@ -63,6 +63,7 @@ LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
 	ctx->v = ContextAllocFloats(n_batch, kv_dim, 1);
 	ctx->att_out = ContextAllocFloats(n_batch, q_dim, 1);
 	ctx->scores = ContextAllocFloats(n_ctx, 1, 1);
+	ctx->n_threads = 1;
 	ctx->gate = ContextAllocFloats(n_batch, hp->n_ff, 1);
 	ctx->up = ContextAllocFloats(n_batch, hp->n_ff, 1);
 	ctx->act_scratch = malloc(LlmMatmulScratchSize(widest_in, n_batch));
@@ -96,7 +97,38 @@ LlmContextFree(LlmContext *ctx)
 	free(ctx->gate);
 	free(ctx->up);
 	free(ctx->act_scratch);
+	LlmThreadPoolFree(ctx->pool);
 	free(ctx);
+}
+
+LlmStatus
+LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err)
+{
+	LlmThreadPool *pool = NULL;
+	float	   *scores;
+	LlmStatus	s;
+
+	if (n_threads == ctx->n_threads)
+		return LLM_OK;
+	if (n_threads > 1)
+	{
+		s = LlmThreadPoolCreate(n_threads, &pool, err);
+		if (s != LLM_OK)
+			return s;
+	}
+	/* each thread scores its own attention heads */
+	scores = ContextAllocFloats(n_threads, ctx->n_ctx, 1);
+	if (scores == NULL)
+	{
+		LlmThreadPoolFree(pool);
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory for %d threads", n_threads);
+	}
+	LlmThreadPoolFree(ctx->pool);
+	free(ctx->scores);
+	ctx->pool = pool;
+	ctx->scores = scores;
+	ctx->n_threads = n_threads;
+	return LLM_OK;
 }
 
 void

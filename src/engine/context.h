@@ -11,6 +11,7 @@
 #define LLM_ENGINE_CONTEXT_H
 
 #include "model.h"
+#include "threadpool.h"
 
 /* Polled between layers and tokens; return true to abandon the call. */
 typedef bool (*LlmCancelFn) (void *arg);
@@ -23,7 +24,8 @@ typedef struct LlmContext
 	int			n_past;			/* tokens now in the KV cache */
 
 	float	   *k_cache;		/* [n_layer][n_ctx][n_head_kv * head_dim] */
-	float	   *v_cache;		/* [n_layer][n_ctx][n_head_kv * head_dim] */
+	float	   *v_cache;		/* [n_layer][n_head_kv * head_dim][n_ctx]
+								 * (transposed) */
 
 	/* scratch for one chunk of up to n_batch tokens */
 	float	   *x;				/* [n_batch][n_embd] residual stream */
@@ -32,10 +34,13 @@ typedef struct LlmContext
 	float	   *k;				/* [n_batch][n_head_kv * head_dim] */
 	float	   *v;				/* [n_batch][n_head_kv * head_dim] */
 	float	   *att_out;		/* [n_batch][n_head * head_dim] */
-	float	   *scores;			/* [n_ctx] attention of one head */
+	float	   *scores;			/* [n_threads][n_ctx] attention of one head */
 	float	   *gate;			/* [n_batch][n_ff] */
 	float	   *up;				/* [n_batch][n_ff] */
 	void	   *act_scratch;	/* converted activations for LlmMatmul */
+
+	LlmThreadPool *pool;		/* NULL: single-threaded */
+	int			n_threads;
 
 	LlmCancelFn cancel;
 	void	   *cancel_arg;
@@ -45,6 +50,12 @@ typedef struct LlmContext
 extern LlmStatus LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
 								  LlmContext **out, LlmError *err);
 extern void LlmContextFree(LlmContext *ctx);
+
+/*
+ * Use n_threads threads (the caller's included) for the forward pass.  The
+ * workers start here, once, not per token.
+ */
+extern LlmStatus LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err);
 
 /* Forget every cached token. */
 extern void LlmContextReset(LlmContext *ctx);

@@ -13,56 +13,59 @@
 #include <string.h>
 
 #include "context.h"
+#include "kernels.h"
 #include "ops.h"
 
+typedef struct AttentionTask
+{
+	LlmContext *ctx;
+	int			layer;
+	int			pos0;
+	int			n_rows;
+} AttentionTask;
+
 /*
- * Causal self-attention of the chunk's rows (positions pos0 ..) against the
- * cache of layer l, into ctx->att_out.  Grouped-query: query head h reads
- * key/value head h / (n_head / n_head_kv).
+ * A share of the (token, head) pairs of causal self-attention against the
+ * cache of one layer, into ctx->att_out.  Grouped-query: query head h reads
+ * key/value head h / (n_head / n_head_kv).  Both products go through the
+ * kernel table's F32 gemm: scores = K q over the cached keys, then
+ * out = V^T softmax(scores) over the transposed value cache.
  */
 static void
-Attention(LlmContext *ctx, int l, int pos0, int n_rows)
+AttentionShare(void *arg, int ith, int nth)
 {
+	AttentionTask *task = arg;
+	LlmContext *ctx = task->ctx;
 	const LlmHParams *hp = &ctx->model->hp;
+	const LlmKernelTable *k = LlmKernelsGet();
 	const int	hd = hp->head_dim;
 	const int	kv_dim = hp->n_head_kv * hd;
 	const int	q_dim = hp->n_head * hd;
 	const int	group = hp->n_head / hp->n_head_kv;
 	const float scale = 1.0f / sqrtf((float) hd);
-	const float *kc = ctx->k_cache + (size_t) l * ctx->n_ctx * kv_dim;
-	const float *vc = ctx->v_cache + (size_t) l * ctx->n_ctx * kv_dim;
+	const float *kc = ctx->k_cache + (size_t) task->layer * ctx->n_ctx * kv_dim;
+	const float *vt = ctx->v_cache + (size_t) task->layer * kv_dim * ctx->n_ctx;
+	float	   *scores = ctx->scores + (size_t) ith * ctx->n_ctx;
+	int64_t		lo,
+				hi;
 
-	for (int t = 0; t < n_rows; t++)
+	LlmSplitRange((int64_t) task->n_rows * hp->n_head, ith, nth, 1, &lo, &hi);
+	for (int64_t pair = lo; pair < hi; pair++)
 	{
-		const int	n_keys = pos0 + t + 1;
+		const int	t = (int) (pair / hp->n_head);
+		const int	h = (int) (pair % hp->n_head);
+		const int	kvh = h / group;
+		const int	n_keys = task->pos0 + t + 1;
+		const float *q = ctx->q + (size_t) t * q_dim + h * hd;
+		float	   *out = ctx->att_out + (size_t) t * q_dim + h * hd;
 
-		for (int h = 0; h < hp->n_head; h++)
-		{
-			const float *q = ctx->q + (size_t) t * q_dim + h * hd;
-			const int	kvh = h / group;
-			float	   *out = ctx->att_out + (size_t) t * q_dim + h * hd;
-
-			for (int j = 0; j < n_keys; j++)
-			{
-				const float *k = kc + (size_t) j * kv_dim + kvh * hd;
-				float		s = 0.0f;
-
-				for (int i = 0; i < hd; i++)
-					s += q[i] * k[i];
-				ctx->scores[j] = s * scale;
-			}
-			LlmSoftmax(ctx->scores, n_keys);
-
-			memset(out, 0, sizeof(float) * hd);
-			for (int j = 0; j < n_keys; j++)
-			{
-				const float *v = vc + (size_t) j * kv_dim + kvh * hd;
-				const float a = ctx->scores[j];
-
-				for (int i = 0; i < hd; i++)
-					out[i] += a * v[i];
-			}
-		}
+		k->gemm[LLM_TYPE_F32] (hd, n_keys, 1, scores, n_keys, kc + kvh * hd,
+							   sizeof(float) * kv_dim, q, sizeof(float) * hd);
+		for (int j = 0; j < n_keys; j++)
+			scores[j] *= scale;
+		LlmSoftmax(scores, n_keys);
+		k->gemm[LLM_TYPE_F32] (n_keys, hd, 1, out, hd, vt + (size_t) kvh * hd * ctx->n_ctx,
+							   sizeof(float) * ctx->n_ctx, scores, sizeof(float) * n_keys);
 	}
 }
 
@@ -86,9 +89,9 @@ Block(LlmContext *ctx, int l, int pos0, int n_rows)
 
 	/* attention */
 	LlmRmsNorm(ctx->xb, ctx->x, L->attn_norm, n_rows, hp->n_embd, hp->rms_eps);
-	LlmMatmul(ctx->q, &L->wq, ctx->xb, n_rows, ctx->act_scratch);
-	LlmMatmul(ctx->k, &L->wk, ctx->xb, n_rows, ctx->act_scratch);
-	LlmMatmul(ctx->v, &L->wv, ctx->xb, n_rows, ctx->act_scratch);
+	LlmMatmul(ctx->q, &L->wq, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	LlmMatmul(ctx->k, &L->wk, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	LlmMatmul(ctx->v, &L->wv, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
 	if (L->bq)
 		LlmAddBias(ctx->q, L->bq, n_rows, q_dim);
 	if (L->bk)
@@ -97,23 +100,32 @@ Block(LlmContext *ctx, int l, int pos0, int n_rows)
 		LlmAddBias(ctx->v, L->bv, n_rows, kv_dim);
 	for (int t = 0; t < n_rows; t++)
 	{
-		size_t		slot = ((size_t) l * ctx->n_ctx + pos0 + t) * kv_dim;
+		const int	pos = pos0 + t;
+		float	   *kc = ctx->k_cache + ((size_t) l * ctx->n_ctx + pos) * kv_dim;
+		float	   *vt = ctx->v_cache + (size_t) l * kv_dim * ctx->n_ctx + pos;
+		const float *v = ctx->v + (size_t) t * kv_dim;
 
-		LlmRope(ctx->q + (size_t) t * q_dim, hp->n_head, hp->head_dim, pos0 + t, hp, m->rope_freqs);
-		LlmRope(ctx->k + (size_t) t * kv_dim, hp->n_head_kv, hp->head_dim, pos0 + t, hp, m->rope_freqs);
-		memcpy(ctx->k_cache + slot, ctx->k + (size_t) t * kv_dim, sizeof(float) * kv_dim);
-		memcpy(ctx->v_cache + slot, ctx->v + (size_t) t * kv_dim, sizeof(float) * kv_dim);
+		LlmRope(ctx->q + (size_t) t * q_dim, hp->n_head, hp->head_dim, pos, hp, m->rope_freqs);
+		LlmRope(ctx->k + (size_t) t * kv_dim, hp->n_head_kv, hp->head_dim, pos, hp, m->rope_freqs);
+		memcpy(kc, ctx->k + (size_t) t * kv_dim, sizeof(float) * kv_dim);
+		/* values are stored transposed: one row per dimension, over positions */
+		for (int i = 0; i < kv_dim; i++)
+			vt[(size_t) i * ctx->n_ctx] = v[i];
 	}
-	Attention(ctx, l, pos0, n_rows);
-	LlmMatmul(ctx->xb, &L->wo, ctx->att_out, n_rows, ctx->act_scratch);
+	{
+		AttentionTask task = {ctx, l, pos0, n_rows};
+
+		LlmThreadPoolRun(ctx->pool, AttentionShare, &task);
+	}
+	LlmMatmul(ctx->xb, &L->wo, ctx->att_out, n_rows, ctx->act_scratch, ctx->pool);
 	AddInPlace(ctx->x, ctx->xb, n_x);
 
 	/* feed-forward: down(silu(gate(x)) * up(x)) */
 	LlmRmsNorm(ctx->xb, ctx->x, L->ffn_norm, n_rows, hp->n_embd, hp->rms_eps);
-	LlmMatmul(ctx->gate, &L->w_gate, ctx->xb, n_rows, ctx->act_scratch);
-	LlmMatmul(ctx->up, &L->w_up, ctx->xb, n_rows, ctx->act_scratch);
+	LlmMatmul(ctx->gate, &L->w_gate, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	LlmMatmul(ctx->up, &L->w_up, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
 	LlmSwiGlu(ctx->gate, ctx->up, (int64_t) n_rows * hp->n_ff);
-	LlmMatmul(ctx->xb, &L->w_down, ctx->gate, n_rows, ctx->act_scratch);
+	LlmMatmul(ctx->xb, &L->w_down, ctx->gate, n_rows, ctx->act_scratch, ctx->pool);
 	AddInPlace(ctx->x, ctx->xb, n_x);
 }
 
@@ -127,7 +139,7 @@ Output(LlmContext *ctx, int first, int n, float *logits)
 
 	LlmRmsNorm(rows, ctx->x + (size_t) first * n_embd, m->output_norm, n, n_embd,
 			   m->hp.rms_eps);
-	LlmMatmul(logits, &m->output, rows, n, ctx->act_scratch);
+	LlmMatmul(logits, &m->output, rows, n, ctx->act_scratch, ctx->pool);
 }
 
 static bool

@@ -10,6 +10,7 @@
 
 #include "kernels.h"
 #include "ops.h"
+#include "threadpool.h"
 
 void
 LlmRmsNorm(float *y, const float *x, const float *w, int n_rows, int n, float eps)
@@ -53,38 +54,76 @@ LlmMatmulScratchSize(int64_t n_in, int n_rows)
 	return widest * (size_t) n_rows;
 }
 
-void
-LlmMatmul(float *y, const LlmWeight *w, const float *x, int n_rows, void *scratch)
+typedef struct MatmulTask
 {
-	const LlmKernelTable *k = LlmKernelsGet();
-	LlmType		vdt = LlmTypeGetTraits(w->type)->vec_dot_type;
-	LlmVecDotFn dot = k->vec_dot[w->type];
-	const char *act;
-	size_t		act_row;
+	float	   *y;
+	const LlmWeight *w;
+	const float *x;
+	int			n_rows;
+	char	   *act;			/* converted activations */
+	size_t		act_row;		/* bytes per converted row */
+	LlmType		vdt;
+	const LlmKernelTable *k;
+} MatmulTask;
 
-	/* convert each activation row once, then reuse it for every weight row */
-	if (vdt == LLM_TYPE_F32)
+/* Convert a share of the activation rows to the weight's vec_dot_type. */
+static void
+MatmulConvert(void *arg, int ith, int nth)
+{
+	MatmulTask *t = arg;
+	int64_t		lo,
+				hi;
+
+	LlmSplitRange(t->n_rows, ith, nth, 1, &lo, &hi);
+	for (int64_t r = lo; r < hi; r++)
+		t->k->from_float[t->vdt] (t->x + r * t->w->n_in, t->act + t->act_row * r, t->w->n_in);
+}
+
+/* A share of the weight rows against every activation row. */
+static void
+MatmulRows(void *arg, int ith, int nth)
+{
+	MatmulTask *t = arg;
+	int64_t		lo,
+				hi;
+
+	/* shares of whole tiles, so kernels see full 4- or 8-row groups */
+	LlmSplitRange(t->w->n_out, ith, nth, 8, &lo, &hi);
+	if (hi > lo)
+		t->k->gemm[t->w->type] (t->w->n_in, (int) (hi - lo), t->n_rows, t->y + lo,
+								t->w->n_out, (const char *) t->w->data + t->w->row_bytes * lo,
+								t->w->row_bytes, t->act, t->act_row);
+}
+
+void
+LlmMatmul(float *y, const LlmWeight *w, const float *x, int n_rows, void *scratch,
+		  LlmThreadPool *pool)
+{
+	MatmulTask	t;
+
+	t.y = y;
+	t.w = w;
+	t.x = x;
+	t.n_rows = n_rows;
+	t.k = LlmKernelsGet();
+	t.vdt = LlmTypeGetTraits(w->type)->vec_dot_type;
+
+	/* convert each activation row once; every weight row then reuses it */
+	if (t.vdt == LLM_TYPE_F32)
 	{
-		act = (const char *) x;
-		act_row = sizeof(float) * w->n_in;
+		t.act = (char *) x;
+		t.act_row = sizeof(float) * w->n_in;
 	}
 	else
 	{
-		act_row = LlmTypeRowSize(vdt, w->n_in);
-		for (int t = 0; t < n_rows; t++)
-			k->from_float[vdt] (x + (size_t) t * w->n_in,
-								(char *) scratch + act_row * t, w->n_in);
-		act = scratch;
+		t.act = scratch;
+		t.act_row = LlmTypeRowSize(t.vdt, w->n_in);
+		if (n_rows > 1)
+			LlmThreadPoolRun(pool, MatmulConvert, &t);
+		else
+			MatmulConvert(&t, 0, 1);
 	}
-
-	/* weight row outermost: each row is read from memory once per batch */
-	for (int64_t r = 0; r < w->n_out; r++)
-	{
-		const char *wr = (const char *) w->data + w->row_bytes * r;
-
-		for (int t = 0; t < n_rows; t++)
-			dot(w->n_in, &y[(size_t) t * w->n_out + r], wr, act + act_row * t);
-	}
+	LlmThreadPoolRun(pool, MatmulRows, &t);
 }
 
 void

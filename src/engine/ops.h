@@ -14,17 +14,19 @@
 #define LLM_ENGINE_OPS_H
 
 #include "model.h"
+#include "threadpool.h"
 
 /* y[t] = x[t] / rms(x[t]) * w for n_rows rows of n floats (y may be x) */
 extern void LlmRmsNorm(float *y, const float *x, const float *w, int n_rows,
 					   int n, float eps);
 
 /*
- * Matrix multiply y[t] = W x[t] for n_rows activation rows.  x is converted
- * to the weight's vec_dot_type first, into scratch (LlmMatmulScratchSize).
+ * Matrix multiply y[t] = W x[t] for n_rows activation rows, the weight rows
+ * shared out over the pool's threads (pool may be NULL).  x is converted to
+ * the weight's vec_dot_type first, into scratch (LlmMatmulScratchSize).
  */
 extern void LlmMatmul(float *y, const LlmWeight *w, const float *x, int n_rows,
-					  void *scratch);
+					  void *scratch, LlmThreadPool *pool);
 
 /* Bytes of scratch LlmMatmul needs for n_rows rows of n_in elements. */
 extern size_t LlmMatmulScratchSize(int64_t n_in, int n_rows);
