@@ -136,3 +136,11 @@ LlmContextReset(LlmContext *ctx)
 {
 	ctx->n_past = 0;
 }
+
+void
+LlmContextTruncate(LlmContext *ctx, int n_keep)
+{
+	/* later positions are simply overwritten by the next decode */
+	if (n_keep >= 0 && n_keep < ctx->n_past)
+		ctx->n_past = n_keep;
+}

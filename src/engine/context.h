@@ -60,6 +60,9 @@ extern LlmStatus LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *
 /* Forget every cached token. */
 extern void LlmContextReset(LlmContext *ctx);
 
+/* Forget the cached tokens from position n_keep on (n_keep <= n_past). */
+extern void LlmContextTruncate(LlmContext *ctx, int n_keep);
+
 /*
  * Run n_tokens more tokens through the model, appending them to the cache.
  * logits receives [n_tokens][n_vocab] floats when all_logits, else only the
@@ -68,5 +71,12 @@ extern void LlmContextReset(LlmContext *ctx);
  */
 extern LlmStatus LlmDecode(LlmContext *ctx, const int32_t *tokens, int n_tokens,
 						   float *logits, bool all_logits, LlmError *err);
+
+/*
+ * As LlmDecode, but hand back each token's final hidden state (after the
+ * output norm, before the output matrix): [n_tokens][n_embd].
+ */
+extern LlmStatus LlmDecodeHidden(LlmContext *ctx, const int32_t *tokens,
+								 int n_tokens, float *hidden, LlmError *err);
 
 #endif							/* LLM_ENGINE_CONTEXT_H */

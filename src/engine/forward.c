@@ -76,8 +76,18 @@ AddInPlace(float *x, const float *y, size_t n)
 		x[i] += y[i];
 }
 
-/* One transformer block over the chunk's n_rows rows in ctx->x. */
-static void
+static bool
+Cancelled(LlmContext *ctx)
+{
+	return ctx->cancel != NULL && ctx->cancel(ctx->cancel_arg);
+}
+
+/*
+ * One transformer block over the chunk's n_rows rows in ctx->x.  Returns
+ * false if the cancel callback asked to stop: it is polled between the
+ * block's large steps so that a long prompt stops within milliseconds.
+ */
+static bool
 Block(LlmContext *ctx, int l, int pos0, int n_rows)
 {
 	const LlmModel *m = ctx->model;
@@ -88,6 +98,8 @@ Block(LlmContext *ctx, int l, int pos0, int n_rows)
 	const size_t n_x = (size_t) n_rows * hp->n_embd;
 
 	/* attention */
+	if (Cancelled(ctx))
+		return false;
 	LlmRmsNorm(ctx->xb, ctx->x, L->attn_norm, n_rows, hp->n_embd, hp->rms_eps);
 	LlmMatmul(ctx->q, &L->wq, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
 	LlmMatmul(ctx->k, &L->wk, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
@@ -117,21 +129,28 @@ Block(LlmContext *ctx, int l, int pos0, int n_rows)
 
 		LlmThreadPoolRun(ctx->pool, AttentionShare, &task);
 	}
+	if (Cancelled(ctx))
+		return false;
 	LlmMatmul(ctx->xb, &L->wo, ctx->att_out, n_rows, ctx->act_scratch, ctx->pool);
 	AddInPlace(ctx->x, ctx->xb, n_x);
 
 	/* feed-forward: down(silu(gate(x)) * up(x)) */
+	if (Cancelled(ctx))
+		return false;
 	LlmRmsNorm(ctx->xb, ctx->x, L->ffn_norm, n_rows, hp->n_embd, hp->rms_eps);
 	LlmMatmul(ctx->gate, &L->w_gate, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
 	LlmMatmul(ctx->up, &L->w_up, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
 	LlmSwiGlu(ctx->gate, ctx->up, (int64_t) n_rows * hp->n_ff);
+	if (Cancelled(ctx))
+		return false;
 	LlmMatmul(ctx->xb, &L->w_down, ctx->gate, n_rows, ctx->act_scratch, ctx->pool);
 	AddInPlace(ctx->x, ctx->xb, n_x);
+	return true;
 }
 
-/* Final norm and output matrix for rows [first, first + n) of ctx->x. */
-static void
-Output(LlmContext *ctx, int first, int n, float *logits)
+/* Final norm of rows [first, first + n) of ctx->x into the same rows of ctx->xb. */
+static float *
+FinalNorm(LlmContext *ctx, int first, int n)
 {
 	const LlmModel *m = ctx->model;
 	const int	n_embd = m->hp.n_embd;
@@ -139,18 +158,20 @@ Output(LlmContext *ctx, int first, int n, float *logits)
 
 	LlmRmsNorm(rows, ctx->x + (size_t) first * n_embd, m->output_norm, n, n_embd,
 			   m->hp.rms_eps);
-	LlmMatmul(logits, &m->output, rows, n, ctx->act_scratch, ctx->pool);
+	return rows;
 }
 
-static bool
-Cancelled(LlmContext *ctx)
+/* What a decode call hands back. */
+typedef enum DecodeOutput
 {
-	return ctx->cancel != NULL && ctx->cancel(ctx->cancel_arg);
-}
+	DECODE_LAST_LOGITS,			/* [n_vocab] of the last token */
+	DECODE_ALL_LOGITS,			/* [n_tokens][n_vocab] */
+	DECODE_HIDDEN				/* [n_tokens][n_embd] after the final norm */
+} DecodeOutput;
 
-LlmStatus
-LlmDecode(LlmContext *ctx, const int32_t *tokens, int n_tokens, float *logits,
-		  bool all_logits, LlmError *err)
+static LlmStatus
+Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
+	   float *out, LlmError *err)
 {
 	const LlmModel *m = ctx->model;
 	const int	n_embd = m->hp.n_embd;
@@ -177,19 +198,36 @@ LlmDecode(LlmContext *ctx, const int32_t *tokens, int n_tokens, float *logits,
 		for (int t = 0; t < n; t++)
 			LlmWeightRow(&m->tok_embd, tokens[done + t], ctx->x + (size_t) t * n_embd);
 		for (int l = 0; l < m->hp.n_layer; l++)
-		{
-			if (Cancelled(ctx))
+			if (!Block(ctx, l, pos0, n))
 				return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
-			Block(ctx, l, pos0, n);
-		}
 
-		if (logits != NULL && all_logits)
-			Output(ctx, 0, n, logits + (size_t) done * n_vocab);
-		else if (logits != NULL && last_chunk)
-			Output(ctx, n - 1, 1, logits);
+		if (out == NULL)
+			;
+		else if (what == DECODE_ALL_LOGITS)
+			LlmMatmul(out + (size_t) done * n_vocab, &m->output, FinalNorm(ctx, 0, n), n,
+					  ctx->act_scratch, ctx->pool);
+		else if (what == DECODE_HIDDEN)
+			memcpy(out + (size_t) done * n_embd, FinalNorm(ctx, 0, n), sizeof(float) * n * n_embd);
+		else if (last_chunk)
+			LlmMatmul(out, &m->output, FinalNorm(ctx, n - 1, 1), 1, ctx->act_scratch, ctx->pool);
 
 		ctx->n_past += n;
 		done += n;
 	}
 	return LLM_OK;
+}
+
+LlmStatus
+LlmDecode(LlmContext *ctx, const int32_t *tokens, int n_tokens, float *logits,
+		  bool all_logits, LlmError *err)
+{
+	return Decode(ctx, tokens, n_tokens, all_logits ? DECODE_ALL_LOGITS : DECODE_LAST_LOGITS,
+				  logits, err);
+}
+
+LlmStatus
+LlmDecodeHidden(LlmContext *ctx, const int32_t *tokens, int n_tokens, float *hidden,
+				LlmError *err)
+{
+	return Decode(ctx, tokens, n_tokens, DECODE_HIDDEN, hidden, err);
 }

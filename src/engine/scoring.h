@@ -1,0 +1,41 @@
+/*-------------------------------------------------------------------------
+ *
+ * scoring.h
+ *	  Uses of the model other than generation: log-probabilities of given
+ *	  text (scoring, classification) and pooled hidden states (embeddings).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LLM_ENGINE_SCORING_H
+#define LLM_ENGINE_SCORING_H
+
+#include "context.h"
+
+/*
+ * Sum of log p(token[i] | tokens before it) for i = 1 .. n - 1, in a reset
+ * context; *n_scored = n - 1.
+ */
+extern LlmStatus LlmScoreTokens(LlmContext *ctx, const int32_t *tokens, int n,
+								double *sum_logprob, int *n_scored, LlmError *err);
+
+/*
+ * Log-probability of each continuation after a common prompt:
+ * logprob[i] = sum over the tokens of cont[i] of log p(token | prompt and
+ * the continuation's earlier tokens).  The prompt is decoded once.
+ */
+extern LlmStatus LlmScoreContinuations(LlmContext *ctx, const int32_t *prompt,
+									   int n_prompt, const int32_t *const *cont,
+									   const int *cont_len, int n_cont,
+									   double *logprob, LlmError *err);
+
+/*
+ * Mean of the tokens' final hidden states, scaled to unit length:
+ * out[n_embd].
+ */
+extern LlmStatus LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n,
+								float *out, LlmError *err);
+
+/* log softmax(logits)[id], computed stably in double */
+extern double LlmLogProb(const float *logits, int n_vocab, int32_t id);
+
+#endif							/* LLM_ENGINE_SCORING_H */

@@ -1,0 +1,127 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_scoring.c
+ *	  Scoring, continuation log-probabilities and embeddings, each checked
+ *	  against a direct computation from LlmDecode's logits and hidden states.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scoring.h"
+#include "unit.h"
+
+static LlmModel *model;
+
+/* sum of log p(t[i] | t[..i]) from one all-logits decode */
+static double
+DirectScore(LlmContext *ctx, const int32_t *t, int n)
+{
+	int			V = model->hp.n_vocab;
+	float	   *logits = malloc(sizeof(float) * n * V);
+	LlmError	err;
+	double		sum = 0;
+
+	LlmContextReset(ctx);
+	if (LlmDecode(ctx, t, n, logits, true, &err) != LLM_OK)
+		sum = NAN;
+	for (int i = 1; i < n; i++)
+		sum += LlmLogProb(logits + (size_t) (i - 1) * V, V, t[i]);
+	free(logits);
+	return sum;
+}
+
+int
+main(void)
+{
+	LlmContext *ctx;
+	LlmError	err;
+	int32_t		toks[80];
+	double		s;
+	int			n_scored;
+
+	if (LlmModelLoad("../shared/models/stories260K.gguf", &model, &err) != LLM_OK ||
+		LlmContextCreate(model, 128, 0, &ctx, &err) != LLM_OK)
+	{
+		CHECK(false, "setup: %s", err.message);
+		return UnitSummary("scoring");
+	}
+	toks[0] = 1;
+	for (int i = 1; i < 80; i++)
+		toks[i] = 3 + (i * 53) % 500;
+
+	/* more than one slice of 32, and a short input */
+	CHECK(LlmScoreTokens(ctx, toks, 80, &s, &n_scored, &err) == LLM_OK, "score 80 tokens");
+	CHECK(n_scored == 79 && fabs(s - DirectScore(ctx, toks, 80)) < 1e-3,
+		  "score equals the direct sum (%f vs %f)", s, DirectScore(ctx, toks, 80));
+	CHECK(LlmScoreTokens(ctx, toks, 2, &s, &n_scored, &err) == LLM_OK && n_scored == 1 &&
+		  fabs(s - DirectScore(ctx, toks, 2)) < 1e-4, "score 2 tokens");
+	CHECK(LlmScoreTokens(ctx, toks, 1, &s, &n_scored, &err) == LLM_OK && n_scored == 0 && s == 0,
+		  "one token scores nothing");
+	CHECK(s <= 0, "log-probabilities are not positive");
+
+	/* continuations: log p(cont | prompt) = score(prompt + cont) - score(prompt) */
+	{
+		const int32_t *conts[3] = {toks + 10, toks + 20, toks + 30};
+		int			lens[3] = {1, 3, 40};
+		double		lp[3];
+
+		CHECK(LlmScoreContinuations(ctx, toks, 10, conts, lens, 3, lp, &err) == LLM_OK,
+			  "score continuations: %s", err.message);
+		for (int c = 0; c < 3; c++)
+		{
+			int32_t		joined[60];
+			double		direct;
+
+			memcpy(joined, toks, sizeof(int32_t) * 10);
+			memcpy(joined + 10, conts[c], sizeof(int32_t) * lens[c]);
+			direct = DirectScore(ctx, joined, 10 + lens[c]) - DirectScore(ctx, toks, 10);
+			CHECK(fabs(lp[c] - direct) < 1e-3, "continuation %d: %f vs %f", c, lp[c], direct);
+		}
+	}
+
+	/* embeddings: unit length, the normalised mean of the hidden states */
+	{
+		int			E = model->hp.n_embd;
+		float	   *e = malloc(sizeof(float) * E);
+		float	   *hidden = malloc(sizeof(float) * 40 * E);
+		double		norm = 0,
+					maxd = 0,
+					len = 0;
+
+		CHECK(LlmEmbedTokens(ctx, toks, 40, e, &err) == LLM_OK, "embed");
+		for (int j = 0; j < E; j++)
+			norm += (double) e[j] * e[j];
+		CHECK(fabs(norm - 1.0) < 1e-5, "embedding has unit length (%f)", norm);
+		LlmContextReset(ctx);
+		CHECK(LlmDecodeHidden(ctx, toks, 40, hidden, &err) == LLM_OK, "hidden states");
+		for (int j = 0; j < E; j++)
+		{
+			double		m = 0;
+
+			for (int i = 0; i < 40; i++)
+				m += hidden[i * E + j];
+			len += (m / 40) * (m / 40);
+		}
+		len = sqrt(len);
+		for (int j = 0; j < E; j++)
+		{
+			double		m = 0;
+
+			for (int i = 0; i < 40; i++)
+				m += hidden[i * E + j];
+			if (fabs(m / 40 / len - e[j]) > maxd)
+				maxd = fabs(m / 40 / len - e[j]);
+		}
+		CHECK(maxd < 1e-5, "embedding is the normalised mean (max diff %g)", maxd);
+		CHECK(LlmEmbedTokens(ctx, toks, 0, e, &err) == LLM_ERR_ARGUMENT, "empty input is an error");
+		free(e);
+		free(hidden);
+	}
+
+	LlmContextFree(ctx);
+	LlmModelFree(model);
+	return UnitSummary("scoring");
+}
