@@ -21,8 +21,74 @@ typedef struct LlmTokenBuf
 
 extern LlmStatus LlmTokenBufPush(LlmTokenBuf *buf, int32_t id, LlmError *err);
 
-/* Append the tokens of one run of plain text (no special tokens in it). */
+/*
+ * A piece of the input after special tokens were found in it: either a
+ * special token (token >= 0) or a run of plain text [start, start + len).
+ */
+typedef struct LlmFragment
+{
+	size_t		start;
+	size_t		len;
+	int32_t		token;			/* -1 for text */
+} LlmFragment;
+
+/*
+ * Lookup aids for finding special tokens in text, built when the
+ * vocabulary is loaded: which bytes start a special token, which lengths
+ * they have, and a hash from their texts to their place in vocab->special
+ * (its own, so that a normal token with the same text cannot hide one).
+ */
+struct LlmSpecialIndex
+{
+	uint8_t		first_byte[32]; /* bitmap */
+	int			n_lengths;
+	uint32_t   *lengths;
+	uint32_t	mask;
+	int32_t    *slots;			/* text hash -> index in vocab->special, or -1 */
+};
+
+/*
+ * Set up EOT/EOG tokens, the special token list and its index once the
+ * token texts, types and hash are loaded (vocab_special.c).
+ */
+extern LlmStatus LlmVocabInitSpecial(LlmVocab *vocab, const GgufFile *gguf,
+									 LlmError *err);
+
+extern LlmStatus LlmSpecialIndexBuild(const LlmVocab *vocab, LlmSpecialIndex **out,
+									  LlmError *err);
+extern void LlmSpecialIndexFree(LlmSpecialIndex *ix);
+
+/*
+ * Split text at special tokens the way llama.cpp's tokenizer_st_partition
+ * does (tokenize_special.c).  *frags is malloc'd (may be NULL when
+ * *n_frags is 0).
+ */
+extern LlmStatus LlmSplitSpecial(const LlmVocab *vocab, const char *text,
+								 size_t len, bool parse_special,
+								 LlmFragment **frags, int *n_frags,
+								 LlmError *err);
+
+/*
+ * Append the tokens of one run of plain text (no special tokens in it).
+ * SPM: add_prefix puts the space marker in front (the run starts the text
+ * or follows a special token and the model wants a space prefix).
+ */
 extern LlmStatus LlmTokenizeSpm(const LlmVocab *vocab, const char *text,
+								size_t len, bool add_prefix,
+								LlmTokenBuf *out, LlmError *err);
+extern LlmStatus LlmTokenizeBpe(const LlmVocab *vocab, const char *text,
 								size_t len, LlmTokenBuf *out, LlmError *err);
+
+/* tokenizer.ggml.merges as a hash from (left, right) to rank. */
+extern LlmStatus LlmBpeMergesLoad(const GgufKV *merges, LlmBpeMerges **out,
+								  LlmError *err);
+extern void LlmBpeMergesFree(LlmBpeMerges *merges);
+
+/*
+ * GPT-2's byte-to-unicode mapping: the code point standing for a byte in
+ * token texts, and back (-1 for code points that stand for no byte).
+ */
+extern uint32_t LlmBpeByteToCpt(uint8_t byte);
+extern int	LlmBpeCptToByte(uint32_t cpt);
 
 #endif							/* LLM_ENGINE_TOKENIZE_H */

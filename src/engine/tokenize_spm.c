@@ -139,30 +139,92 @@ SpmUtf8Len(uint8_t c)
 	return lookup[c >> 4];
 }
 
+static bool
+SpmIsSpace(const SpmState *st, int i)
+{
+	return st->sym[i].len == 3 && memcmp(st->text + st->sym[i].start, "\xe2\x96\x81", 3) == 0;
+}
+
+/* Merge the symbols [first, last] and append their tokens. */
+static LlmStatus
+SpmTokenizeSegment(SpmState *st, int first, int last, LlmTokenBuf *out, LlmError *err)
+{
+	const LlmVocab *vocab = st->vocab;
+	LlmStatus	status = LLM_OK;
+
+	st->sym[first].prev = -1;
+	st->sym[last].next = -1;
+	st->heap.count = 0;
+	for (int i = first + 1; i <= last; i++)
+		SpmTryBigram(st, i - 1, i);
+
+	while (st->heap.count > 0 && !st->oom)
+	{
+		SpmBigram	b = SpmHeapPop(&st->heap);
+		SpmSymbol  *l = &st->sym[b.left];
+		SpmSymbol  *r = &st->sym[b.right];
+
+		/* stale: one side was merged away since this pair was queued */
+		if (l->len == 0 || r->len == 0 || l->len + r->len != b.len)
+			continue;
+		l->len += r->len;
+		r->len = 0;
+		l->next = r->next;
+		if (r->next >= 0)
+			st->sym[r->next].prev = b.left;
+		SpmTryBigram(st, l->prev, b.left);
+		SpmTryBigram(st, b.left, l->next);
+	}
+	if (st->oom)
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory tokenizing");
+
+	for (int i = first; status == LLM_OK && i >= 0; i = st->sym[i].next)
+	{
+		const char *piece = st->text + st->sym[i].start;
+		int32_t		id = LlmVocabFind(vocab, piece, st->sym[i].len);
+
+		if (id >= 0)
+		{
+			status = LlmTokenBufPush(out, id, err);
+			continue;
+		}
+		/* a piece that is no token: one <0xXX> token per byte */
+		for (size_t j = 0; j < st->sym[i].len && status == LLM_OK; j++)
+		{
+			int32_t		byte_id = vocab->byte_token[(uint8_t) piece[j]];
+
+			if (byte_id < 0)
+				byte_id = vocab->unk_id;
+			if (byte_id >= 0)
+				status = LlmTokenBufPush(out, byte_id, err);
+		}
+	}
+	return status;
+}
+
 LlmStatus
 LlmTokenizeSpm(const LlmVocab *vocab, const char *raw, size_t raw_len,
-			   LlmTokenBuf *out, LlmError *err)
+			   bool add_prefix, LlmTokenBuf *out, LlmError *err)
 {
 	static const char space_marker[] = "\xe2\x96\x81";	/* U+2581 */
 	SpmState	st = {0};
 	char	   *text;
 	size_t		len = 0;
 	int			n_sym = 0;
+	int			first = 0;
 	LlmStatus	status = LLM_OK;
 
 	if (raw_len == 0)
 		return LLM_OK;
+	if (raw_len >= INT32_MAX / 4)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "text of %zu bytes is too long to tokenize",
+						   raw_len);
 
-	/* leading space (if the model wants one), then every ' ' becomes U+2581 */
+	/* leading space (if the caller wants one), then every ' ' becomes U+2581 */
 	text = malloc(3 * (raw_len + 1));
-	st.sym = malloc(sizeof(SpmSymbol) * (raw_len + 1));
-	if (text == NULL || st.sym == NULL)
-	{
-		free(text);
-		free(st.sym);
+	if (text == NULL)
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory tokenizing %zu bytes", raw_len);
-	}
-	if (vocab->add_space_prefix)
+	if (add_prefix)
 	{
 		memcpy(text, space_marker, 3);
 		len = 3;
@@ -178,6 +240,19 @@ LlmTokenizeSpm(const LlmVocab *vocab, const char *raw, size_t raw_len,
 			text[len++] = raw[i];
 	}
 
+	/*
+	 * Characters by their lead byte; a stray lead byte may swallow part of
+	 * an escaped space, so count before allocating.
+	 */
+	for (size_t off = 0; off < len; n_sym++)
+		off += SpmUtf8Len((uint8_t) text[off]);
+	st.sym = malloc(sizeof(SpmSymbol) * n_sym);
+	if (st.sym == NULL)
+	{
+		free(text);
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory tokenizing %zu bytes", raw_len);
+	}
+	n_sym = 0;
 	for (size_t off = 0; off < len;)
 	{
 		size_t		n = SpmUtf8Len((uint8_t) text[off]);
@@ -191,48 +266,23 @@ LlmTokenizeSpm(const LlmVocab *vocab, const char *raw, size_t raw_len,
 		n_sym++;
 		off += n;
 	}
-
 	st.vocab = vocab;
 	st.text = text;
-	for (int i = 1; i < n_sym; i++)
-		SpmTryBigram(&st, i - 1, i);
 
-	while (st.heap.count > 0 && !st.oom)
+	/*
+	 * When no token has U+2581 after its first character (except runs of
+	 * U+2581 alone), no merge can join a character to a U+2581 after it:
+	 * the text falls apart into words that merge independently, and the
+	 * order of merges inside each word is the same as over the whole text.
+	 * Small heaps instead of one over the whole input.
+	 */
+	for (int i = 1; i <= n_sym && status == LLM_OK; i++)
 	{
-		SpmBigram	b = SpmHeapPop(&st.heap);
-		SpmSymbol  *l = &st.sym[b.left];
-		SpmSymbol  *r = &st.sym[b.right];
-
-		/* stale: one side was merged away since this pair was queued */
-		if (l->len == 0 || r->len == 0 || l->len + r->len != b.len)
+		if (i < n_sym &&
+			!(vocab->spm_words && SpmIsSpace(&st, i) && !SpmIsSpace(&st, i - 1)))
 			continue;
-		l->len += r->len;
-		r->len = 0;
-		l->next = r->next;
-		if (r->next >= 0)
-			st.sym[r->next].prev = b.left;
-		SpmTryBigram(&st, l->prev, b.left);
-		SpmTryBigram(&st, b.left, l->next);
-	}
-	if (st.oom)
-		status = LlmSetError(err, LLM_ERR_NOMEM, "out of memory tokenizing %zu bytes", raw_len);
-
-	for (int i = 0; status == LLM_OK && i >= 0 && n_sym > 0; i = st.sym[i].next)
-	{
-		const char *piece = text + st.sym[i].start;
-		int32_t		id = LlmVocabFind(vocab, piece, st.sym[i].len);
-
-		if (id >= 0)
-		{
-			status = LlmTokenBufPush(out, id, err);
-			continue;
-		}
-		for (size_t j = 0; j < st.sym[i].len && status == LLM_OK; j++)
-		{
-			int32_t		byte_id = vocab->byte_token[(uint8_t) piece[j]];
-
-			status = LlmTokenBufPush(out, byte_id >= 0 ? byte_id : vocab->unk_id, err);
-		}
+		status = SpmTokenizeSegment(&st, first, i - 1, out, err);
+		first = i;
 	}
 
 	free(st.heap.items);

@@ -15,10 +15,12 @@
 
 #include "error.h"
 #include "gguf.h"
+#include "pretokenize.h"
 
 typedef enum LlmVocabType
 {
-	LLM_VOCAB_SPM				/* tokenizer.ggml.model = "llama" */
+	LLM_VOCAB_SPM,				/* tokenizer.ggml.model = "llama" */
+	LLM_VOCAB_BPE				/* tokenizer.ggml.model = "gpt2" (byte-level) */
 } LlmVocabType;
 
 /* tokenizer.ggml.token_type values */
@@ -33,7 +35,23 @@ typedef enum LlmTokenAttr
 	LLM_TOKEN_BYTE = 6
 } LlmTokenAttr;
 
+/* Per-token strip flags of special tokens (llama.cpp's LSTRIP/RSTRIP). */
+#define LLM_TOKEN_LSTRIP 0x01		/* eat the whitespace before it */
+#define LLM_TOKEN_RSTRIP 0x02		/* eat the whitespace after it */
+
 typedef struct LlmVocabHash LlmVocabHash;
+typedef struct LlmBpeMerges LlmBpeMerges;
+typedef struct LlmSpecialIndex LlmSpecialIndex;
+
+/*
+ * A token that is matched in the text before tokenization (control,
+ * user-defined and unknown tokens), as llama.cpp's cache_special_tokens.
+ */
+typedef struct LlmSpecialToken
+{
+	int32_t		id;
+	uint8_t		strip;			/* LLM_TOKEN_LSTRIP | LLM_TOKEN_RSTRIP */
+} LlmSpecialToken;
 
 typedef struct LlmVocab
 {
@@ -41,15 +59,33 @@ typedef struct LlmVocab
 	int			n_tokens;
 	const GgufString *text;		/* [n_tokens], views into the file */
 	const float *scores;		/* [n_tokens] or NULL */
-	uint8_t    *attr;			/* [n_tokens] LlmTokenAttr */
+	uint8_t    *attr;			/* [n_tokens] LlmTokenAttr; end-of-generation
+								 * texts are forced to CONTROL */
 	int32_t		bos_id;			/* -1 when the model has none */
 	int32_t		eos_id;
 	int32_t		eot_id;
 	int32_t		unk_id;
 	bool		add_bos;
+	bool		add_eos;
 	bool		add_space_prefix;
 	int32_t		byte_token[256];	/* id of <0xXX>, or -1 */
 	LlmVocabHash *hash;			/* text -> id */
+
+	/* SPM only: merges never join a character to a U+2581 after it */
+	bool		spm_words;
+
+	/* byte-level BPE only */
+	const LlmPreInfo *pre;		/* from tokenizer.ggml.pre */
+	LlmBpeMerges *merges;		/* tokenizer.ggml.merges: pair -> rank */
+
+	/* special tokens, longest text first (ties: lower id first) */
+	LlmSpecialToken *special;
+	int			n_special;
+	LlmSpecialIndex *special_index;
+
+	/* every token that ends generation (EOS, EOT, <|im_end|>, ...) */
+	int32_t    *eog_ids;
+	int			n_eog;
 } LlmVocab;
 
 extern LlmStatus LlmVocabLoad(const GgufFile *gguf, LlmVocab **out, LlmError *err);
@@ -58,20 +94,34 @@ extern void LlmVocabFree(LlmVocab *vocab);
 /* id of a token text, or -1 */
 extern int32_t LlmVocabFind(const LlmVocab *vocab, const char *text, size_t len);
 
-/* true if generation should stop at this token (EOS, EOT) */
+/*
+ * true if generation should stop at this token: EOS, EOT and the tokens
+ * llama.cpp recognises by text (<|eot_id|>, <|im_end|>, <|end|>,
+ * <end_of_turn>, <|endoftext|>, ...).
+ */
 extern bool LlmVocabIsEog(const LlmVocab *vocab, int32_t id);
 
 /*
- * Tokenize len bytes of text.  add_bos prepends BOS when the model wants
- * one.  On success *tokens is a malloc'd array of *n_tokens ids.
+ * Tokenize len bytes of text, as llama.cpp's llama_tokenize does.
+ *
+ * add_bos: add the special tokens the model asks for (BOS when
+ * tokenizer.ggml.add_bos_token says so, EOS when add_eos_token does).
+ * parse_special: text such as "<|im_start|>" becomes that control token
+ * (chat templates need this); otherwise it is tokenized as plain text.
+ * User-defined tokens are matched either way, as in llama.cpp.
+ *
+ * On success *tokens is a malloc'd array of *n_tokens ids.
  */
 extern LlmStatus LlmTokenize(const LlmVocab *vocab, const char *text, size_t len,
-							 bool add_bos, int32_t **tokens, int *n_tokens,
-							 LlmError *err);
+							 bool add_bos, bool parse_special,
+							 int32_t **tokens, int *n_tokens, LlmError *err);
 
 /*
  * Text of a token sequence, malloc'd and NUL-terminated in *text (*len
- * bytes).  Control tokens (BOS, EOS) produce no text.  The space an SPM
+ * bytes): byte-level BPE pieces are decoded to their bytes, SPM pieces
+ * have U+2581 turned back into spaces and <0xXX> into the byte, so bytes
+ * of one character split across tokens join up again.  Control and
+ * unknown tokens (BOS, EOS, <|im_end|>) produce no text.  The space an SPM
  * tokenizer put in front of the text is removed again when the sequence
  * starts at the beginning of the text (starts_text).
  */

@@ -39,15 +39,15 @@ TestTokenizer(void)
 	int			n;
 	LlmError	err;
 
-	CHECK(LlmTokenize(model->vocab, text, strlen(text), true, &ids, &n, &err) == LLM_OK,
+	CHECK(LlmTokenize(model->vocab, text, strlen(text), true, false, &ids, &n, &err) == LLM_OK,
 		  "tokenize: %s", err.message);
 	CHECK(IdsEqual(ids, n, p2, 16), "p2 tokenizes to llama.cpp's ids (got %d tokens)", n);
 	free(ids);
 
-	CHECK(LlmTokenize(model->vocab, "", 0, true, &ids, &n, &err) == LLM_OK && n == 1 && ids[0] == 1,
+	CHECK(LlmTokenize(model->vocab, "", 0, true, false, &ids, &n, &err) == LLM_OK && n == 1 && ids[0] == 1,
 		  "empty text is just BOS");
 	free(ids);
-	CHECK(LlmTokenize(model->vocab, "", 0, false, &ids, &n, &err) == LLM_OK && n == 0,
+	CHECK(LlmTokenize(model->vocab, "", 0, false, false, &ids, &n, &err) == LLM_OK && n == 0,
 		  "empty text without BOS is nothing");
 	free(ids);
 
@@ -57,7 +57,7 @@ TestTokenizer(void)
 		char	   *back;
 		size_t		len;
 
-		CHECK(LlmTokenize(model->vocab, samples[i], strlen(samples[i]), false, &ids, &n, &err) == LLM_OK,
+		CHECK(LlmTokenize(model->vocab, samples[i], strlen(samples[i]), false, false, &ids, &n, &err) == LLM_OK,
 			  "tokenize sample %zu", i);
 		CHECK(LlmDetokenize(model->vocab, ids, n, true, &back, &len, &err) == LLM_OK,
 			  "detokenize sample %zu", i);
@@ -86,7 +86,7 @@ Generate(const char *prompt, LlmGenerateParams *gp, LlmGenerateResult *res, LlmE
 	int			n;
 	LlmStatus	s;
 
-	s = LlmTokenize(model->vocab, prompt, strlen(prompt), true, &ids, &n, err);
+	s = LlmTokenize(model->vocab, prompt, strlen(prompt), true, false, &ids, &n, err);
 	if (s != LLM_OK)
 		return s;
 	s = LlmContextCreate(model, 256, 0, &ctx, err);

@@ -1,0 +1,672 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_tokenizer.c
+ *	  Unit tests of the tokenizers on real vocabularies (../shared/vocab):
+ *	  llama.cpp's own test cases for every file, round trips of those texts
+ *	  and of random UTF-8, special-token parsing on and off, end-of-
+ *	  generation tokens, the pre-tokenizers, UTF-8 decoding and the Unicode
+ *	  table, and the errors of unusable vocabularies.  Run from the
+ *	  repository root.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "generate.h"
+#include "pretokenize.h"
+#include "unicode.h"
+#include "unit.h"
+#include "vocab.h"
+
+#define VOCAB_DIR "../shared/vocab"
+#define VOCAB_SEP "\n__ggml_vocab_test__\n"
+
+typedef struct TestVocab
+{
+	const char *name;
+	GgufFile   *gguf;
+	LlmVocab   *vocab;
+} TestVocab;
+
+static TestVocab vocabs[] = {
+	{.name = "gpt-2"}, {.name = "llama-bpe"}, {.name = "llama-spm"}, {.name = "phi-3"},
+	{.name = "qwen2"},
+};
+
+#define N_VOCABS ((int) (sizeof(vocabs) / sizeof(vocabs[0])))
+
+static int	round_trips;
+
+static char *
+ReadFile(const char *path, size_t *len)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf;
+	long		n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n + 1);
+	if (buf == NULL || fread(buf, 1, n, f) != (size_t) n)
+	{
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t) n;
+	return buf;
+}
+
+static bool
+Tokenize(const LlmVocab *v, const char *text, size_t len, bool bos, bool special,
+		 int32_t **ids, int *n)
+{
+	LlmError	err;
+
+	if (LlmTokenize(v, text, len, bos, special, ids, n, &err) != LLM_OK)
+	{
+		fprintf(stderr, "tokenize: %s\n", err.message);
+		*ids = NULL;
+		*n = 0;
+		return false;
+	}
+	return true;
+}
+
+static bool
+IdsAre(const int32_t *ids, int n, const int32_t *want, int n_want)
+{
+	return n == n_want && memcmp(ids, want, sizeof(int32_t) * n) == 0;
+}
+
+/*
+ * Tokenize and detokenize text.  With round_trip, detokenize(tokenize(text))
+ * must be text, whole and token by token (the way generation detokenizes).
+ * SPM vocabularies are also tokenized with the word-splitting shortcut
+ * off: the ids must not change.
+ */
+static void
+CheckTokens(TestVocab *tv, const char *text, size_t len, const char *what, bool round_trip)
+{
+	LlmVocab   *v = tv->vocab;
+	int32_t    *ids;
+	int			n;
+	char	   *back;
+	size_t		back_len;
+	LlmError	err;
+	bool		ok;
+
+	if (!Tokenize(v, text, len, false, false, &ids, &n))
+	{
+		CHECK(false, "%s: %s tokenizes", tv->name, what);
+		return;
+	}
+	ok = LlmDetokenize(v, ids, n, true, &back, &back_len, &err) == LLM_OK &&
+		(!round_trip || (back_len == len && memcmp(back, text, len) == 0));
+	CHECK(ok, "%s: %s round trip (%zu bytes back for %zu)", tv->name, what,
+		  back ? back_len : 0, len);
+	free(back);
+	if (!round_trip)
+		goto shortcut;
+
+	/*
+	 * One token at a time, as LlmGenerate does: the leading-space rule
+	 * applies to the first piece that has any text of its own.
+	 */
+	{
+		char	   *joined = malloc(len + 1);
+		size_t		at = 0;
+		bool		started = false;
+
+		ok = joined != NULL;
+		for (int i = 0; i < n && ok; i++)
+		{
+			char	   *piece;
+			size_t		piece_len;
+
+			ok = LlmDetokenize(v, &ids[i], 1, false, &piece, &piece_len, &err) == LLM_OK;
+			if (ok && !started && piece_len > 0)
+			{
+				free(piece);
+				ok = LlmDetokenize(v, &ids[i], 1, true, &piece, &piece_len, &err) == LLM_OK;
+				started = true;
+			}
+			ok = ok && at + piece_len <= len;
+			if (ok)
+			{
+				memcpy(joined + at, piece, piece_len);
+				at += piece_len;
+			}
+			free(piece);
+		}
+		CHECK(ok && at == len && memcmp(joined, text, len) == 0,
+			  "%s: %s round trip piece by piece", tv->name, what);
+		free(joined);
+	}
+	round_trips++;
+
+shortcut:
+	if (v->type == LLM_VOCAB_SPM && v->spm_words)
+	{
+		int32_t    *ids2;
+		int			n2;
+
+		v->spm_words = false;
+		Tokenize(v, text, len, false, false, &ids2, &n2);
+		v->spm_words = true;
+		CHECK(IdsAre(ids, n, ids2, n2), "%s: %s word shortcut changes no id", tv->name, what);
+		free(ids2);
+	}
+	free(ids);
+}
+
+/* llama.cpp's test cases: every .inp text gives the .out ids. */
+static void
+TestVocabCases(TestVocab *tv)
+{
+	char		path[256];
+	char	   *inp;
+	char	   *out;
+	size_t		inp_len;
+	size_t		out_len;
+	const char *t;
+	const char *line;
+	int			passed = 0;
+	int			cases = 0;
+
+	snprintf(path, sizeof(path), "%s/ggml-vocab-%s.gguf.inp", VOCAB_DIR, tv->name);
+	inp = ReadFile(path, &inp_len);
+	snprintf(path, sizeof(path), "%s/ggml-vocab-%s.gguf.out", VOCAB_DIR, tv->name);
+	out = ReadFile(path, &out_len);
+	CHECK(inp != NULL && out != NULL, "%s: test cases readable", tv->name);
+	if (inp == NULL || out == NULL)
+	{
+		free(inp);
+		free(out);
+		return;
+	}
+	t = inp;
+	line = out;
+	for (const char *sep; (sep = strstr(t, VOCAB_SEP)) != NULL; t = sep + strlen(VOCAB_SEP))
+	{
+		const char *eol = strchr(line, '\n');
+		int32_t		want[256];
+		int			n_want = 0;
+		int32_t    *ids;
+		int			n;
+		char	   *end;
+
+		if (eol == NULL)
+			eol = out + out_len;
+		for (const char *p = line; p < eol && n_want < 256;)
+		{
+			long		id = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			want[n_want++] = (int32_t) id;
+			p = end;
+		}
+		cases++;
+		if (Tokenize(tv->vocab, t, (size_t) (sep - t), false, true, &ids, &n) &&
+			IdsAre(ids, n, want, n_want))
+			passed++;
+		else
+			fprintf(stderr, "%s: case %d differs from llama.cpp\n", tv->name, cases - 1);
+		free(ids);
+		CheckTokens(tv, t, (size_t) (sep - t), "test case", true);
+		line = *eol ? eol + 1 : eol;
+	}
+	CHECK(cases == 46 && passed == cases, "%s: %d of %d llama.cpp cases", tv->name, passed, cases);
+	free(inp);
+	free(out);
+}
+
+/* ---- random UTF-8 ---- */
+
+static uint64_t rng_state;
+
+static uint32_t
+Rand(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t) (rng_state % n);
+}
+
+/* A code point from a mix of scripts, marks, emoji, spaces and controls. */
+static uint32_t
+RandomCpt(void)
+{
+	static const uint32_t spaces[] = {' ', '\t', '\n', '\r', 0x0B, 0x0C, 0x85, 0xA0, 0x2003, 0x2028, 0x3000, 0x200B, 0xFEFF};
+	static const uint32_t joiners[] = {0x200D, 0xFE0F, 0x1F3FD, 0x20E3};
+
+	switch (Rand(12))
+	{
+		case 0:
+		case 1:
+		case 2:
+			return 0x20 + Rand(0x5F);	/* printable ASCII */
+		case 3:
+			return spaces[Rand(sizeof(spaces) / sizeof(spaces[0]))];
+		case 4:
+			return Rand(0x20) | (Rand(8) == 0 ? 0x60 : 0);	/* controls, DEL region */
+		case 5:
+			return 0xA0 + Rand(0x1B0);	/* Latin-1 and extended Latin */
+		case 6:
+			return 0x300 + Rand(0x70);	/* combining marks */
+		case 7:
+			return 0x4E00 + Rand(0x5200);	/* CJK */
+		case 8:
+			return 0xAC00 + Rand(0x2BA4);	/* Hangul */
+		case 9:
+			return 0x1F300 + Rand(0x800);	/* emoji */
+		case 10:
+			return joiners[Rand(sizeof(joiners) / sizeof(joiners[0]))];
+		default:
+			{
+				/* anything valid, unassigned and private use included */
+				uint32_t	c = Rand(0x110000);
+
+				return (c >= 0xD800 && c < 0xE000) ? 0xFFFD : c;
+			}
+	}
+}
+
+static void
+TestRandomRoundTrips(TestVocab *tv)
+{
+	char		text[1024];
+
+	rng_state = 0x2545F4914F6CDD1Dull;
+	for (int k = 0; k < 300; k++)
+	{
+		size_t		len = 0;
+		int			n_cpt = 1 + Rand(60);
+		char		what[32];
+
+		for (int i = 0; i < n_cpt; i++)
+			len += LlmUtf8Encode(RandomCpt(), text + len);
+		snprintf(what, sizeof(what), "random text %d", k);
+		CheckTokens(tv, text, len, what, true);
+	}
+}
+
+/*
+ * Arbitrary bytes, invalid UTF-8 included, must tokenize and detokenize
+ * without harm.  They need not come back: byte-level BPE reads invalid
+ * bytes as U+FFFD, and SPM's byte fallback can cut the U+2581 that stands
+ * for a space after a stray lead byte (both as in llama.cpp).
+ */
+static void
+TestRawBytes(TestVocab *tv)
+{
+	static const char pool[] = " \xc3\xe2\x96\x81\xf0\x9f<|>\n\x80\xbf";
+	char		text[256];
+
+	rng_state = 0x9E3779B97F4A7C15ull;
+	for (int k = 0; k < 200; k++)
+	{
+		size_t		len = 1 + Rand(40);
+		char		what[32];
+
+		for (size_t i = 0; i < len; i++)
+			text[i] = Rand(2) ? pool[Rand(sizeof(pool) - 1)] : (char) Rand(256);
+		snprintf(what, sizeof(what), "random bytes %d", k);
+		CheckTokens(tv, text, len, what, false);
+	}
+}
+
+static TestVocab *
+Vocab(const char *name)
+{
+	for (int i = 0; i < N_VOCABS; i++)
+		if (strcmp(vocabs[i].name, name) == 0)
+			return vocabs[i].vocab ? &vocabs[i] : NULL;
+	return NULL;
+}
+
+/* Expected ids from llama.cpp (de3ff815) for texts with special tokens. */
+static void
+TestSpecialTokens(void)
+{
+	static const struct
+	{
+		const char *vocab;
+		const char *text;
+		bool		special;
+		int32_t		ids[32];
+		int			n;
+	}			cases[] = {
+		{"qwen2", "<|im_start|>user\nHi there<|im_end|>\n", true,
+		{151644, 872, 198, 13048, 1052, 151645, 198}, 7},
+		{"qwen2", "<|im_start|>user\nHi there<|im_end|>\n", false,
+		{27, 91, 318, 4906, 91, 29, 872, 198, 13048, 1052, 27, 91, 318, 6213, 91, 397}, 16},
+		/* user-defined tokens are matched even in plain text */
+		{"qwen2", "a[PAD151650]b", false, {64, 151650, 65}, 3},
+		{"llama-bpe", "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>", true,
+		{128006, 882, 128007, 271, 9906, 128009}, 6},
+		{"llama-bpe", "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>", false,
+		{27, 91, 2527, 8932, 851, 91, 29, 882, 27, 91, 408, 8932, 851, 91, 1363, 9906, 27, 91, 68,
+		354, 851, 91, 29}, 23},
+		/* Phi-3's special tokens eat the whitespace after them */
+		{"phi-3", "<|user|>\n  Hello <|end|>\n<|assistant|>\n", true,
+		{32010, 15043, 29871, 32007, 32001}, 5},
+		{"phi-3", "<|user|>\n  Hello <|end|>\n<|assistant|>\n", false,
+		{529, 29989, 1792, 29989, 29958, 13, 29871, 15043, 529, 29989, 355, 29989, 29958, 13, 29966,
+		29989, 465, 22137, 29989, 29958, 13}, 21},
+		{"phi-3", "<s> x</s> y", true, {1, 29871, 921, 2, 343}, 5},
+		{"llama-spm", "<s>[INST] Hi [/INST] Hello</s><s>[INST] More", true,
+		{1, 518, 25580, 29962, 6324, 518, 29914, 25580, 29962, 15043, 2, 1, 518, 25580, 29962, 5853}, 16},
+		{"llama-spm", "<s>[INST] Hi [/INST]", false,
+		{529, 29879, 24566, 25580, 29962, 6324, 518, 29914, 25580, 29962}, 10},
+		{"gpt-2", "Hello<|endoftext|>World", true, {15496, 50256, 10603}, 3},
+		{"gpt-2", "Hello<|endoftext|>World", false, {15496, 27, 91, 437, 1659, 5239, 91, 29, 10603}, 9},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		TestVocab  *tv = Vocab(cases[i].vocab);
+		int32_t    *ids;
+		int			n;
+
+		if (tv == NULL)
+			continue;
+		Tokenize(tv->vocab, cases[i].text, strlen(cases[i].text), false, cases[i].special, &ids, &n);
+		CHECK(IdsAre(ids, n, cases[i].ids, cases[i].n), "%s: special case %zu (parse_special %d), %d tokens",
+			  cases[i].vocab, i, cases[i].special, n);
+		free(ids);
+	}
+}
+
+/* BOS as each model asks for it, and the end-of-generation set. */
+static void
+TestBosEog(void)
+{
+	static const struct
+	{
+		const char *vocab;
+		int32_t		first;		/* first id of "Hello" with add_bos */
+		int32_t		eog[4];
+		int32_t		not_eog;
+	}			cases[] = {
+		{"gpt-2", 15496, {50256, -1, -1, -1}, 15496},
+		{"llama-bpe", 128000, {128001, 128009, -1, -1}, 128006},
+		{"llama-spm", 1, {2, -1, -1, -1}, 1},
+		{"phi-3", 1, {32000, 32007, 2, -1}, 32001},
+		{"qwen2", 9707, {151643, 151645, -1, -1}, 151644},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		TestVocab  *tv = Vocab(cases[i].vocab);
+		int32_t    *ids;
+		int			n;
+
+		if (tv == NULL)
+			continue;
+		Tokenize(tv->vocab, "Hello", 5, true, false, &ids, &n);
+		CHECK(n > 0 && ids[0] == cases[i].first, "%s: add_bos gives %d first", cases[i].vocab,
+			  n > 0 ? ids[0] : -1);
+		free(ids);
+		for (int k = 0; k < 4 && cases[i].eog[k] >= 0; k++)
+			CHECK(LlmVocabIsEog(tv->vocab, cases[i].eog[k]), "%s: %d ends generation",
+				  cases[i].vocab, cases[i].eog[k]);
+		CHECK(!LlmVocabIsEog(tv->vocab, cases[i].not_eog) && !LlmVocabIsEog(tv->vocab, -1),
+			  "%s: %d does not end generation", cases[i].vocab, cases[i].not_eog);
+	}
+}
+
+/* A BPE token split across bytes joins up; the cut tail is trimmed. */
+static void
+TestDetokenizeBytes(void)
+{
+	TestVocab  *tv = Vocab("llama-bpe");
+	const char *text = "\xf0\x9f\xa6\x99";	/* llama emoji: several byte tokens */
+	int32_t    *ids;
+	int			n;
+	char	   *back;
+	size_t		len;
+	LlmError	err;
+
+	if (tv == NULL)
+		return;
+	Tokenize(tv->vocab, text, 4, false, false, &ids, &n);
+	CHECK(n >= 2, "llama-bpe: the emoji takes %d tokens", n);
+	CHECK(LlmDetokenize(tv->vocab, ids, n - 1, true, &back, &len, &err) == LLM_OK &&
+		  len < 4 && LlmUtf8CompletePrefix(back, len) == 0,
+		  "llama-bpe: a cut emoji leaves no complete character");
+	free(back);
+	free(ids);
+
+	/* control tokens have no text; user-defined ones keep theirs */
+	if ((tv = Vocab("qwen2")) != NULL)
+	{
+		int32_t		toks[] = {151644, 9707, 151650, 151645};
+
+		CHECK(LlmDetokenize(tv->vocab, toks, 4, true, &back, &len, &err) == LLM_OK &&
+			  strcmp(back, "Hello[PAD151650]") == 0, "qwen2: detokenized specials: %s", back);
+		free(back);
+	}
+}
+
+/* Pieces of the pre-tokenizers on a few texts. */
+typedef struct Pieces
+{
+	char		buf[512];
+	size_t		len;
+	const LlmPreText *t;
+} Pieces;
+
+static LlmStatus
+CollectPiece(void *arg, size_t start, size_t end, LlmError *err)
+{
+	Pieces	   *p = arg;
+
+	for (size_t i = start; i < end; i++)
+		p->len += LlmUtf8Encode(p->t->cpt[i], p->buf + p->len);
+	p->buf[p->len++] = '|';
+	p->buf[p->len] = '\0';
+	return LLM_OK;
+}
+
+static void
+TestPretokenizers(void)
+{
+	static const struct
+	{
+		LlmPreType	type;
+		const char *text;
+		const char *pieces;
+	}			cases[] = {
+		{LLM_PRE_LLAMA3, "Hello world 12345!!\n\n  x", "Hello| world| |123|45|!!\n\n| | x|"},
+		{LLM_PRE_QWEN2, "It's 2024", "It|'s| |2|0|2|4|"},
+		{LLM_PRE_LLAMA3, "I'LL \tgo", "I|'LL| |\tgo|"},
+		{LLM_PRE_GPT2, "I'LL \tgo", "I|'|LL| |\t|go|"},
+		{LLM_PRE_GPT2, "a  b   ", "a| | b|   |"},
+		{LLM_PRE_SMOLLM, "x12 y", "x|1|2| y|"},
+		{LLM_PRE_DEFAULT, "don't 123456", "don|'|t| |123|456|"},
+		{LLM_PRE_FALCON, "a`b 1234", "a|`|b| |123|4|"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		const char *s = cases[i].text;
+		size_t		len = strlen(s);
+		uint32_t	cpt[64];
+		uint16_t	flags[64];
+		LlmPreText	t = {cpt, flags, 0};
+		Pieces		p = {{0}, 0, &t};
+		LlmError	err;
+
+		for (size_t pos = 0; pos < len;)
+		{
+			cpt[t.n] = LlmUtf8Decode(s, len, &pos);
+			flags[t.n] = LlmUnicodeFlags(cpt[t.n]);
+			t.n++;
+		}
+		CHECK(LlmPretokenize(cases[i].type, &t, CollectPiece, &p, &err) == LLM_OK &&
+			  strcmp(p.buf, cases[i].pieces) == 0,
+			  "pre-tokenizer %s splits \"%s\" as \"%s\", got \"%s\"",
+			  LlmPreTypeName(cases[i].type), s, cases[i].pieces, p.buf);
+	}
+	CHECK(LlmPreLookup("llama-bpe", 9) != NULL && LlmPreLookup("llama-bpe", 9)->ignore_merges &&
+		  LlmPreLookup("nope", 4) == NULL, "pre-tokenizer names");
+}
+
+static void
+TestUnicode(void)
+{
+	static const struct
+	{
+		const char *bytes;
+		size_t		len;
+		uint32_t	cpt;
+		size_t		used;
+	}			dec[] = {
+		{"A", 1, 'A', 1},
+		{"\xc3\xa9", 2, 0xE9, 2},
+		{"\xe6\x97\xa5", 3, 0x65E5, 3},
+		{"\xf0\x9f\xa6\x99", 4, 0x1F999, 4},
+		{"\xc0\x80", 2, 0, 2},	/* overlong: accepted, as llama.cpp does */
+		{"\x80", 1, 0xFFFD, 1},	/* stray continuation */
+		{"\xe6\x97", 2, 0xFFFD, 1},	/* truncated */
+		{"\xe6" "A", 2, 0xFFFD, 1},
+		{"\xf4\x90\x80\x80", 4, 0xFFFD, 1},	/* above U+10FFFF */
+		{"\xff", 1, 0xFFFD, 1},
+	};
+	int			sorted = 1;
+
+	for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++)
+	{
+		size_t		pos = 0;
+		uint32_t	c = LlmUtf8Decode(dec[i].bytes, dec[i].len, &pos);
+
+		CHECK(c == dec[i].cpt && pos == dec[i].used, "utf-8 case %zu decodes to U+%04X (%zu bytes), got U+%04X (%zu)",
+			  i, dec[i].cpt, dec[i].used, c, pos);
+	}
+	CHECK(LlmUnicodeFlags('a') == LLM_UNICODE_LETTER && LlmUnicodeFlags('7') == LLM_UNICODE_NUMBER &&
+		  LlmUnicodeFlags(' ') == (LLM_UNICODE_SEPARATOR | LLM_UNICODE_WHITESPACE) &&
+		  LlmUnicodeFlags('\n') == (LLM_UNICODE_CONTROL | LLM_UNICODE_WHITESPACE) &&
+		  LlmUnicodeFlags('$') == LLM_UNICODE_SYMBOL && LlmUnicodeFlags('_') == LLM_UNICODE_PUNCTUATION,
+		  "ASCII categories");
+	CHECK(LlmUnicodeFlags(0x0663) == LLM_UNICODE_NUMBER && LlmUnicodeFlags(0x2167) == LLM_UNICODE_NUMBER &&
+		  LlmUnicodeFlags(0x0301) == LLM_UNICODE_MARK && LlmUnicodeFlags(0x4E00) == LLM_UNICODE_LETTER &&
+		  LlmUnicodeFlags(0x9FA5) == LLM_UNICODE_LETTER && LlmUnicodeFlags(0xD7A3) == LLM_UNICODE_LETTER &&
+		  LlmUnicodeFlags(0x20000) == LLM_UNICODE_LETTER && LlmUnicodeFlags(0x1F600) == LLM_UNICODE_SYMBOL &&
+		  LlmUnicodeFlags(0x3000) == (LLM_UNICODE_SEPARATOR | LLM_UNICODE_WHITESPACE) &&
+		  LlmUnicodeFlags(0x0085) == (LLM_UNICODE_CONTROL | LLM_UNICODE_WHITESPACE) &&
+		  LlmUnicodeFlags(0x200B) == LLM_UNICODE_CONTROL && LlmUnicodeFlags(0xE000) == LLM_UNICODE_CONTROL &&
+		  LlmUnicodeFlags(0x0378) == LLM_UNICODE_UNDEFINED && LlmUnicodeFlags(0x10FFFF) == LLM_UNICODE_UNDEFINED &&
+		  LlmUnicodeFlags(0x110000) == LLM_UNICODE_UNDEFINED && LlmUnicodeFlags(0x00AB) == LLM_UNICODE_PUNCTUATION,
+		  "categories beyond ASCII");
+	for (int i = 1; i < LlmUnicodeRangeCount; i++)
+		sorted &= LlmUnicodeRangeStart[i - 1] < LlmUnicodeRangeStart[i] &&
+			LlmUnicodeRangeFlags[i - 1] != LlmUnicodeRangeFlags[i];
+	CHECK(LlmUnicodeRangeStart[0] == 0 && sorted && LlmUnicodeRangeStart[LlmUnicodeRangeCount - 1] <= 0x10FFFF,
+		  "the range table is sorted and merged");
+}
+
+/* A vocabulary file of tokens and metadata, written to a temporary file. */
+static LlmStatus
+LoadSynthetic(const char *pre, bool merges, LlmError *err)
+{
+	static const char *const tokens[] = {"a", "b", "ab", "\xc4\xa0"};
+	static const char *const merge_list[] = {"a b"};
+	char		path[] = "/tmp/test_tokenizer.XXXXXX";
+	int			fd = mkstemp(path);
+	GgufWriter *w = GgufWriterCreate();
+	GgufFile   *g = NULL;
+	LlmVocab   *v = NULL;
+	LlmStatus	s;
+
+	if (fd < 0)
+		return LlmSetError(err, LLM_ERR_IO, "mkstemp failed");
+	close(fd);
+	GgufWriterSetString(w, "general.architecture", "gpt2");
+	GgufWriterSetString(w, "tokenizer.ggml.model", "gpt2");
+	GgufWriterSetString(w, "tokenizer.ggml.pre", pre);
+	GgufWriterSetStringArray(w, "tokenizer.ggml.tokens", tokens, 4);
+	if (merges)
+		GgufWriterSetStringArray(w, "tokenizer.ggml.merges", merge_list, 1);
+	s = GgufWriterWrite(w, path, NULL, NULL, err);
+	GgufWriterFree(w);
+	if (s == LLM_OK)
+		s = GgufOpen(path, &g, err);
+	if (s == LLM_OK)
+		s = LlmVocabLoad(g, &v, err);
+	if (s == LLM_OK)
+	{
+		int32_t    *ids;
+		int			n;
+
+		/* "ab" merges; "a b" is a, then " b" which has no token: bytes */
+		s = LlmTokenize(v, "ab a", 4, false, false, &ids, &n, err);
+		if (s == LLM_OK && !(n == 3 && ids[0] == 2 && ids[1] == 3 && ids[2] == 0))
+			s = LlmSetError(err, LLM_ERR_FORMAT, "synthetic vocabulary tokenized wrongly (%d tokens)", n);
+		if (s == LLM_OK)
+			free(ids);
+	}
+	LlmVocabFree(v);
+	GgufClose(g);
+	unlink(path);
+	return s;
+}
+
+static void
+TestBadVocabularies(void)
+{
+	LlmError	err;
+
+	CHECK(LoadSynthetic("gpt-2", true, &err) == LLM_OK, "a minimal BPE vocabulary works: %s", err.message);
+	CHECK(LoadSynthetic("no-such-pre", true, &err) == LLM_ERR_UNSUPPORTED &&
+		  strstr(err.message, "no-such-pre") != NULL,
+		  "an unknown pre-tokenizer is an error naming it: %s", err.message);
+	CHECK(LoadSynthetic("gpt-2", false, &err) == LLM_ERR_FORMAT && strstr(err.message, "merges") != NULL,
+		  "BPE without merges is an error: %s", err.message);
+}
+
+int
+main(void)
+{
+	for (int i = 0; i < N_VOCABS; i++)
+	{
+		char		path[256];
+		LlmError	err;
+
+		snprintf(path, sizeof(path), "%s/ggml-vocab-%s.gguf", VOCAB_DIR, vocabs[i].name);
+		CHECK(GgufOpen(path, &vocabs[i].gguf, &err) == LLM_OK &&
+			  LlmVocabLoad(vocabs[i].gguf, &vocabs[i].vocab, &err) == LLM_OK,
+			  "load %s: %s", path, err.message);
+	}
+	for (int i = 0; i < N_VOCABS; i++)
+		if (vocabs[i].vocab != NULL)
+		{
+			TestVocabCases(&vocabs[i]);
+			TestRandomRoundTrips(&vocabs[i]);
+			TestRawBytes(&vocabs[i]);
+		}
+	printf("tokenizer: %d round trips\n", round_trips);
+	TestSpecialTokens();
+	TestBosEog();
+	TestDetokenizeBytes();
+	TestPretokenizers();
+	TestUnicode();
+	TestBadVocabularies();
+
+	for (int i = 0; i < N_VOCABS; i++)
+	{
+		LlmVocabFree(vocabs[i].vocab);
+		GgufClose(vocabs[i].gguf);
+	}
+	return UnitSummary("tokenizer");
+}
