@@ -18,6 +18,10 @@ extern int	CliGenerate(int argc, char **argv);
 extern int	CliBench(int argc, char **argv);
 extern int	CliParity(int argc, char **argv);
 extern int	CliSynth(int argc, char **argv);
+extern int	CliVocabTest(int argc, char **argv);
+extern int	CliBenchTokenize(int argc, char **argv);
+extern int	CliChat(int argc, char **argv);
+extern int	CliBenchKernels(int argc, char **argv);
 
 /* Print "llm-cli: <message>" to stderr and return 1. */
 extern int	CliFail(const LlmError *err);

@@ -42,13 +42,17 @@ Usage(const char *msg)
 	fprintf(stderr,
 			"usage: llm-cli COMMAND ...\n"
 			"  info MODEL                          metadata, shapes and tensor types\n"
-			"  tokenize MODEL TEXT [--no-bos] [--pieces]\n"
+			"  tokenize MODEL TEXT [--no-bos] [--pieces] [--special]\n"
 			"  logits MODEL --tokens 1,2,3 --out FILE    raw float32 [n_tokens][n_vocab]\n"
 			"  generate MODEL --prompt TEXT [-n N] [--temp T] [--seed S] [--top-k K]\n"
 			"           [--top-p P] [--min-p P] [--repeat-penalty R] [--ctx N] [--stop S]\n"
 			"  bench MODEL [-p 512] [-n 128] [-t THREADS] [--reps 3]\n"
 			"  parity DIR                          check models against llama.cpp references\n"
 			"  synth --shape NAME --type TYPE --out FILE   random-weight model of a real shape\n"
+			"  vocab-test VOCAB.gguf               llama.cpp tokenizer cases (.inp/.out beside it)\n"
+			"  bench-tokenize VOCAB.gguf [--mb 1] [--reps 3]   tokenizer MB/s on mixed text\n"
+			"  chat MODEL [--system S] --user U [--template T] [--prompt-only] [-n N] [--temp T]\n"
+			"  bench-kernels [--type q8_0|q4_0|q4_k|q6_k|f16|all] [--mb 512] [-t 1]   GEMV GB/s, GEMM GFLOP/s\n"
 			"Environment: LLM_KERNEL=ref|auto|... forces a kernel variant.\n");
 	return 2;
 }
@@ -165,7 +169,7 @@ CliTokenize(int argc, char **argv)
 	if (LoadModel(argv[0], &m))
 		return 1;
 	if (LlmTokenize(m->vocab, argv[1], strlen(argv[1]), !Flag(argc, argv, "--no-bos"),
-					&ids, &n, &err) != LLM_OK)
+					Flag(argc, argv, "--special"), &ids, &n, &err) != LLM_OK)
 	{
 		LlmModelFree(m);
 		return CliFail(&err);
@@ -318,7 +322,7 @@ CliGenerate(int argc, char **argv)
 
 	if (LoadModel(argv[0], &m))
 		return 1;
-	if (LlmTokenize(m->vocab, prompt, strlen(prompt), true, &ids, &n, &err) != LLM_OK)
+	if (LlmTokenize(m->vocab, prompt, strlen(prompt), true, false, &ids, &n, &err) != LLM_OK)
 		return CliFail(&err);
 	if (n_ctx <= 0)
 		n_ctx = n + gp.max_tokens < m->hp.n_ctx_train ? n + gp.max_tokens + 1 : m->hp.n_ctx_train;
@@ -353,6 +357,9 @@ main(int argc, char **argv)
 		{"info", CliInfo}, {"tokenize", CliTokenize}, {"logits", CliLogits},
 		{"generate", CliGenerate}, {"bench", CliBench}, {"parity", CliParity},
 		{"synth", CliSynth},
+		{"vocab-test", CliVocabTest}, {"bench-tokenize", CliBenchTokenize},
+		{"chat", CliChat},
+		{"bench-kernels", CliBenchKernels},
 	};
 	const char *kernel = getenv("LLM_KERNEL");
 
