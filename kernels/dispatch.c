@@ -20,6 +20,11 @@
 #include <string.h>
 
 #include "kernels_ref.h"
+#if defined(__x86_64__)
+#include "kernels_x86.h"
+#elif defined(__aarch64__)
+#include "kernels_arm.h"
+#endif
 
 typedef struct LlmKernelVariant
 {
@@ -36,6 +41,23 @@ LlmCpuAlways(void)
 
 /* best first; "ref" is last and always runs */
 static const LlmKernelVariant llm_kernel_variants[] = {
+#if defined(__x86_64__)
+	{"avx512bf16", LlmKernelsAvx512Bf16, LlmCpuRunsAvx512Bf16},
+	{"avx512vnni", LlmKernelsAvx512Vnni, LlmCpuRunsAvx512Vnni},
+	{"avx2", LlmKernelsAvx2, LlmCpuRunsAvx2},
+#elif defined(__aarch64__)
+	/* the order is argued in kernels_arm.h */
+#ifdef LLM_ARM_HAVE_I8MM
+	{"i8mm", LlmKernelsI8mm, LlmCpuRunsI8mm},
+#endif
+#ifdef LLM_ARM_HAVE_SVE
+	{"sve", LlmKernelsSve, LlmCpuRunsSve},
+#endif
+#ifdef LLM_ARM_HAVE_DOTPROD
+	{"dotprod", LlmKernelsDotprod, LlmCpuRunsDotprod},
+#endif
+	{"neon", LlmKernelsNeon, LlmCpuRunsNeon},
+#endif
 	{"ref", LlmKernelsRef, LlmCpuAlways},
 };
 
