@@ -24,8 +24,11 @@ PG_CPPFLAGS = -Ikernels -Isrc/engine
 PG_CFLAGS = -ffp-contract=off
 SHLIB_LINK = -lm -lpthread
 
-REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+# in this order: setup creates the extension, the others use it
+REGRESS = setup catalog generate classify embed_score tokenize encoding settings privileges errors
 REGRESS_OPTS = --inputdir=test --outputdir=build/regress
+# test files at a fixed path (see test/fixtures/setup.sh)
+REGRESS_PREP = fixtures
 
 PG_CONFIG ?= pg_config
 HAVE_PGXS := $(shell command -v $(PG_CONFIG) >/dev/null 2>&1 && echo yes)
@@ -68,7 +71,15 @@ $(BUILD)/test/%: test/unit/%.c test/unit/unit.h $(BUILD)/libllm-engine.a $(TOOL_
 	@mkdir -p $(dir $@)
 	$(CC) $(ENGINE_CFLAGS) $(ENGINE_CPPFLAGS) -Itest/unit -o $@ $< $(TOOL_LIB_OBJS) $(BUILD)/libllm-engine.a -lm
 
-.PHONY: check-unit check-parity check-kernels
+.PHONY: check-unit check-parity check-kernels fixtures check-cancel
+fixtures: bin/llm-cli
+	@mkdir -p build/regress
+	bash test/fixtures/setup.sh
+
+# needs a running server (PGHOST/PGPORT) with the extension installed
+check-cancel: bin/llm-cli
+	bash test/cancel.sh
+
 check-unit: $(UNIT_TESTS)
 	@status=0; for t in $(UNIT_TESTS); do $$t || status=1; done; exit $$status
 
@@ -83,3 +94,51 @@ clean: clean-engine
 .PHONY: clean-engine
 clean-engine:
 	rm -rf $(BUILD) bin
+
+# ---- check-arm: the aarch64 kernel variants under qemu-user ----
+#
+# Cross-compiles the kernel tests for aarch64 (static, so qemu needs no
+# sysroot) and runs them on emulated CPUs that between them enable every
+# Arm variant: each test_kernel_variants run tests the variants that CPU
+# runs against the reference and lists the others as skipped.  After each
+# run the variant that CPU exists to cover must have been tested.  Needs
+# gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user (Debian 12).
+
+ARM_CC = aarch64-linux-gnu-gcc
+ARM_QEMU = qemu-aarch64
+ARM_BUILD = $(BUILD)/arm
+# the native flags, plus the warnings PostgreSQL's build adds
+ARM_CFLAGS = $(ENGINE_CFLAGS) -Wmissing-prototypes -Wdeclaration-after-statement \
+	-Wpointer-arith -Werror=vla -Wimplicit-fallthrough=3 -Wcast-function-type \
+	-Wshadow=compatible-local
+ARM_KERNEL_OBJS = $(patsubst %.c,$(ARM_BUILD)/%.o,$(KERNEL_SRCS))
+ARM_TESTS = $(ARM_BUILD)/test_kernels $(ARM_BUILD)/test_kernel_variants
+# qemu -cpu setting : the variant it must run
+ARM_CPUS = max,sve128=on:sve max,sve256=on:sve max,sve512=on:sve \
+	max,sve=off:i8mm neoverse-n1:dotprod a64fx:sve cortex-a72:neon
+
+$(ARM_BUILD)/kernels/%.o: kernels/%.c $(wildcard kernels/*.h)
+	@mkdir -p $(dir $@)
+	$(ARM_CC) $(ARM_CFLAGS) -Ikernels -c -o $@ $<
+
+$(ARM_BUILD)/%: test/unit/%.c test/unit/unit.h $(ARM_KERNEL_OBJS)
+	@mkdir -p $(dir $@)
+	$(ARM_CC) $(ENGINE_CFLAGS) -static -Ikernels -Itest/unit -o $@ $< $(ARM_KERNEL_OBJS) -lm
+
+.PHONY: check-arm
+check-arm: $(ARM_TESTS)
+	@status=0; ok=0; n=0; \
+	for pair in $(ARM_CPUS); do \
+		cpu=$${pair%:*}; want=$${pair##*:}; n=$$((n + 1)); fail=0; \
+		echo "== qemu-aarch64 -cpu $$cpu"; \
+		$(ARM_QEMU) -cpu $$cpu $(ARM_BUILD)/test_kernels || fail=1; \
+		out=$$($(ARM_QEMU) -cpu $$cpu $(ARM_BUILD)/test_kernel_variants 2>&1) || fail=1; \
+		echo "$$out"; \
+		if ! echo "$$out" | grep -Eq "^variant $$want +testing"; then \
+			echo "FAIL check-arm: -cpu $$cpu did not test the $$want variant"; \
+			fail=1; \
+		fi; \
+		if [ $$fail = 0 ]; then ok=$$((ok + 1)); else status=1; fi; \
+	done; \
+	echo "check-arm: $$ok of $$n cpu settings ok"; \
+	exit $$status

@@ -41,7 +41,7 @@ start_cluster() {
 	as_root rm -rf "$PG_DATA" "$PG_SOCK"
 	as_root mkdir -p "$PG_DATA" "$PG_SOCK"
 	if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DATA" "$PG_SOCK"; fi
-	pg_run "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres >/dev/null
+	pg_run "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust -U postgres --encoding=UTF8 --locale=C.UTF-8 >/dev/null
 	pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w \
 		-o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=''" start >/dev/null
 	export PGHOST=$PG_SOCK PGPORT=$PG_PORT PGUSER=postgres

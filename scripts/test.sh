@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Every test of the project: C unit tests (kernels, GGUF reader, JSON,
-# tokenizer, engine), parity against llama.cpp, and the pg_regress suite on
-# a temporary cluster.  Installs what it needs on Debian 12 first.
+# tokenizer, engine), the aarch64 kernels under qemu, parity against
+# llama.cpp, and on a temporary cluster the pg_regress suite and the
+# cancellation test.  Installs what it needs on Debian 12 first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-install_deps
+install_deps gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user unicode-data
 build
 
 status=0
@@ -19,6 +20,8 @@ run() {
 }
 
 run make -s check-unit || true
+run python3 scripts/gen_unicode.py --check || true
+run make -s check-arm || true
 run make -s check-parity || true
 
 start_cluster
@@ -26,6 +29,7 @@ mkdir -p build/regress
 if ! run make -s installcheck; then
 	cat build/regress/regression.diffs 2>/dev/null || true
 fi
+run make -s check-cancel || true
 
 # One closing line over every suite: each C suite and the parity check end
 # with "N passed, M failed", pg_regress with "All N tests passed." or

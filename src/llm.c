@@ -1,14 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * llm.c
- *	  PostgreSQL entry points of the llm extension.
- *
- * This is the only layer that includes PostgreSQL headers: it turns engine
- * results into datums and engine errors into ereport.
+ *	  Module entry points of the llm extension.
  *
  *-------------------------------------------------------------------------
  */
-#include "postgres.h"
+#include "llm.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -18,6 +15,14 @@
 PG_MODULE_MAGIC;
 
 #define LLM_VERSION "1.0"
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	LlmDefineSettings();
+}
 
 PG_FUNCTION_INFO_V1(llm_version);
 

@@ -1,0 +1,420 @@
+/*-------------------------------------------------------------------------
+ *
+ * llm_catalog.c
+ *	  The llm_models catalog: validating registrations (the trigger),
+ *	  resolving a function's model argument, and the per-backend cache of
+ *	  loaded models.
+ *
+ * A model is loaded once per backend at first use and kept: the file is
+ * memory-mapped, so the page cache already holds a single copy of the
+ * weights for every backend.  Each call looks the name up in llm_models
+ * again, so a re-registered or deleted model is noticed at the next call.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "llm.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#define LLM_DEFAULT_CONTEXT 4096
+#define LLM_BATCH 128			/* prompt chunk: short enough to cancel fast */
+
+/* loaded models of this backend; few, so a short list */
+#define LLM_MAX_LOADED 8
+static LlmLoadedModel *loaded[LLM_MAX_LOADED];
+
+bool
+LlmMayReadServerFiles(void)
+{
+	return superuser() || has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
+}
+
+/*
+ * "schema.llm_models", quoted, wherever the extension was installed (the
+ * caller's search_path need not include it).  Needs an SPI connection.
+ */
+static const char *
+CatalogTable(void)
+{
+	char	   *schema;
+
+	SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
+				" JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+				" WHERE e.extname = 'llm'", true, 1);
+	if (SPI_processed != 1)
+		elog(ERROR, "extension \"llm\" is not installed in this database");
+	schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return quote_qualified_identifier(schema, "llm_models");
+}
+
+/*
+ * The canonical path of a model file a user wants to register: relative
+ * paths resolve against llm.model_path, and users who are not superusers
+ * may only name files inside it (after resolving symbolic links and "..").
+ */
+static char *
+ResolveModelPath(const char *given)
+{
+	char		resolved[PATH_MAX];
+	char		root[PATH_MAX];
+	char	   *joined;
+	struct stat st;
+
+	if (given[0] == '\0')
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("model path must not be empty"));
+	if (!is_absolute_path(given))
+	{
+		if (llm_model_path[0] == '\0')
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("relative model path \"%s\" needs llm.model_path", given),
+					errhint("Give an absolute path, or have a superuser set llm.model_path to the directory holding the models."));
+		joined = psprintf("%s/%s", llm_model_path, given);
+	}
+	else
+		joined = pstrdup(given);
+
+	if (realpath(joined, resolved) == NULL)
+		ereport(ERROR,
+				errcode_for_file_access(),
+				errmsg("could not access model file \"%s\": %m", joined));
+	if (stat(resolved, &st) != 0 || !S_ISREG(st.st_mode))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("model path \"%s\" is not a regular file", resolved));
+
+	if (!superuser())
+	{
+		size_t		n;
+
+		if (llm_model_path[0] == '\0' || realpath(llm_model_path, root) == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("permission denied to register model file \"%s\"", resolved),
+					errdetail("Users who are not superusers can only register files inside llm.model_path, which is not set to an existing directory."));
+		n = strlen(root);
+		if (strncmp(resolved, root, n) != 0 || (resolved[n] != '/' && root[n - 1] != '/'))
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("permission denied to register model file \"%s\"", resolved),
+					errdetail("Users who are not superusers can only register files inside llm.model_path (\"%s\").", root));
+	}
+	return pstrdup(resolved);
+}
+
+static void
+RequireRegisterPrivilege(void)
+{
+	if (!LlmMayReadServerFiles())
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to register models"),
+				errdetail("Only superusers and members of pg_read_server_files may register model files."));
+}
+
+/* Metadata of a model file, copied out of the engine's memory. */
+typedef struct ModelFacts
+{
+	char	   *architecture;
+	char	   *quantization;
+	int64		parameters;
+	int32		context_length;
+	int32		vocab_size;
+	text	   *chat_template;	/* NULL if none */
+} ModelFacts;
+
+static void
+ReadModelFacts(const char *name, const char *path, ModelFacts *facts)
+{
+	LlmModel   *model;
+	LlmError	err;
+	LlmStatus	s;
+	GgufString	tmpl;
+
+	s = LlmModelLoad(path, &model, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("could not register model \"%s\"", name));
+
+	/* copy everything out before anything can throw */
+	facts->architecture = pstrdup(model->arch_name);
+	facts->quantization = pstrdup(LlmModelQuantName(model));
+	facts->parameters = (int64) model->n_params;
+	facts->context_length = model->hp.n_ctx_train;
+	facts->vocab_size = model->hp.n_vocab;
+	facts->chat_template = NULL;
+	if (GgufGetString(model->gguf, "tokenizer.chat_template", &tmpl))
+	{
+		char	   *copy = palloc(tmpl.len + 1);
+
+		memcpy(copy, tmpl.data, tmpl.len);
+		copy[tmpl.len] = '\0';
+		LlmModelFree(model);
+		facts->chat_template = LlmUtf8ToText(copy, tmpl.len);
+	}
+	else
+		LlmModelFree(model);
+}
+
+PG_FUNCTION_INFO_V1(llm_models_validate);
+
+/*
+ * BEFORE INSERT OR UPDATE trigger on llm_models: check the privilege and
+ * the file, and fill in every metadata column from the file itself.
+ */
+Datum
+llm_models_validate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	bool		isnull;
+	char	   *name;
+	char	   *path;
+	ModelFacts	facts;
+	char		sha[65];
+	Datum	   *values;
+	bool	   *nulls;
+	bool	   *replace;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trig->tg_event))
+		elog(ERROR, "llm_models_validate must run as a BEFORE ROW trigger");
+	RequireRegisterPrivilege();
+
+	desc = trig->tg_relation->rd_att;
+	tuple = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? trig->tg_newtuple : trig->tg_trigtuple;
+
+	name = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "name"));
+	if (name == NULL || name[0] == '\0')
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("model name must not be empty"));
+	path = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "path"));
+	if (path == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_NOT_NULL_VIOLATION),
+				errmsg("model path must not be NULL"));
+
+	path = ResolveModelPath(path);
+	ReadModelFacts(name, path, &facts);
+	LlmFileSha256(path, sha);
+
+	values = palloc0(sizeof(Datum) * desc->natts);
+	nulls = palloc0(sizeof(bool) * desc->natts);
+	replace = palloc0(sizeof(bool) * desc->natts);
+#define SET_COLUMN(col, datum, null) \
+	do { \
+		int			i_ = SPI_fnumber(desc, col) - 1; \
+		values[i_] = (datum); \
+		nulls[i_] = (null); \
+		replace[i_] = true; \
+	} while (0)
+	SET_COLUMN("path", CStringGetTextDatum(path), false);
+	SET_COLUMN("sha256", CStringGetTextDatum(sha), false);
+	SET_COLUMN("architecture", CStringGetTextDatum(facts.architecture), false);
+	SET_COLUMN("quantization", CStringGetTextDatum(facts.quantization), false);
+	SET_COLUMN("parameters", Int64GetDatum(facts.parameters), false);
+	SET_COLUMN("context_length", Int32GetDatum(facts.context_length), false);
+	SET_COLUMN("vocab_size", Int32GetDatum(facts.vocab_size), false);
+	SET_COLUMN("chat_template", PointerGetDatum(facts.chat_template), facts.chat_template == NULL);
+	if (TRIGGER_FIRED_BY_UPDATE(trig->tg_event))
+	{
+		/* a registration keeps its original date */
+		Datum		created = heap_getattr(trig->tg_trigtuple, SPI_fnumber(desc, "created_at"),
+										   desc, &isnull);
+
+		SET_COLUMN("created_at", created, isnull);
+	}
+#undef SET_COLUMN
+
+	tuple = heap_modify_tuple(tuple, desc, values, nulls, replace);
+	return PointerGetDatum(tuple);
+}
+
+/* ", "-separated names of the registered models (for messages) */
+static char *
+RegisteredNames(void)
+{
+	char	   *list;
+
+	SPI_execute(psprintf("SELECT coalesce(string_agg(quote_literal(name), ', ' ORDER BY name), '') FROM %s",
+						 CatalogTable()), true, 1);
+	list = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return list ? list : "";
+}
+
+/* The model a NULL argument means: llm.default_model or the only one. */
+static char *
+DefaultModelName(void)
+{
+	char	   *name;
+
+	if (llm_default_model[0] != '\0')
+		return pstrdup(llm_default_model);
+	SPI_execute(psprintf("SELECT name FROM %s ORDER BY name LIMIT 2", CatalogTable()), true, 2);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("no model is registered"),
+				errhint("Register one: INSERT INTO llm_models (name, path) VALUES ('my-model', '/path/to/model.gguf');"));
+	if (SPI_processed > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("no default model is set"),
+				errdetail("Registered models: %s.", RegisteredNames()),
+				errhint("Pass the model argument or SET llm.default_model."));
+	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return name;
+}
+
+static void
+FreeLoaded(LlmLoadedModel *lm)
+{
+	LlmContextFree(lm->ctx);
+	LlmModelFree(lm->model);
+	free(lm->name);
+	free(lm->path);
+	free(lm);
+}
+
+/* The context this call wants: recreated when the settings change. */
+static void
+PrepareContext(LlmLoadedModel *lm)
+{
+	int			n_ctx = llm_context_size > 0 ? llm_context_size :
+		Min(lm->model->hp.n_ctx_train, LLM_DEFAULT_CONTEXT);
+	int			threads = Min(llm_threads, llm_max_threads);
+	LlmError	err;
+	LlmStatus	s;
+
+	if (lm->ctx != NULL && lm->ctx->n_ctx != n_ctx)
+	{
+		LlmContextFree(lm->ctx);
+		lm->ctx = NULL;
+	}
+	if (lm->ctx == NULL)
+	{
+		s = LlmContextCreate(lm->model, n_ctx, LLM_BATCH, &lm->ctx, &err);
+		if (s != LLM_OK)
+			LlmReportError(s, &err, psprintf("could not create a context of %d tokens for model \"%s\"",
+											 n_ctx, lm->name));
+		lm->ctx->cancel = LlmCancelRequested;
+	}
+	s = LlmContextSetThreads(lm->ctx, threads, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("could not start %d threads", threads));
+}
+
+LlmLoadedModel *
+LlmGetModel(text *name_arg)
+{
+	char	   *name;
+	char	   *path;
+	char	   *sha;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			slot = -1;
+	LlmLoadedModel *lm;
+	LlmError	err;
+	LlmStatus	s;
+	char		actual[65];
+	MemoryContext caller = CurrentMemoryContext;
+
+	SPI_connect();
+	name = name_arg ? text_to_cstring(name_arg) : DefaultModelName();
+	args[0] = CStringGetTextDatum(name);
+	SPI_execute_with_args(psprintf("SELECT path, sha256 FROM %s WHERE name = $1", CatalogTable()),
+						  1, argtypes, args, NULL, true, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("model \"%s\" is not registered", name),
+				errdetail("Registered models: %s.", RegisteredNames()),
+				errhint("Register it: INSERT INTO llm_models (name, path) VALUES ('%s', '/path/to/model.gguf');",
+						name));
+	path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	sha = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	/* keep the strings past SPI_finish */
+	name = MemoryContextStrdup(caller, name);
+	path = MemoryContextStrdup(caller, path);
+	sha = sha ? MemoryContextStrdup(caller, sha) : "";
+	SPI_finish();
+
+	for (int i = 0; i < LLM_MAX_LOADED; i++)
+	{
+		lm = loaded[i];
+		if (lm != NULL && strcmp(lm->name, name) == 0)
+		{
+			if (strcmp(lm->path, path) == 0 && strcmp(lm->sha256, sha) == 0)
+			{
+				PrepareContext(lm);
+				return lm;
+			}
+			/* re-registered: drop the old one */
+			FreeLoaded(lm);
+			loaded[i] = NULL;
+		}
+	}
+
+	/* the file must still be the one that was registered */
+	if (access(path, R_OK) != 0)
+		ereport(ERROR,
+				errcode_for_file_access(),
+				errmsg("model file \"%s\" of model \"%s\" cannot be read: %m", path, name),
+				errhint("Restore the file, or register the model again with its new path."));
+	LlmFileSha256(path, actual);
+	if (strcmp(actual, sha) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("model file \"%s\" has changed since model \"%s\" was registered", path, name),
+				errdetail("Its SHA-256 is %s; it was %s.", actual, sha),
+				errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';", name));
+
+	/* room: evict the first slot if all are taken */
+	for (int i = 0; i < LLM_MAX_LOADED && slot < 0; i++)
+		if (loaded[i] == NULL)
+			slot = i;
+	if (slot < 0)
+	{
+		FreeLoaded(loaded[0]);
+		loaded[0] = NULL;
+		slot = 0;
+	}
+
+	lm = calloc(1, sizeof(LlmLoadedModel));
+	if (lm == NULL)
+		ereport(ERROR, errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"));
+	s = LlmModelLoad(path, &lm->model, &err);
+	if (s != LLM_OK)
+	{
+		free(lm);
+		LlmReportError(s, &err, psprintf("could not load model \"%s\"", name));
+	}
+	lm->name = strdup(name);
+	lm->path = strdup(path);
+	strlcpy(lm->sha256, sha, sizeof(lm->sha256));
+	if (lm->name == NULL || lm->path == NULL)
+	{
+		FreeLoaded(lm);
+		ereport(ERROR, errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"));
+	}
+	loaded[slot] = lm;
+	PrepareContext(lm);
+	return lm;
+}

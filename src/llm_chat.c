@@ -1,0 +1,391 @@
+/*-------------------------------------------------------------------------
+ *
+ * llm_chat.c
+ *	  SQL functions that talk to a model through its chat template:
+ *	  llm_chat, llm_summarize, llm_classify, llm_classify_scores.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "llm.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "chat.h"
+#include "scoring.h"
+
+#define MODEL_ARG(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))
+
+/* A string member of a JSON object, or NULL (error if not a string). */
+static char *
+JsonbMemberString(JsonbContainer *obj, const char *key, int index)
+{
+	JsonbValue	v;
+	char	   *s;
+
+	if (getKeyJsonValueFromContainer(obj, key, strlen(key), &v) == NULL)
+		return NULL;
+	if (v.type != jbvString)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("message %d: \"%s\" must be a string", index + 1, key));
+	s = pnstrdup(v.val.string.val, v.val.string.len);
+	return (char *) pg_server_to_any(s, strlen(s), PG_UTF8);
+}
+
+/* [{"role": ..., "content": ...}, ...] as engine messages (UTF-8). */
+static LlmChatMessage *
+ParseMessages(Jsonb *jb, int *n)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	LlmChatMessage *msgs;
+	int			count = 0;
+
+	if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("messages must be a JSON array of {\"role\": ..., \"content\": ...} objects"));
+	*n = JB_ROOT_COUNT(jb);
+	if (*n == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("messages must not be empty"));
+	msgs = palloc0(sizeof(LlmChatMessage) * *n);
+
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *role;
+		char	   *content;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("message %d is not a JSON object", count + 1));
+		role = JsonbMemberString(v.val.binary.data, "role", count);
+		content = JsonbMemberString(v.val.binary.data, "content", count);
+		if (role == NULL || content == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("message %d needs both \"role\" and \"content\"", count + 1));
+		if (strcmp(role, "system") != 0 && strcmp(role, "user") != 0 &&
+			strcmp(role, "assistant") != 0)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("message %d has role \"%s\"", count + 1, role),
+					errhint("Roles are \"system\", \"user\" and \"assistant\"."));
+		msgs[count].role = role;
+		msgs[count].content = content;
+		count++;
+	}
+	*n = count;
+	return msgs;
+}
+
+/*
+ * The conversation rendered with the model's template and tokenized with
+ * special tokens recognised.  *rendered (UTF-8, palloc'd) is the text and
+ * *add_bos whether tokenizing it adds BOS (the template may hold it).
+ */
+static int32 *
+ChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n, char **rendered,
+		   bool *add_bos, int *n_tokens)
+{
+	LlmChatResult res;
+	LlmError	err;
+	LlmStatus	s;
+	int32	   *ids;
+
+	s = LlmChatRenderModel(lm->model->gguf, lm->model->vocab, msgs, n, true, &res, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("could not render the chat template of model \"%s\"", lm->name));
+	/* said once per backend and model, not once per row of a query */
+	if (res.unknown && !lm->warned_template)
+	{
+		lm->warned_template = true;
+		ereport(NOTICE,
+				errmsg("the chat template of model \"%s\" is not one llm knows; using ChatML", lm->name),
+				errhint("Known families: ChatML, Llama 2, Llama 3, Mistral, Zephyr, Phi-3, Gemma."));
+	}
+	*rendered = pnstrdup(res.text, res.len);
+	*add_bos = !res.bos_in_text;
+	LlmChatResultFree(&res);
+	ids = LlmTokenizeOrReport(lm, *rendered, strlen(*rendered), *add_bos, true, n_tokens);
+	return ids;
+}
+
+PG_FUNCTION_INFO_V1(llm_chat);
+
+Datum
+llm_chat(PG_FUNCTION_ARGS)
+{
+	LlmGenerateParams gp;
+	LlmLoadedModel *lm;
+	LlmChatMessage *msgs;
+	char	   *rendered;
+	bool		add_bos;
+	int			n_msgs;
+	int32	   *ids;
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	LlmSamplingArgs(fcinfo, &gp);
+	msgs = ParseMessages(PG_GETARG_JSONB_P(0), &n_msgs);
+	lm = LlmGetModel(MODEL_ARG(1));
+	ids = ChatPrompt(lm, msgs, n_msgs, &rendered, &add_bos, &n);
+	PG_RETURN_TEXT_P(LlmGenerateText(lm, ids, n, &gp));
+}
+
+/* The first max_words whitespace-separated words of s. */
+static text *
+FirstWords(text *t, int max_words)
+{
+	char	   *s = text_to_cstring(t);
+	char	   *p = s;
+	int			words = 0;
+
+	while (*p)
+	{
+		while (*p && isspace((unsigned char) *p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (++words > max_words)
+			break;
+		while (*p && !isspace((unsigned char) *p))
+			p++;
+	}
+	*p = '\0';
+	/* drop the whitespace before the cut */
+	while (p > s && isspace((unsigned char) p[-1]))
+		*--p = '\0';
+	p = s;
+	while (*p && isspace((unsigned char) *p))
+		p++;
+	return cstring_to_text(p);
+}
+
+PG_FUNCTION_INFO_V1(llm_summarize);
+
+Datum
+llm_summarize(PG_FUNCTION_ARGS)
+{
+	int			max_words = PG_ARGISNULL(2) ? 60 : PG_GETARG_INT32(2);
+	LlmGenerateParams gp;
+	LlmChatMessage msgs[2];
+	LlmLoadedModel *lm;
+	char	   *rendered;
+	bool		add_bos;
+	size_t		len;
+	int32	   *ids;
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (max_words < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("max_words must be at least 1"));
+	lm = LlmGetModel(MODEL_ARG(1));
+	msgs[0].role = "system";
+	msgs[0].content = "You are a helpful assistant who writes short, faithful summaries.";
+	msgs[1].role = "user";
+	msgs[1].content = psprintf("Summarize the following text in at most %d words.\n\n%s",
+							   max_words, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len));
+	ids = ChatPrompt(lm, msgs, 2, &rendered, &add_bos, &n);
+
+	/* greedy; a word is rarely more than three tokens */
+	memset(&gp, 0, sizeof(gp));
+	LlmSamplerDefaults(&gp.sampling);
+	gp.max_tokens = Min(llm_max_tokens, 3 * max_words + 8);
+	PG_RETURN_TEXT_P(FirstWords(LlmGenerateText(lm, ids, n, &gp), max_words));
+}
+
+/*
+ * Log-probability of each label as the model's answer: the prompt asks for
+ * one of the labels, and each label is scored as the text of the
+ * assistant's turn followed by its end-of-turn token.  Returns the number
+ * of labels; *labels_out gets them (database encoding).
+ */
+static int
+ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_out)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	LlmLoadedModel *lm;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n_labels;
+	char	  **labels;
+	char	  **labels_utf8;
+	StringInfoData instruction;
+	LlmChatMessage msgs[2];
+	char	   *rendered;
+	bool		add_bos;
+	int32	   *prompt;
+	int			n_prompt;
+	int32_t   **cont;
+	int		   *cont_len;
+	int			longest = 0;
+	int32_t		end;
+	double	   *logprob;
+	LlmError	err;
+	LlmStatus	s;
+	size_t		len;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("labels must be a one-dimensional array"));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n_labels);
+	if (n_labels == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("labels must not be empty"));
+	labels = palloc(sizeof(char *) * n_labels);
+	labels_utf8 = palloc(sizeof(char *) * n_labels);
+	for (int i = 0; i < n_labels; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("labels must not contain NULL"));
+		labels[i] = TextDatumGetCString(elems[i]);
+		if (labels[i][0] == '\0')
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("labels must not be empty strings"));
+		for (int j = 0; j < i; j++)
+			if (strcmp(labels[i], labels[j]) == 0)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("label \"%s\" appears more than once", labels[i]));
+		labels_utf8[i] = LlmTextToUtf8(DatumGetTextPP(elems[i]), &len);
+	}
+
+	lm = LlmGetModel(MODEL_ARG(2));
+	initStringInfo(&instruction);
+	if (!PG_ARGISNULL(3))
+		appendStringInfoString(&instruction, LlmTextToUtf8(PG_GETARG_TEXT_PP(3), &len));
+	else
+	{
+		appendStringInfoString(&instruction, "Classify the text into exactly one of these categories: ");
+		for (int i = 0; i < n_labels; i++)
+			appendStringInfo(&instruction, "%s%s", i ? ", " : "", labels_utf8[i]);
+		appendStringInfoString(&instruction, ". Reply with the category only.");
+	}
+	msgs[0].role = "system";
+	msgs[0].content = instruction.data;
+	msgs[1].role = "user";
+	msgs[1].content = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
+	prompt = ChatPrompt(lm, msgs, 2, &rendered, &add_bos, &n_prompt);
+
+	/*
+	 * A label's tokens are those the model would write: tokenize the prompt
+	 * text with the label appended and keep what follows the prompt, unless
+	 * the label merged into the prompt's last token, then the label alone.
+	 */
+	end = lm->model->vocab->eot_id >= 0 ? lm->model->vocab->eot_id : lm->model->vocab->eos_id;
+	cont = palloc(sizeof(int32_t *) * n_labels);
+	cont_len = palloc(sizeof(int) * n_labels);
+	for (int i = 0; i < n_labels; i++)
+	{
+		char	   *joined = psprintf("%s%s", rendered, labels_utf8[i]);
+		int			n_joined;
+		int32	   *ids = LlmTokenizeOrReport(lm, joined, strlen(joined), add_bos, true,
+											  &n_joined);
+
+		if (n_joined <= n_prompt || memcmp(ids, prompt, sizeof(int32) * n_prompt) != 0)
+		{
+			ids = LlmTokenizeOrReport(lm, labels_utf8[i], strlen(labels_utf8[i]), false, false, &n_joined);
+			cont[i] = repalloc(ids, sizeof(int32) * (n_joined + 1));
+			cont_len[i] = n_joined;
+		}
+		else
+		{
+			cont[i] = palloc(sizeof(int32) * (n_joined - n_prompt + 1));
+			memcpy(cont[i], ids + n_prompt, sizeof(int32) * (n_joined - n_prompt));
+			cont_len[i] = n_joined - n_prompt;
+		}
+		if (end >= 0)
+			cont[i][cont_len[i]++] = end;
+		longest = Max(longest, cont_len[i]);
+	}
+	LlmCheckFits(lm, n_prompt, longest);
+
+	logprob = palloc(sizeof(double) * n_labels);
+	s = LlmScoreContinuations(lm->ctx, prompt, n_prompt, (const int32_t *const *) cont, cont_len,
+							  n_labels, logprob, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("classification with model \"%s\" failed", lm->name));
+	*labels_out = labels;
+	*logprob_out = logprob;
+	return n_labels;
+}
+
+PG_FUNCTION_INFO_V1(llm_classify);
+
+Datum
+llm_classify(PG_FUNCTION_ARGS)
+{
+	char	  **labels;
+	double	   *logprob;
+	int			n;
+	int			best = 0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	n = ClassifyLogProbs(fcinfo, &labels, &logprob);
+	/* ties go to the first label */
+	for (int i = 1; i < n; i++)
+		if (logprob[i] > logprob[best])
+			best = i;
+	PG_RETURN_TEXT_P(cstring_to_text(labels[best]));
+}
+
+PG_FUNCTION_INFO_V1(llm_classify_scores);
+
+Datum
+llm_classify_scores(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	  **labels;
+	double	   *logprob;
+	double		max;
+	double		sum = 0;
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		return (Datum) 0;
+	n = ClassifyLogProbs(fcinfo, &labels, &logprob);
+
+	/* softmax over the labels, in the order given */
+	max = logprob[0];
+	for (int i = 1; i < n; i++)
+		max = Max(max, logprob[i]);
+	for (int i = 0; i < n; i++)
+		sum += exp(logprob[i] - max);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = CStringGetTextDatum(labels[i]);
+		values[1] = Float8GetDatum(exp(logprob[i] - max) / sum);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,83 @@
+/*-------------------------------------------------------------------------
+ *
+ * llm_guc.c
+ *	  The llm.* settings.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "llm.h"
+
+#include <unistd.h>
+
+#include "lib/stringinfo.h"
+#include "utils/guc.h"
+
+#include "kernels.h"
+
+char	   *llm_model_path = NULL;
+char	   *llm_default_model = NULL;
+int			llm_threads = 1;
+int			llm_max_threads = 4;
+int			llm_context_size = 0;
+int			llm_max_tokens = 4096;
+char	   *llm_kernel = NULL;
+
+static bool
+CheckKernel(char **newval, void **extra, GucSource source)
+{
+	const char *const *names;
+	StringInfoData list;
+
+	if (LlmKernelsByName(*newval) != NULL)
+		return true;
+	initStringInfo(&list);
+	names = LlmKernelsNames();
+	for (int i = 0; names[i] != NULL; i++)
+		if (LlmKernelsByName(names[i]) != NULL)
+			appendStringInfo(&list, ", %s", names[i]);
+	GUC_check_errmsg("kernel variant \"%s\" is not available on this server", *newval);
+	GUC_check_errhint("Available: auto%s.", list.data);
+	return false;
+}
+
+static void
+AssignKernel(const char *newval, void *extra)
+{
+	/* the check hook made sure this succeeds */
+	(void) LlmKernelsSelect(newval);
+}
+
+void
+LlmDefineSettings(void)
+{
+	long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	DefineCustomStringVariable("llm.model_path",
+							   "Directory that relative model paths resolve against.",
+							   "Users who are not superusers can only register files inside it.",
+							   &llm_model_path, "", PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("llm.default_model",
+							   "Model used when a function's model argument is NULL.",
+							   "When empty, the only registered model is used.",
+							   &llm_default_model, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("llm.max_threads",
+							"Most threads one backend may use for inference.",
+							NULL, &llm_max_threads, ncpu > 0 ? (int) ncpu : 1, 1, 256,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("llm.threads",
+							"Threads a backend uses for inference (at most llm.max_threads).",
+							NULL, &llm_threads, 1, 1, 256, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("llm.context_size",
+							"Context window in tokens; 0 means the model's own, at most 4096.",
+							NULL, &llm_context_size, 0, 0, 1 << 20, PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("llm.max_tokens",
+							"Most tokens any call may generate.",
+							NULL, &llm_max_tokens, 4096, 0, 1 << 20, PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("llm.kernel",
+							   "Kernel variant: auto (the best this CPU runs) or a variant name.",
+							   NULL, &llm_kernel, "auto", PGC_SUSET, 0,
+							   CheckKernel, AssignKernel, NULL);
+	MarkGUCPrefixReserved("llm");
+}

@@ -1,0 +1,319 @@
+/*-------------------------------------------------------------------------
+ *
+ * llm_infer.c
+ *	  SQL functions over raw text: llm_generate, llm_tokenize,
+ *	  llm_detokenize, llm_token_count, llm_embed, llm_score.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "llm.h"
+
+#include "catalog/pg_type.h"
+#include "common/pg_prng.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "scoring.h"
+
+/* the model argument (NULL allowed) of a function */
+#define MODEL_ARG(n) (PG_ARGISNULL(n) ? NULL : PG_GETARG_TEXT_PP(n))
+
+/*
+ * Tokenize UTF-8 text for a model; the ids are copied to palloc'd memory
+ * so that nothing malloc'd is left behind by a later error.
+ */
+int32 *
+LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t len, bool add_bos,
+					bool parse_special, int *n_tokens)
+{
+	LlmError	err;
+	int32_t    *ids;
+	int32	   *copy;
+	LlmStatus	s;
+
+	s = LlmTokenize(lm->model->vocab, utf8, len, add_bos, parse_special, &ids, n_tokens, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, "could not tokenize the input");
+	copy = palloc(sizeof(int32) * Max(*n_tokens, 1));
+	memcpy(copy, ids, sizeof(int32) * *n_tokens);
+	free(ids);
+	return copy;
+}
+
+void
+LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after)
+{
+	if (n_tokens + room_after > lm->ctx->n_ctx)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("input of %d tokens does not fit in the context of %d tokens of model \"%s\"",
+					   n_tokens, lm->ctx->n_ctx, lm->name),
+				room_after > 0 ?
+				errdetail_plural("%d position is needed for the answer.",
+								 "%d positions are needed for the answer.",
+								 room_after, room_after) : 0,
+				errhint("Shorten the input or raise llm.context_size (the model was trained with %d).",
+						lm->model->hp.n_ctx_train));
+}
+
+/* Sampling arguments shared by llm_generate and llm_chat (args 2..7). */
+void
+LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp)
+{
+	int			max_tokens = PG_ARGISNULL(2) ? 128 : PG_GETARG_INT32(2);
+	double		temperature = PG_ARGISNULL(3) ? 0 : PG_GETARG_FLOAT8(3);
+	double		top_p = PG_ARGISNULL(4) ? 1 : PG_GETARG_FLOAT8(4);
+	int			top_k = PG_ARGISNULL(5) ? 0 : PG_GETARG_INT32(5);
+
+	if (max_tokens < 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("max_tokens must not be negative"));
+	if (!(temperature >= 0) || temperature > 100)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("temperature must be between 0 and 100"));
+	if (!(top_p > 0 && top_p <= 1))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("top_p must be greater than 0 and at most 1"));
+	if (top_k < 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("top_k must not be negative"));
+
+	memset(gp, 0, sizeof(*gp));
+	LlmSamplerDefaults(&gp->sampling);
+	/* llm.max_tokens is the administrator's cap on every call */
+	gp->max_tokens = Min(max_tokens, llm_max_tokens);
+	gp->sampling.temperature = (float) temperature;
+	gp->sampling.top_p = (float) top_p;
+	gp->sampling.top_k = top_k;
+	gp->sampling.seed = PG_ARGISNULL(6) ? pg_prng_uint64(&pg_global_prng_state) :
+		(uint64) PG_GETARG_INT64(6);
+
+	if (!PG_ARGISNULL(7))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(7);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		const char **stop;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		stop = palloc(sizeof(char *) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			size_t		len;
+
+			if (nulls[i])
+				continue;
+			stop[gp->n_stop] = LlmTextToUtf8(DatumGetTextPP(elems[i]), &len);
+			if (len > 0)
+				gp->n_stop++;
+		}
+		gp->stop = stop;
+	}
+}
+
+/* Generate from a token prompt and return the text, or report. */
+text *
+LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenerateParams *gp)
+{
+	LlmGenerateResult res;
+	LlmGenerateParams p = *gp;
+	LlmError	err;
+	LlmStatus	s;
+	text	   *out;
+
+	LlmCheckFits(lm, n_prompt, 1);
+	/* the answer can use what the context has left */
+	p.max_tokens = Min(p.max_tokens, lm->ctx->n_ctx - n_prompt);
+	if (p.max_tokens == 0)
+		return cstring_to_text("");
+	s = LlmGenerate(lm->ctx, prompt, n_prompt, &p, &res, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
+	out = LlmUtf8ToText(res.text, res.len);
+	LlmGenerateResultFree(&res);
+	return out;
+}
+
+PG_FUNCTION_INFO_V1(llm_generate);
+
+Datum
+llm_generate(PG_FUNCTION_ARGS)
+{
+	LlmGenerateParams gp;
+	LlmLoadedModel *lm;
+	char	   *prompt;
+	size_t		len;
+	int32	   *ids;
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	LlmSamplingArgs(fcinfo, &gp);
+	lm = LlmGetModel(MODEL_ARG(1));
+	prompt = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
+	ids = LlmTokenizeOrReport(lm, prompt, len, true, false, &n);
+	if (n == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("model \"%s\" cannot continue an empty prompt", lm->name),
+				errdetail("The model adds no beginning-of-text token, so an empty prompt gives it nothing to start from."));
+	PG_RETURN_TEXT_P(LlmGenerateText(lm, ids, n, &gp));
+}
+
+PG_FUNCTION_INFO_V1(llm_tokenize);
+
+Datum
+llm_tokenize(PG_FUNCTION_ARGS)
+{
+	LlmLoadedModel *lm;
+	char	   *input;
+	size_t		len;
+	int32	   *ids;
+	int			n;
+	Datum	   *elems;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	lm = LlmGetModel(MODEL_ARG(1));
+	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
+	ids = LlmTokenizeOrReport(lm, input, len, true, false, &n);
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		elems[i] = Int32GetDatum(ids[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+}
+
+PG_FUNCTION_INFO_V1(llm_token_count);
+
+Datum
+llm_token_count(PG_FUNCTION_ARGS)
+{
+	LlmLoadedModel *lm;
+	char	   *input;
+	size_t		len;
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	lm = LlmGetModel(MODEL_ARG(1));
+	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
+	(void) LlmTokenizeOrReport(lm, input, len, true, false, &n);
+	PG_RETURN_INT32(n);
+}
+
+PG_FUNCTION_INFO_V1(llm_detokenize);
+
+Datum
+llm_detokenize(PG_FUNCTION_ARGS)
+{
+	LlmLoadedModel *lm;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int32_t    *ids;
+	char	   *out;
+	size_t		len;
+	LlmError	err;
+	LlmStatus	s;
+	text	   *result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("tokens must be a one-dimensional array"));
+	deconstruct_array(arr, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &n);
+	lm = LlmGetModel(MODEL_ARG(1));
+	ids = palloc(sizeof(int32_t) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("token ids must not be NULL"),
+					errdetail("Element %d is NULL.", i + 1));
+		ids[i] = DatumGetInt32(elems[i]);
+	}
+	s = LlmDetokenize(lm->model->vocab, ids, n, true, &out, &len, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("could not detokenize for model \"%s\"", lm->name));
+	result = LlmUtf8ToText(out, len);
+	free(out);
+	PG_RETURN_TEXT_P(result);
+}
+
+PG_FUNCTION_INFO_V1(llm_embed);
+
+Datum
+llm_embed(PG_FUNCTION_ARGS)
+{
+	LlmLoadedModel *lm;
+	char	   *input;
+	size_t		len;
+	int32	   *ids;
+	int			n;
+	int			n_embd;
+	float	   *vec;
+	Datum	   *elems;
+	LlmError	err;
+	LlmStatus	s;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	lm = LlmGetModel(MODEL_ARG(1));
+	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
+	ids = LlmTokenizeOrReport(lm, input, len, true, false, &n);
+	if (n == 0)
+		PG_RETURN_NULL();
+	LlmCheckFits(lm, n, 0);
+	n_embd = lm->model->hp.n_embd;
+	vec = palloc(sizeof(float) * n_embd);
+	s = LlmEmbedTokens(lm->ctx, ids, n, vec, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("embedding with model \"%s\" failed", lm->name));
+	elems = palloc(sizeof(Datum) * n_embd);
+	for (int i = 0; i < n_embd; i++)
+		elems[i] = Float4GetDatum(vec[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n_embd, FLOAT4OID, sizeof(float4), true,
+										  TYPALIGN_INT));
+}
+
+PG_FUNCTION_INFO_V1(llm_score);
+
+Datum
+llm_score(PG_FUNCTION_ARGS)
+{
+	LlmLoadedModel *lm;
+	char	   *input;
+	size_t		len;
+	int32	   *ids;
+	int			n;
+	int			n_scored;
+	double		sum;
+	LlmError	err;
+	LlmStatus	s;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	lm = LlmGetModel(MODEL_ARG(1));
+	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
+	ids = LlmTokenizeOrReport(lm, input, len, true, false, &n);
+	LlmCheckFits(lm, n, 0);
+	s = LlmScoreTokens(lm->ctx, ids, n, &sum, &n_scored, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("scoring with model \"%s\" failed", lm->name));
+	/* nothing predicted (empty input): no score */
+	if (n_scored == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(sum / n_scored);
+}

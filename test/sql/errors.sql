@@ -1,0 +1,35 @@
+-- errors users see, with hints
+-- unknown model: the message lists the registered ones
+SELECT llm_generate('x', 'nope');
+-- several models and no default
+SELECT llm_generate('x');
+SET llm.default_model = 'nope';
+SELECT llm_generate('x');
+RESET llm.default_model;
+
+-- a prompt longer than the context
+SET llm.context_size = 32;
+SELECT llm_generate(repeat('Once upon a time ', 20), 'stories');
+SELECT llm_embed(repeat('Once upon a time ', 20), 'stories');
+SELECT llm_score(repeat('Once upon a time ', 20), 'stories');
+RESET llm.context_size;
+
+-- a registered file that changed or disappeared
+SET llm.model_path = '/tmp/llm-fixtures';
+INSERT INTO llm_models (name, path) VALUES ('changing', 'changing.gguf'), ('vanishing', 'vanishing.gguf');
+COPY (SELECT 'not the model any more') TO '/tmp/llm-fixtures/changing.gguf';
+SELECT llm_generate('x', 'changing');
+\! rm -f /tmp/llm-fixtures/vanishing.gguf
+SELECT llm_generate('x', 'vanishing');
+DELETE FROM llm_models WHERE name IN ('changing', 'vanishing');
+
+-- a failed call leaves the backend working
+SELECT llm_generate('', 'stories', max_tokens => 16) AS still_works;
+
+-- no model at all
+DELETE FROM llm_models;
+SELECT llm_generate('x');
+-- the only model is the default
+INSERT INTO llm_models (name, path) VALUES ('only', 'stories260K.gguf');
+SELECT llm_generate('', max_tokens => 8) AS only_model;
+DROP EXTENSION llm;
