@@ -87,8 +87,9 @@ check-kernels: $(BUILD)/test/test_kernels $(BUILD)/test/test_kernel_variants
 	$(BUILD)/test/test_kernels
 	$(BUILD)/test/test_kernel_variants
 
+# every kernel variant this CPU runs
 check-parity: bin/llm-cli
-	bin/llm-cli parity ../shared/parity
+	bin/llm-cli parity ../shared/parity --all-kernels
 
 clean: clean-engine
 .PHONY: clean-engine
@@ -142,3 +143,21 @@ check-arm: $(ARM_TESTS)
 	done; \
 	echo "check-arm: $$ok of $$n cpu settings ok"; \
 	exit $$status
+
+# The engine's parity suite on aarch64, once per Arm variant (-cpu max runs
+# them all): the same llm-cli, cross-compiled, under qemu-user.
+ARM_ENGINE_OBJS = $(patsubst %.c,$(ARM_BUILD)/%.o,$(ENGINE_SRCS) $(CLI_SRCS))
+
+$(ARM_BUILD)/src/engine/%.o: src/engine/%.c $(wildcard kernels/*.h src/engine/*.h)
+	@mkdir -p $(dir $@)
+	$(ARM_CC) $(ENGINE_CFLAGS) $(ENGINE_CPPFLAGS) -c -o $@ $<
+$(ARM_BUILD)/tools/%.o: tools/%.c $(wildcard kernels/*.h src/engine/*.h tools/*.h)
+	@mkdir -p $(dir $@)
+	$(ARM_CC) $(ENGINE_CFLAGS) $(ENGINE_CPPFLAGS) -c -o $@ $<
+
+$(ARM_BUILD)/llm-cli: $(ARM_ENGINE_OBJS) $(ARM_KERNEL_OBJS)
+	$(ARM_CC) $(ENGINE_CFLAGS) -static -o $@ $^ -lm
+
+.PHONY: check-arm-parity
+check-arm-parity: $(ARM_BUILD)/llm-cli
+	$(ARM_QEMU) -cpu max,sve256=on $(ARM_BUILD)/llm-cli parity ../shared/parity --all-kernels

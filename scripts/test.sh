@@ -22,6 +22,7 @@ run() {
 run make -s check-unit || true
 run python3 scripts/gen_unicode.py --check || true
 run make -s check-arm || true
+run make -s check-arm-parity || true
 run make -s check-parity || true
 
 start_cluster

@@ -24,7 +24,7 @@ check() {
 	fi
 }
 
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 psql -X -q -d $DB -v ON_ERROR_STOP=1 >/dev/null <<SQL
 CREATE EXTENSION llm;
 INSERT INTO llm_models (name, path) VALUES ('smol', '$F/smol.gguf'), ('stories', '$F/stories260K.gguf');

@@ -268,6 +268,20 @@ done:
 	return pass;
 }
 
+/* Every model of the index with the current kernels, counted into passed and failed. */
+static void
+ParityAll(const char *dir, const JsonValue *models, int *passed, int *failed)
+{
+	printf("parity against %s (kernels: %s)\n", dir, LlmKernelsGet()->name);
+	for (size_t i = 0; i < models->count; i++)
+	{
+		if (ParityModel(dir, JsonAt(models, i)))
+			(*passed)++;
+		else
+			(*failed)++;
+	}
+}
+
 int
 CliParity(int argc, char **argv)
 {
@@ -280,7 +294,7 @@ CliParity(int argc, char **argv)
 
 	if (argc < 1)
 	{
-		fprintf(stderr, "usage: llm-cli parity DIR\n");
+		fprintf(stderr, "usage: llm-cli parity DIR [--all-kernels]\n");
 		return 2;
 	}
 	snprintf(path, sizeof(path), "%s/index.json", argv[0]);
@@ -293,18 +307,28 @@ CliParity(int argc, char **argv)
 	models = JsonGet(index, "models");
 	if (models == NULL || models->type != JSON_ARRAY || models->count == 0)
 	{
-		fprintf(stderr, "llm-cli: %s lists no models\n", path);
+		fprintf(stderr, "llm-cli: %.400s lists no models\n", path);
 		JsonFree(index);
 		return 1;
 	}
-	printf("parity against %s (kernels: %s)\n", argv[0], LlmKernelsGet()->name);
-	for (size_t i = 0; i < models->count; i++)
+	if (argc > 1 && strcmp(argv[1], "--all-kernels") == 0)
 	{
-		if (ParityModel(argv[0], JsonAt(models, i)))
-			passed++;
-		else
-			failed++;
+		/* the whole suite once per variant this CPU runs */
+		const char *const *names = LlmKernelsNames();
+
+		for (int k = 0; names[k] != NULL; k++)
+		{
+			if (!LlmKernelsSelect(names[k]))
+			{
+				printf("kernels %s: skipped, this CPU cannot run them\n", names[k]);
+				continue;
+			}
+			ParityAll(argv[0], models, &passed, &failed);
+		}
+		LlmKernelsSelect("auto");
 	}
+	else
+		ParityAll(argv[0], models, &passed, &failed);
 	printf("%d passed, %d failed\n", passed, failed);
 	JsonFree(index);
 	return failed == 0 ? 0 : 1;

@@ -47,7 +47,7 @@ Usage(const char *msg)
 			"  generate MODEL --prompt TEXT [-n N] [--temp T] [--seed S] [--top-k K]\n"
 			"           [--top-p P] [--min-p P] [--repeat-penalty R] [--ctx N] [--stop S]\n"
 			"  bench MODEL [-p 512] [-n 128] [-t THREADS] [--reps 3]\n"
-			"  parity DIR                          check models against llama.cpp references\n"
+			"  parity DIR [--all-kernels]          check models against llama.cpp references\n"
 			"  synth --shape NAME --type TYPE --out FILE   random-weight model of a real shape\n"
 			"  vocab-test VOCAB.gguf               llama.cpp tokenizer cases (.inp/.out beside it)\n"
 			"  bench-tokenize VOCAB.gguf [--mb 1] [--reps 3]   tokenizer MB/s on mixed text\n"
