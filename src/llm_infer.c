@@ -141,6 +141,22 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 	return out;
 }
 
+/*
+ * The model of argument 1 and the tokens of text argument 0 (with BOS when
+ * the model adds one, special-token text as plain text): the start of
+ * every function over plain input.
+ */
+static int32 *
+InputTokens(FunctionCallInfo fcinfo, LlmLoadedModel **lm, int *n)
+{
+	char	   *input;
+	size_t		len;
+
+	*lm = LlmGetModel(MODEL_ARG(1));
+	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
+	return LlmTokenizeOrReport(*lm, input, len, true, false, n);
+}
+
 PG_FUNCTION_INFO_V1(llm_generate);
 
 Datum
@@ -148,17 +164,13 @@ llm_generate(PG_FUNCTION_ARGS)
 {
 	LlmGenerateParams gp;
 	LlmLoadedModel *lm;
-	char	   *prompt;
-	size_t		len;
 	int32	   *ids;
 	int			n;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	LlmSamplingArgs(fcinfo, &gp);
-	lm = LlmGetModel(MODEL_ARG(1));
-	prompt = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
-	ids = LlmTokenizeOrReport(lm, prompt, len, true, false, &n);
+	ids = InputTokens(fcinfo, &lm, &n);
 	if (n == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -173,17 +185,13 @@ Datum
 llm_tokenize(PG_FUNCTION_ARGS)
 {
 	LlmLoadedModel *lm;
-	char	   *input;
-	size_t		len;
 	int32	   *ids;
 	int			n;
 	Datum	   *elems;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	lm = LlmGetModel(MODEL_ARG(1));
-	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
-	ids = LlmTokenizeOrReport(lm, input, len, true, false, &n);
+	ids = InputTokens(fcinfo, &lm, &n);
 	elems = palloc(sizeof(Datum) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		elems[i] = Int32GetDatum(ids[i]);
@@ -196,15 +204,11 @@ Datum
 llm_token_count(PG_FUNCTION_ARGS)
 {
 	LlmLoadedModel *lm;
-	char	   *input;
-	size_t		len;
 	int			n;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	lm = LlmGetModel(MODEL_ARG(1));
-	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
-	(void) LlmTokenizeOrReport(lm, input, len, true, false, &n);
+	(void) InputTokens(fcinfo, &lm, &n);
 	PG_RETURN_INT32(n);
 }
 
@@ -258,8 +262,6 @@ Datum
 llm_embed(PG_FUNCTION_ARGS)
 {
 	LlmLoadedModel *lm;
-	char	   *input;
-	size_t		len;
 	int32	   *ids;
 	int			n;
 	int			n_embd;
@@ -270,9 +272,7 @@ llm_embed(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	lm = LlmGetModel(MODEL_ARG(1));
-	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
-	ids = LlmTokenizeOrReport(lm, input, len, true, false, &n);
+	ids = InputTokens(fcinfo, &lm, &n);
 	if (n == 0)
 		PG_RETURN_NULL();
 	LlmCheckFits(lm, n, 0);
@@ -294,8 +294,6 @@ Datum
 llm_score(PG_FUNCTION_ARGS)
 {
 	LlmLoadedModel *lm;
-	char	   *input;
-	size_t		len;
 	int32	   *ids;
 	int			n;
 	int			n_scored;
@@ -305,9 +303,7 @@ llm_score(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	lm = LlmGetModel(MODEL_ARG(1));
-	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
-	ids = LlmTokenizeOrReport(lm, input, len, true, false, &n);
+	ids = InputTokens(fcinfo, &lm, &n);
 	LlmCheckFits(lm, n, 0);
 	s = LlmScoreTokens(lm->ctx, ids, n, &sum, &n_scored, &err);
 	if (s != LLM_OK)
