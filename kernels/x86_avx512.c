@@ -29,6 +29,23 @@
  *	 and the block scale costs one conversion and one FMA per sixteen rows.
  *	 Each panel is reused for many activation rows.
  *
+ * The K-quants multiply 64 small unsigned quants at a time with VPMADDUBSW
+ * and apply the sub-block scales with VPDPWSSD (GEMV: the activation
+ * regrouped to match one 64-byte load of nibbles; GEMM: 4 x 2 tiles that
+ * decode each weight chunk once).  Float formats use FMA (VDPBF16PS for
+ * BF16 in "avx512bf16") with sixteen row results reduced together for GEMV
+ * and 4 x 4 tiles otherwise.
+ *
+ * What was measured on Zen 4 (one 512-bit VPDPBUSD or FMA per cycle, about
+ * one 64-byte load per cycle) shaped this: software prefetching lowered
+ * streaming bandwidth every time it was tried, and layouts that need fewer
+ * shuffles but more loads per weight byte lost to plain ones once the
+ * weights came from L2 instead of L1.
+ *
+ * Scratch lives on the stack, at most about 36 kB per call (prepared
+ * activations, a packed panel); nothing is allocated, nothing is kept
+ * between calls, so every function is safe to call from several threads.
+ *
  * Activation converters are bit-identical to the reference (see
  * quant_ref.c); dequantizers repeat the reference's float operations
  * without fused multiply-adds.  Dot products differ from the reference only
@@ -63,7 +80,7 @@
 /*
  * Keep a loaded vector in a register.  GCC otherwise folds the load into
  * every instruction that uses the value, reading the same 64 bytes two or
- * three times; the streaming loops here are bound by load bandwidth.
+ * three times, and the weight-decoding loops are close to the load limit.
  */
 #define LLM_KEEP(v) __asm__("" : "+v"(v))
 
@@ -1364,383 +1381,6 @@ LlmGemvQ32(LlmType type, int64_t n, int nr, float *s, const void *w, size_t ws,
 }
 
 /* ------------------------------------------------------------------------
- * GEMV for Q8_0 and Q4_0: the activation aligned to the weight byte stream.
- *
- * A Q4_0 block is 18 bytes (2 scale bytes, 16 nibble bytes), a Q8_0 block
- * 34 (2 + 32).  Both are 2 mod 4, so when a weight row is read as plain
- * 64-byte pieces, every 32-bit lane of a piece holds quant bytes of exactly
- * one block, possibly together with two scale bytes.  The prepared
- * activation puts each activation quant at the byte position of the weight
- * quant it multiplies and zeros at the scale positions; then a weight
- * piece goes to VPDPBUSD as loaded (Q4_0: after splitting the nibbles, Q8_0:
- * after flipping the sign bit), with no shuffling of weight bytes at all.
- *
- * Thirty-two blocks (576 or 1088 bytes) are exactly 9 or 17 pieces, and
- * within such a "stripe" the byte layout repeats: a per-piece table of
- * which block each lane belongs to (for VPERMT2PS, spreading the 32 block
- * scales to lanes) and where the block scales sit (for VPERMW, collecting
- * the 32 fp16 weight scales of a stripe from the pieces already loaded).
- * The last stripe of a row may be shorter; its last piece is a masked load.
- * ------------------------------------------------------------------------
- */
-
-#define LLM_ST_STRIPES 12		/* stripes (of 32 blocks) per prepared chunk */
-#define LLM_ST_PIECES 17		/* 64-byte pieces per stripe, at most */
-#ifndef LLM_ST_PREFETCH
-#define LLM_ST_PREFETCH 0
-#endif
-#ifndef LLM_ST_HINT
-#define LLM_ST_HINT _MM_HINT_T0
-#endif
-
-/*
- * The index tables are packed: VPERMT2PS reads only the low 5 bits of each
- * 32-bit index and VPERMT2W the low 6 bits of each 16-bit one, so byte b of
- * a lane of lane_block[r] is the index for piece 4r + b, and byte b of a
- * word of scale_word[r] the one for pair 2r + b.  A shift selects one; the
- * tables then fit in a few registers instead of costing a load per piece.
- */
-typedef struct LlmStreamPrep
-{
-	/* activation quants at the weight byte positions; Q4_0: low then high */
-	int8_t		q[LLM_ST_STRIPES][18][64] __attribute__((aligned(64)));
-	/*
-	 * Per block: the activation scale, and for Q4_0 -8 * sum(a) * da, the
-	 * offset term taken out in floats (for Q8_0, where the offset 128 is
-	 * large next to typical quants, that would cancel too much; Q8_0 starts
-	 * each lane's integer sum at -128 * sum(a) instead).
-	 */
-	float		da[LLM_ST_STRIPES][32] __attribute__((aligned(64)));
-	float		corr[LLM_ST_STRIPES][32] __attribute__((aligned(64)));
-	/* Q8_0: per lane, -128 * sum(a) as the exact start of the integer sum */
-	int32_t		init[LLM_ST_STRIPES][17][16] __attribute__((aligned(64)));
-	/* which of the stripe's 32 blocks each lane of a piece belongs to */
-	uint32_t	lane_block[5][16] __attribute__((aligned(64)));
-	/* where block k's fp16 scale is among the words of a pair of pieces */
-	uint16_t	scale_word[5][32] __attribute__((aligned(64)));
-	uint32_t	scale_mask[9];
-} LlmStreamPrep;
-
-LLM_INLINE int
-LlmStreamBlockBytes(LlmType type)
-{
-	return type == LLM_TYPE_Q4_0 ? (int) sizeof(BlockQ4_0) : (int) sizeof(BlockQ8_0);
-}
-
-/* the per-piece tables, the same for every stripe of every row */
-static void
-LlmStreamTables(int bb, LlmStreamPrep *p)
-{
-	int			pieces = bb * 32 / 64;
-
-	memset(p->lane_block, 0, sizeof(p->lane_block));
-	memset(p->scale_word, 0, sizeof(p->scale_word));
-	for (int c = 0; c < pieces; c++)
-		for (int m = 0; m < 16; m++)
-		{
-			/*
-			 * A lane holds either a block's two scale bytes and first two
-			 * quants, or its last two quants and the next block's scale
-			 * bytes, or four quants: its quants are always those of the
-			 * block its first byte is in.
-			 */
-			p->lane_block[c / 4][m] |= (uint32_t) ((64 * c + 4 * m) / bb) << (8 * (c % 4));
-		}
-	for (int j = 0; j < (pieces + 1) / 2; j++)
-	{
-		/* a lone last piece is paired with itself: only its first 32 words */
-		int			nwords = 2 * j + 1 < pieces ? 64 : 32;
-
-		p->scale_mask[j] = 0;
-		for (int k = 0; k < 32; k++)
-		{
-			int			word = bb / 2 * k - 64 * j;
-
-			if (word >= 0 && word < nwords)
-			{
-				p->scale_word[j / 2][k] |= (uint16_t) (word << (8 * (j % 2)));
-				p->scale_mask[j] |= 1u << k;
-			}
-		}
-	}
-}
-
-/* prepare stripes [0, nst) from activation blocks y[0, nb) */
-LLM_INLINE LLM_AVX512 void
-LlmStreamPrepare(LlmType type, const BlockQ8_0 *y, int64_t nb, int nst, LlmStreamPrep *p)
-{
-	const int	bb = LlmStreamBlockBytes(type);
-	const int	off = LlmQ32Offset(type);
-
-	for (int s = 0; s < nst; s++)
-	{
-		int			nbs = nb - 32 * s < 32 ? (int) (nb - 32 * s) : 32;
-		int8_t	   *lo = p->q[s][0];
-		int8_t	   *hi = p->q[s][9];
-		const BlockQ8_0 *ys = y + 32 * s;
-
-		memset(p->q[s], 0, sizeof(p->q[s]));
-		for (int k = 0; k < 32; k++)
-		{
-			p->da[s][k] = 0.0f;
-			p->corr[s][k] = 0.0f;
-		}
-		for (int k = 0; k < nbs; k++)
-		{
-			__m256i		aq = _mm256_loadu_si256((const __m256i *) ys[k].qs);
-			__m256i		sum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), aq);
-			__m128i		s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
-
-			s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
-			s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
-			/* -off * sum(a) is exact; times da it rounds once */
-			p->da[s][k] = LlmH2F(ys[k].d);
-			if (type == LLM_TYPE_Q4_0)
-				p->corr[s][k] = (float) (-off * _mm_cvtsi128_si32(s4)) * p->da[s][k];
-			if (type == LLM_TYPE_Q4_0)
-			{
-				memcpy(lo + bb * k + 2, ys[k].qs, 16);
-				memcpy(hi + bb * k + 2, ys[k].qs + 16, 16);
-			}
-			else
-				memcpy(lo + bb * k + 2, ys[k].qs, 32);
-		}
-		if (type == LLM_TYPE_Q8_0)
-			for (int c = 0; c < 17; c++)
-				_mm512_store_si512(p->init[s][c],
-								   _mm512_sub_epi32(_mm512_setzero_si512(),
-													_mm512_dpbusd_epi32(_mm512_setzero_si512(),
-																		_mm512_set1_epi8((char) 0x80),
-																		_mm512_load_si512(lo + 64 * c))));
-	}
-}
-
-/* piece c of a stripe: 64 bytes, or the part of them inside the row */
-LLM_INLINE LLM_AVX512 __m512i
-LlmPiece(const char *x, int c, int bytes)
-{
-	if (64 * (c + 1) <= bytes)
-		return _mm512_loadu_si512(x + 64 * c);
-	return _mm512_maskz_loadu_epi8(~0ULL >> (64 - (bytes - 64 * c)), x + 64 * c);
-}
-
-/*
- * The stripe's 32 block scales dw * da as two registers, and acc plus the
- * offset term dw * (-off * sum(a) * da) of every block.
- */
-LLM_INLINE LLM_AVX512 __m512
-LlmStripeScales(bool corr, __m512i h, const LlmStreamPrep *p, int s, __m512 *s0, __m512 *s1,
-				__m512 acc)
-{
-	__m512		w0 = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
-	__m512		w1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
-
-	*s0 = _mm512_mul_ps(w0, _mm512_load_ps(p->da[s]));
-	*s1 = _mm512_mul_ps(w1, _mm512_load_ps(p->da[s] + 16));
-	if (!corr)
-		return acc;
-	acc = _mm512_fmadd_ps(w0, _mm512_load_ps(p->corr[s]), acc);
-	return _mm512_fmadd_ps(w1, _mm512_load_ps(p->corr[s] + 16), acc);
-}
-
-/*
- * The scale of each lane of piece c: VPERMT2PS over both halves of the
- * stripe's 32 block scales, or the cheaper non-destructive VPERMPS when
- * all blocks of the piece are in one half (index bit 4 is then ignored).
- */
-LLM_INLINE LLM_AVX512 __m512
-LlmLaneScales(int bb, int c, __m512i idx, __m512 s0, __m512 s1)
-{
-	int			first = 64 * c / bb;
-	int			last = (64 * c + 63) / bb;
-
-	if (last < 16)
-		return _mm512_permutexvar_ps(idx, s0);
-	if (first >= 16)
-		return _mm512_permutexvar_ps(idx, s1);
-	return _mm512_permutex2var_ps(s0, idx, s1);
-}
-
-/*
- * acc + one Q4_0 stripe of a weight row (nbs blocks from x) times prepared
- * stripe s: the nine pieces are loaded once and kept in registers for both
- * the scale gathering and the products.
- */
-LLM_INLINE LLM_AVX512 __m512
-LlmStripeQ4_0(const char *x, int nbs, const LlmStreamPrep *p, int s, __m512 acc,
-			  const __m512i *lb, const __m512i *sw)
-{
-	const int	bytes = (int) sizeof(BlockQ4_0) * nbs;
-	const int	nch = (bytes + 63) / 64;
-	const __m512i m4 = _mm512_set1_epi8(0x0F);
-	__m512i		z[9];
-	__m512i		h = _mm512_setzero_si512();
-	__m512		acc1 = _mm512_setzero_ps();
-	__m512		s0,
-				s1;
-
-#pragma GCC unroll 9
-	for (int c = 0; c < 9; c++)
-	{
-		if (LLM_ST_PREFETCH)
-			_mm_prefetch(x + 64 * c + LLM_ST_PREFETCH, LLM_ST_HINT);
-		z[c] = c < nch ? LlmPiece(x, c, bytes) : _mm512_setzero_si512();
-		LLM_KEEP(z[c]);
-	}
-#pragma GCC unroll 5
-	for (int j = 0; j < 5; j++)
-	{
-		__m512i		idx = j & 1 ? _mm512_srli_epi16(sw[j / 2], 8) : sw[j / 2];
-
-		h = _mm512_mask_mov_epi16(h, p->scale_mask[j],
-								  _mm512_permutex2var_epi16(z[2 * j], idx, z[2 * j + 1 < 9 ? 2 * j + 1 : 2 * j]));
-	}
-	acc = LlmStripeScales(true, h, p, s, &s0, &s1, acc);
-
-#pragma GCC unroll 9
-	for (int c = 0; c < 9; c++)
-	{
-		if (c < nch)
-		{
-			__m512i		idx = c % 4 ? _mm512_srli_epi32(lb[c / 4], 8 * (c % 4)) : lb[c / 4];
-			__m512i		d;
-
-			d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(z[c], m4),
-									_mm512_load_si512(p->q[s][c]));
-			d = _mm512_dpbusd_epi32(d, _mm512_and_si512(_mm512_srli_epi16(z[c], 4), m4),
-									_mm512_load_si512(p->q[s][9 + c]));
-			if (c & 1)
-				acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), LlmLaneScales(18, c, idx, s0, s1), acc1);
-			else
-				acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), LlmLaneScales(18, c, idx, s0, s1), acc);
-		}
-	}
-	return _mm512_add_ps(acc, acc1);
-}
-
-/*
- * The same for Q8_0, whose 17 pieces do not fit in registers next to
- * everything else: they are read once for the scales and once more (from
- * L1) for the products.
- */
-LLM_INLINE LLM_AVX512 __m512
-LlmStripeQ8_0(const char *x, int nbs, const LlmStreamPrep *p, int s, __m512 acc,
-			  const __m512i *lb, const __m512i *sw)
-{
-	const int	bytes = (int) sizeof(BlockQ8_0) * nbs;
-	const int	nch = (bytes + 63) / 64;
-	__m512i		h = _mm512_setzero_si512();
-	__m512		acc1 = _mm512_setzero_ps();
-	__m512		s0,
-				s1;
-
-#pragma GCC unroll 9
-	for (int j = 0; j < 9; j++)
-	{
-		if (LLM_ST_PREFETCH)
-		{
-			_mm_prefetch(x + 128 * j + LLM_ST_PREFETCH, LLM_ST_HINT);
-			_mm_prefetch(x + 128 * j + 64 + LLM_ST_PREFETCH, LLM_ST_HINT);
-		}
-		if (2 * j < nch)
-		{
-			__m512i		idx = j & 1 ? _mm512_srli_epi16(sw[j / 2], 8) : sw[j / 2];
-			__m512i		z0 = LlmPiece(x, 2 * j, bytes);
-			__m512i		z1 = 2 * j + 1 < nch ? LlmPiece(x, 2 * j + 1, bytes) : z0;
-
-			h = _mm512_mask_mov_epi16(h, p->scale_mask[j], _mm512_permutex2var_epi16(z0, idx, z1));
-		}
-	}
-	acc = LlmStripeScales(false, h, p, s, &s0, &s1, acc);
-
-#pragma GCC unroll 17
-	for (int c = 0; c < 17; c++)
-	{
-		if (c < nch)
-		{
-			__m512i		idx = c % 4 ? _mm512_srli_epi32(lb[c / 4], 8 * (c % 4)) : lb[c / 4];
-			__m512i		d;
-
-			d = _mm512_dpbusd_epi32(_mm512_load_si512(p->init[s][c]),
-									_mm512_xor_si512(LlmPiece(x, c, bytes), _mm512_set1_epi8((char) 0x80)),
-									_mm512_load_si512(p->q[s][c]));
-			if (c & 1)
-				acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), LlmLaneScales(34, c, idx, s0, s1), acc1);
-			else
-				acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), LlmLaneScales(34, c, idx, s0, s1), acc);
-		}
-	}
-	return _mm512_add_ps(acc, acc1);
-}
-
-LLM_INLINE LLM_AVX512 __m512
-LlmStripe(LlmType type, const char *x, int nbs, const LlmStreamPrep *p, int s, __m512 acc,
-		  const __m512i *lb, const __m512i *sw)
-{
-	if (type == LLM_TYPE_Q4_0)
-		return LlmStripeQ4_0(x, nbs, p, s, acc, lb, sw);
-	return LlmStripeQ8_0(x, nbs, p, s, acc, lb, sw);
-}
-
-/* a weight row of nb blocks (prepared stripes 0..nst-1), as lanes */
-LLM_INLINE LLM_AVX512 __m512
-LlmStreamRow(LlmType type, const char *x, int64_t nb, int nst, const LlmStreamPrep *p)
-{
-	const int	bb = LlmStreamBlockBytes(type);
-	const int	nlb = type == LLM_TYPE_Q4_0 ? 3 : 5;
-	__m512		acc = _mm512_setzero_ps();
-	__m512i		lb[5];
-	__m512i		sw[5];
-	int			s = 0;
-
-	for (int i = 0; i < nlb; i++)
-	{
-		lb[i] = _mm512_load_si512(p->lane_block[i]);
-		sw[i] = _mm512_load_si512(p->scale_word[i]);
-	}
-	for (; s < nst && nb - 32 * (int64_t) s >= 32; s++)
-		acc = LlmStripe(type, x + (size_t) bb * 32 * s, 32, p, s, acc, lb, sw);
-	if (s < nst)
-		acc = LlmStripe(type, x + (size_t) bb * 32 * s, (int) (nb - 32 * (int64_t) s), p, s, acc, lb, sw);
-	return acc;
-}
-
-/* s[r] = dot(weight row r, y) for r < nr, rows streamed in order */
-LLM_INLINE LLM_AVX512 void
-LlmGemvStream(LlmType type, int64_t n, int nr, float *s, const void *w, size_t ws,
-			  const BlockQ8_0 *y)
-{
-	const int64_t nb = n / QK8_0;
-	const int	bb = LlmStreamBlockBytes(type);
-	LlmStreamPrep prep;
-
-	LlmStreamTables(bb, &prep);
-	for (int64_t b0 = 0; b0 < nb; b0 += 32 * LLM_ST_STRIPES)
-	{
-		int64_t		nbc = nb - b0 < 32 * LLM_ST_STRIPES ? nb - b0 : 32 * LLM_ST_STRIPES;
-		int			nst = (int) ((nbc + 31) / 32);
-		const char *wc = (const char *) w + (size_t) bb * b0;
-
-		LlmStreamPrepare(type, y + b0, nbc, nst, &prep);
-		for (int r0 = 0; r0 < nr; r0 += 16)
-		{
-			int			rows = nr - r0 < 16 ? nr - r0 : 16;
-			__mmask16	m = LlmMask16(rows);
-			__m512		acc[16];
-			__m512		sum;
-
-			for (int i = 0; i < 16; i++)
-				acc[i] = i < rows ? LlmStreamRow(type, wc + ws * (r0 + i), nbc, nst, &prep) :
-					_mm512_setzero_ps();
-			sum = LlmHsum16x16(acc);
-			if (b0 > 0)
-				sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, s + r0));
-			_mm512_mask_storeu_ps(s + r0, m, sum);
-		}
-	}
-}
-
-/* ------------------------------------------------------------------------
  * Packed GEMM for 32-weight blocks (prompt processing).
  *
  * Sixteen weight rows are packed per block into eight registers: 32-bit
@@ -1756,7 +1396,7 @@ LlmGemvStream(LlmType type, int64_t n, int nr, float *s, const void *w, size_t w
  * in chunks of LLM_PK_KB blocks; per chunk, the activation scales and
  * offsets of the group are computed once and each sixteen-row panel is
  * packed once, then reused by every activation row of the group.  Partial
- * sums of later chunks are added into s.  About 30 kB of stack.
+ * sums of later chunks are added into s.  About 22 kB of stack.
  * ------------------------------------------------------------------------
  */
 
@@ -1994,14 +1634,10 @@ LlmGemmQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 {
 	if (nt >= LLM_PK_MIN_NT && n >= QK8_0 * 4)
 		LlmGemmPackedQ32(type, n, nr, nt, s, ldc, w, ws, a, as);
-	else if (type == LLM_TYPE_Q5_0)
+	else
 		for (int t = 0; t < nt; t++)
 			LlmGemvQ32(type, n, nr, s + ldc * t, w, ws,
 					   (const BlockQ8_0 *) ((const char *) a + as * t));
-	else
-		for (int t = 0; t < nt; t++)
-			LlmGemvStream(type, n, nr, s + ldc * t, w, ws,
-						  (const BlockQ8_0 *) ((const char *) a + as * t));
 }
 
 static LLM_AVX512 void
@@ -2030,10 +1666,9 @@ LlmGemmQ5_0_avx512(int64_t n, int nr, int nt, float *s, size_t ldc,
  *
  * One activation row (attention's K q and V^T p go through here with
  * n = head_dim or n = number of keys): sixteen rows at a time, each summed
- * into its own register and the sixteen reduced together.  F16 activations
- * are widened once per call, so a weight row costs one conversion per 16
- * values instead of two.  More activation rows: 4 x 4 tiles of sixteen
- * accumulators, which LlmHsum16x16 reduces in one go.
+ * into its own register and the sixteen reduced together.  More activation
+ * rows: 4 x 4 tiles of sixteen accumulators, which LlmHsum16x16 reduces in
+ * one go.
  * ------------------------------------------------------------------------
  */
 
@@ -2074,33 +1709,6 @@ LlmLoadFMask(LlmFloatKind kind, const void *p, int64_t i, __mmask16 m)
 	}
 }
 
-/* one weight row of the given kind times a float row y, as lanes */
-LLM_INLINE LLM_AVX512 __m512
-LlmRowF(LlmFloatKind kind, int64_t n, const void *x, const float *y)
-{
-	__m512		acc0 = _mm512_setzero_ps();
-	__m512		acc1 = _mm512_setzero_ps();
-	int64_t		i = 0;
-
-	for (; i + 32 <= n; i += 32)
-	{
-		acc0 = _mm512_fmadd_ps(LlmLoadF(kind, x, i), _mm512_loadu_ps(y + i), acc0);
-		acc1 = _mm512_fmadd_ps(LlmLoadF(kind, x, i + 16), _mm512_loadu_ps(y + i + 16), acc1);
-	}
-	if (i + 16 <= n)
-	{
-		acc0 = _mm512_fmadd_ps(LlmLoadF(kind, x, i), _mm512_loadu_ps(y + i), acc0);
-		i += 16;
-	}
-	if (i < n)
-	{
-		__mmask16	m = LlmMask16(n - i);
-
-		acc1 = _mm512_fmadd_ps(LlmLoadFMask(kind, x, i, m), _mm512_maskz_loadu_ps(m, y + i), acc1);
-	}
-	return _mm512_add_ps(acc0, acc1);
-}
-
 /* BF16 row times BF16 row with VDPBF16PS, as lanes */
 LLM_INLINE LLM_AVX512BF16 __m512
 LlmRowBf16Dp(int64_t n, const LlmBf16 *x, const LlmBf16 *y)
@@ -2133,141 +1741,132 @@ LlmStore16(float *s, const __m512 *acc, int rows)
 	_mm512_mask_storeu_ps(s, LlmMask16(rows), LlmHsum16x16(acc));
 }
 
-#define LLM_GEMV_F_CHUNK 4096	/* activation values widened per pass */
+/* lanes 4t..4t+3 of sum into s + ldc * t, for t < tn, the first rows of each */
+LLM_INLINE LLM_AVX512 void
+LlmStoreTile4(__m512 sum, float *s, size_t ldc, int rows, int tn)
+{
+	__mmask8	m = (__mmask8) ((1u << rows) - 1);
 
-/* one activation row: s[r] = dot(row r, a) */
+	_mm_mask_storeu_ps(s, m, _mm512_castps512_ps128(sum));
+	if (tn > 1)
+		_mm_mask_storeu_ps(s + ldc, m, _mm512_extractf32x4_ps(sum, 1));
+	if (tn > 2)
+		_mm_mask_storeu_ps(s + 2 * ldc, m, _mm512_extractf32x4_ps(sum, 2));
+	if (tn > 3)
+		_mm_mask_storeu_ps(s + 3 * ldc, m, _mm512_extractf32x4_ps(sum, 3));
+}
+
+/* one weight row times one activation row of the same kind, as lanes */
+LLM_INLINE LLM_AVX512 __m512
+LlmRowFF(LlmFloatKind kind, int64_t n, const void *x, const void *y)
+{
+	__m512		acc0 = _mm512_setzero_ps();
+	__m512		acc1 = _mm512_setzero_ps();
+	int64_t		i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		acc0 = _mm512_fmadd_ps(LlmLoadF(kind, x, i), LlmLoadF(kind, y, i), acc0);
+		acc1 = _mm512_fmadd_ps(LlmLoadF(kind, x, i + 16), LlmLoadF(kind, y, i + 16), acc1);
+	}
+	for (; i < n; i += 16)
+	{
+		__mmask16	m = n - i >= 16 ? (__mmask16) 0xffff : LlmMask16(n - i);
+
+		acc0 = _mm512_fmadd_ps(LlmLoadFMask(kind, x, i, m), LlmLoadFMask(kind, y, i, m), acc0);
+	}
+	return _mm512_add_ps(acc0, acc1);
+}
+
+/* one activation row: s[r] = dot(row r, a), sixteen rows reduced together */
 LLM_INLINE LLM_AVX512 void
 LlmGemvF(LlmFloatKind kind, int64_t n, int nr, float *s, const void *w, size_t ws, const void *a)
 {
-	float		buf[LLM_GEMV_F_CHUNK] __attribute__((aligned(64)));
-	size_t		esz = kind == LLM_FK_F32 ? 4 : 2;
-
-	for (int64_t k0 = 0; k0 < n; k0 += LLM_GEMV_F_CHUNK)
+	for (int r0 = 0; r0 < nr; r0 += 16)
 	{
-		int64_t		kn = n - k0 < LLM_GEMV_F_CHUNK ? n - k0 : LLM_GEMV_F_CHUNK;
-		const float *y;
+		int			rows = nr - r0 < 16 ? nr - r0 : 16;
+		__m512		acc[16];
 
-		/* F32 activations are used in place; 16-bit ones widened once */
-		if (kind == LLM_FK_F32)
-			y = (const float *) a + k0;
-		else
-		{
-			int64_t		i = 0;
-
-			for (; i + 16 <= kn; i += 16)
-				_mm512_store_ps(buf + i, LlmLoadF(kind, a, k0 + i));
-			if (i < kn)
-				_mm512_store_ps(buf + i, LlmLoadFMask(kind, a, k0 + i, LlmMask16(kn - i)));
-			y = buf;
-		}
-		for (int r0 = 0; r0 < nr; r0 += 16)
-		{
-			int			rows = nr - r0 < 16 ? nr - r0 : 16;
-			__m512		acc[16];
-
-			for (int i = 0; i < 16; i++)
-				acc[i] = i < rows ?
-					LlmRowF(kind, kn, (const char *) w + ws * (r0 + i) + esz * k0, y) :
-					_mm512_setzero_ps();
-			if (k0 > 0)
-			{
-				__m512		prev = _mm512_maskz_loadu_ps(LlmMask16(rows), s + r0);
-
-				_mm512_mask_storeu_ps(s + r0, LlmMask16(rows), _mm512_add_ps(prev, LlmHsum16x16(acc)));
-			}
-			else
-				LlmStore16(s + r0, acc, rows);
-		}
+		for (int i = 0; i < 16; i++)
+			acc[i] = i < rows ? LlmRowFF(kind, n, (const char *) w + ws * (r0 + i), a) :
+				_mm512_setzero_ps();
+		LlmStore16(s + r0, acc, rows);
 	}
 }
 
 /*
- * 4 x 4 tiles: acc[4t + r] = row r0+r times activation t0+t.  Rows and
- * activations past the edge repeat the last valid one; their lanes are not
- * stored.
+ * One 4 x 4 tile: acc[4t + r] = row wr[r] times activation at[t], reduced
+ * and stored for the first `rows` rows and `tn` activations.
  */
+LLM_INLINE LLM_AVX512 void
+LlmTileF(LlmFloatKind kind, int64_t n, const char *const *wr, const char *const *at,
+		 float *s, size_t ldc, int rows, int tn)
+{
+	__m512		acc[16];
+	__m512		sum;
+	int64_t		i = 0;
+
+#pragma GCC unroll 16
+	for (int j = 0; j < 16; j++)
+		acc[j] = _mm512_setzero_ps();
+	for (; i < n; i += 16)
+	{
+		__mmask16	m = n - i >= 16 ? (__mmask16) 0xffff : LlmMask16(n - i);
+		__m512		wv[4];
+
+#pragma GCC unroll 4
+		for (int r = 0; r < 4; r++)
+			wv[r] = m == 0xffff ? LlmLoadF(kind, wr[r], i) : LlmLoadFMask(kind, wr[r], i, m);
+#pragma GCC unroll 4
+		for (int t = 0; t < 4; t++)
+		{
+			__m512		av = m == 0xffff ? LlmLoadF(kind, at[t], i) : LlmLoadFMask(kind, at[t], i, m);
+
+#pragma GCC unroll 4
+			for (int r = 0; r < 4; r++)
+				acc[4 * t + r] = _mm512_fmadd_ps(wv[r], av, acc[4 * t + r]);
+		}
+	}
+	sum = LlmHsum16x16(acc);
+	LlmStoreTile4(sum, s, ldc, rows, tn);
+}
+
+/*
+ * 4 x 4 tiles over panels of weight rows small enough to stay in L2 while
+ * every activation row passes by.  Rows and activations past the edge
+ * repeat the last valid one; their results are not stored.
+ */
+#define LLM_FLOAT_PANEL_BYTES (256 * 1024)
+
+#define LLM_FLOAT_TILES(TILE, KIND) \
+	do { \
+		size_t		rowb = (size_t) n * ((KIND) == LLM_FK_F32 ? 4 : 2); \
+		int			panel = (int) (LLM_FLOAT_PANEL_BYTES / (rowb ? rowb : 1)) / 4 * 4; \
+		if (panel < 4) \
+			panel = 4; \
+		for (int p0 = 0; p0 < nr; p0 += panel) \
+			for (int t0 = 0; t0 < nt; t0 += 4) \
+			{ \
+				int			tn = nt - t0 < 4 ? nt - t0 : 4; \
+				const char *at[4]; \
+				for (int j = 0; j < 4; j++) \
+					at[j] = (const char *) a + as * (t0 + (j < tn ? j : tn - 1)); \
+				for (int r0 = p0; r0 < nr && r0 < p0 + panel; r0 += 4) \
+				{ \
+					int			rows = nr - r0 < 4 ? nr - r0 : 4; \
+					const char *wr[4]; \
+					for (int j = 0; j < 4; j++) \
+						wr[j] = (const char *) w + ws * (r0 + (j < rows ? j : rows - 1)); \
+					TILE; \
+				} \
+			} \
+	} while (0)
+
 LLM_INLINE LLM_AVX512 void
 LlmGemmTilesF(LlmFloatKind kind, int64_t n, int nr, int nt, float *s, size_t ldc,
 			  const void *w, size_t ws, const void *a, size_t as)
 {
-	for (int t0 = 0; t0 < nt; t0 += 4)
-		for (int r0 = 0; r0 < nr; r0 += 4)
-		{
-			const char *wr[4];
-			const char *at[4];
-			__m512		acc[16];
-			__m512		sum;
-			int			rows = nr - r0 < 4 ? nr - r0 : 4;
-			int64_t		i = 0;
-
-			for (int j = 0; j < 4; j++)
-			{
-				wr[j] = (const char *) w + ws * (r0 + (j < rows ? j : rows - 1));
-				at[j] = (const char *) a + as * (t0 + (t0 + j < nt ? j : nt - 1 - t0));
-			}
-#pragma GCC unroll 16
-			for (int j = 0; j < 16; j++)
-				acc[j] = _mm512_setzero_ps();
-			{
-				for (; i + 16 <= n; i += 16)
-				{
-					__m512		wv[4];
-
-#pragma GCC unroll 4
-					for (int r = 0; r < 4; r++)
-						wv[r] = LlmLoadF(kind, wr[r], i);
-#pragma GCC unroll 4
-					for (int t = 0; t < 4; t++)
-					{
-						__m512		av = LlmLoadF(kind, at[t], i);
-
-#pragma GCC unroll 4
-						for (int r = 0; r < 4; r++)
-							acc[4 * t + r] = _mm512_fmadd_ps(wv[r], av, acc[4 * t + r]);
-					}
-				}
-				if (i < n)
-				{
-					__mmask16	m = LlmMask16(n - i);
-					__m512		wv[4];
-
-#pragma GCC unroll 4
-					for (int r = 0; r < 4; r++)
-						wv[r] = LlmLoadFMask(kind, wr[r], i, m);
-#pragma GCC unroll 4
-					for (int t = 0; t < 4; t++)
-					{
-						__m512		av = LlmLoadFMask(kind, at[t], i, m);
-
-#pragma GCC unroll 4
-						for (int r = 0; r < 4; r++)
-							acc[4 * t + r] = _mm512_fmadd_ps(wv[r], av, acc[4 * t + r]);
-					}
-				}
-			}
-			sum = LlmHsum16x16(acc);
-			for (int t = 0; t < 4 && t0 + t < nt; t++)
-			{
-				__m128		v;
-
-				switch (t)
-				{
-					case 0:
-						v = _mm512_castps512_ps128(sum);
-						break;
-					case 1:
-						v = _mm512_extractf32x4_ps(sum, 1);
-						break;
-					case 2:
-						v = _mm512_extractf32x4_ps(sum, 2);
-						break;
-					default:
-						v = _mm512_extractf32x4_ps(sum, 3);
-						break;
-				}
-				_mm_mask_storeu_ps(s + ldc * (t0 + t) + r0, (__mmask8) ((1u << rows) - 1), v);
-			}
-		}
+	LLM_FLOAT_TILES(LlmTileF(kind, n, wr, at, s + ldc * t0 + r0, ldc, rows, tn), kind);
 }
 
 LLM_INLINE LLM_AVX512 void
@@ -2301,15 +1900,45 @@ LlmGemmBf16_avx512(int64_t n, int nr, int nt, float *s, size_t ldc,
 	LlmGemmF(LLM_FK_BF16, n, nr, nt, s, ldc, w, ws, a, as);
 }
 
-/* VDPBF16PS: sixteen rows per activation row, reduced together */
+/* one 4 x 4 tile with VDPBF16PS, 32 values per instruction */
+LLM_INLINE LLM_AVX512BF16 void
+LlmTileBf16Dp(int64_t n, const char *const *wr, const char *const *at,
+			  float *s, size_t ldc, int rows, int tn)
+{
+	__m512		acc[16];
+	int64_t		i = 0;
+
+#pragma GCC unroll 16
+	for (int j = 0; j < 16; j++)
+		acc[j] = _mm512_setzero_ps();
+	for (; i < n; i += 32)
+	{
+		__mmask32	m = n - i >= 32 ? ~(__mmask32) 0 : (__mmask32) ((1u << (n - i)) - 1);
+		__m512i		wv[4];
+
+#pragma GCC unroll 4
+		for (int r = 0; r < 4; r++)
+			wv[r] = _mm512_maskz_loadu_epi16(m, (const LlmBf16 *) wr[r] + i);
+#pragma GCC unroll 4
+		for (int t = 0; t < 4; t++)
+		{
+			__m512i		av = _mm512_maskz_loadu_epi16(m, (const LlmBf16 *) at[t] + i);
+
+#pragma GCC unroll 4
+			for (int r = 0; r < 4; r++)
+				acc[4 * t + r] = _mm512_dpbf16_ps(acc[4 * t + r], (__m512bh) wv[r], (__m512bh) av);
+		}
+	}
+	LlmStoreTile4(LlmHsum16x16(acc), s, ldc, rows, tn);
+}
+
+/* VDPBF16PS: sixteen rows reduced together, or 4 x 4 tiles */
 static LLM_AVX512BF16 void
 LlmGemmBf16_avx512bf16(int64_t n, int nr, int nt, float *s, size_t ldc,
 					   const void *w, size_t ws, const void *a, size_t as)
 {
-	for (int t = 0; t < nt; t++)
+	if (nt == 1)
 	{
-		const LlmBf16 *y = (const LlmBf16 *) ((const char *) a + as * t);
-
 		for (int r0 = 0; r0 < nr; r0 += 16)
 		{
 			int			rows = nr - r0 < 16 ? nr - r0 : 16;
@@ -2317,29 +1946,425 @@ LlmGemmBf16_avx512bf16(int64_t n, int nr, int nt, float *s, size_t ldc,
 
 			for (int i = 0; i < 16; i++)
 				acc[i] = i < rows ?
-					LlmRowBf16Dp(n, (const LlmBf16 *) ((const char *) w + ws * (r0 + i)), y) :
+					LlmRowBf16Dp(n, (const LlmBf16 *) ((const char *) w + ws * (r0 + i)), a) :
 					_mm512_setzero_ps();
-			LlmStore16(s + ldc * t + r0, acc, rows);
+			LlmStore16(s + r0, acc, rows);
+		}
+		return;
+	}
+	LLM_FLOAT_TILES(LlmTileBf16Dp(n, wr, at, s + ldc * t0 + r0, ldc, rows, tn), LLM_FK_BF16);
+}
+/* ------------------------------------------------------------------------
+ * gemm for the K-quants.
+ *
+ * A 64-byte load of Q4_K/Q5_K quants (qs[0..63] or qs[64..127]) holds, in
+ * its low nibbles, sub-blocks 0 and 2 (or 4 and 6), and in its high nibbles
+ * sub-blocks 1 and 3 (5 and 7).  The activation is prepared in that order
+ * ([a0..31 a64..95] [a32..63 a96..127] ...), so each 128 weights cost one
+ * load, three mask/shift operations, two VPMADDUBSW and two VPDPWSSD.
+ * Q6_K needs no reordering: the low and high nibbles of ql[0..63] are
+ * weights 0..63 and 64..127 of each half.
+ *
+ * One activation row: weight rows streamed in order, sixteen reduced
+ * together.  Several: tiles of four weight rows by two activation rows, the
+ * weights decoded once per tile.
+ * ------------------------------------------------------------------------
+ */
+
+#define LLM_KPREP_BLOCKS 64		/* super-blocks per prepared chunk */
+
+typedef struct LlmKPrep
+{
+	int8_t		q[LLM_KPREP_BLOCKS][256] __attribute__((aligned(64)));
+	int16_t		bpair[LLM_KPREP_BLOCKS][8] __attribute__((aligned(16)));	/* bsums[2j] + bsums[2j+1] */
+	float		d[LLM_KPREP_BLOCKS];
+} LlmKPrep;
+
+/* prepare super-blocks y[0, nb) for Q4_K/Q5_K weights */
+LLM_INLINE LLM_AVX512 void
+LlmPrepK4(const BlockQ8_K *y, int nb, LlmKPrep *p)
+{
+	for (int i = 0; i < nb; i++)
+	{
+		for (int h = 0; h < 2; h++)
+		{
+			const int8_t *a = y[i].qs + 128 * h;
+			int8_t	   *q = p->q[i] + 128 * h;
+
+			/* low nibbles of qs[64h..64h+63]: sub-blocks 4h and 4h+2 */
+			_mm512_store_si512(q, LlmLoad2x256(a, a + 64));
+			_mm512_store_si512(q + 64, LlmLoad2x256(a + 32, a + 96));
+		}
+		_mm_store_si128((__m128i *) p->bpair[i],
+						_mm_hadd_epi16(_mm_loadu_si128((const __m128i *) y[i].bsums),
+									   _mm_loadu_si128((const __m128i *) (y[i].bsums + 8))));
+		p->d[i] = y[i].d;
+	}
+}
+
+/*
+ * Decoded quants and 16-bit scales of one Q4_K/Q5_K block: q[j] pairs with
+ * prepared activation bytes 64j..64j+63, and scale word pattern sc[j].
+ * Returns the eight mins as 16-bit values; VPMADDWD with the prepared
+ * bsum pairs gives the min term.
+ */
+LLM_INLINE LLM_AVX512 __m128i
+LlmDecodeK4(bool five, const void *w, int64_t i, __m512i q[4], __m512i sc[4],
+			float *d, float *dmin)
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0F);
+	const uint8_t *scales;
+	const uint8_t *qs;
+	uint32_t	sm[4];
+	__m128i		s8;
+	__m512i		scz;
+	__m512i		z0,
+				z1;
+
+	if (five)
+	{
+		const BlockQ5_K *b = (const BlockQ5_K *) w + i;
+
+		scales = b->scales;
+		qs = b->qs;
+		*d = LlmH2F(b->d);
+		*dmin = LlmH2F(b->dmin);
+	}
+	else
+	{
+		const BlockQ4_K *b = (const BlockQ4_K *) w + i;
+
+		scales = b->scales;
+		qs = b->qs;
+		*d = LlmH2F(b->d);
+		*dmin = LlmH2F(b->dmin);
+	}
+	LlmUnpackScalesK4(scales, sm);
+	s8 = _mm_loadu_si128((const __m128i *) sm);
+	scz = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(s8));
+	z0 = _mm512_loadu_si512(qs);
+	z1 = _mm512_loadu_si512(qs + 64);
+	LLM_KEEP(z0);
+	LLM_KEEP(z1);
+	q[0] = _mm512_and_si512(z0, m4);
+	q[1] = _mm512_and_si512(_mm512_srli_epi16(z0, 4), m4);
+	q[2] = _mm512_and_si512(z1, m4);
+	q[3] = _mm512_and_si512(_mm512_srli_epi16(z1, 4), m4);
+	if (five)
+	{
+		const BlockQ5_K *b = (const BlockQ5_K *) w + i;
+		__m512i		hz = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) b->qh));
+		const __m512i b16 = _mm512_set1_epi8(16);
+
+		/* bit j of qh[l] is the fifth bit of element l of sub-block j */
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+		{
+			int			lo = j / 2 * 4 + j % 2;	/* 0, 1, 4, 5 */
+			__m512i		bit = _mm512_inserti64x4(_mm512_set1_epi8((char) (1 << lo)),
+												 _mm256_set1_epi8((char) (1 << (lo + 2))), 1);
+
+			q[j] = _mm512_mask_add_epi8(q[j], _mm512_test_epi8_mask(hz, bit), q[j], b16);
+		}
+	}
+	sc[0] = _mm512_shuffle_epi8(scz, LlmWordPick2(0, 2));
+	sc[1] = _mm512_shuffle_epi8(scz, LlmWordPick2(1, 3));
+	sc[2] = _mm512_shuffle_epi8(scz, LlmWordPick2(4, 6));
+	sc[3] = _mm512_shuffle_epi8(scz, LlmWordPick2(5, 7));
+	return _mm_cvtepu8_epi16(_mm_srli_si128(s8, 8));
+}
+
+/* Q4_K/Q5_K row over prepared super-blocks: acc - min terms, as lanes */
+LLM_INLINE LLM_AVX512 __m512
+LlmRowK4(bool five, const void *w, int nb, const LlmKPrep *p)
+{
+	__m512		acc = _mm512_setzero_ps();
+	__m128		accm = _mm_setzero_ps();
+
+	for (int i = 0; i < nb; i++)
+	{
+		__m512i		q[4];
+		__m512i		sc[4];
+		__m512i		sum = _mm512_setzero_si512();
+		float		d,
+					dmin;
+		__m128i		mins = LlmDecodeK4(five, w, i, q, sc, &d, &dmin);
+		__m128i		mt = _mm_madd_epi16(mins, _mm_load_si128((const __m128i *) p->bpair[i]));
+
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(q[j], _mm512_load_si512(p->q[i] + 64 * j)),
+									  sc[j]);
+		acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(d * p->d[i]), acc);
+		accm = _mm_fmadd_ps(_mm_cvtepi32_ps(mt), _mm_set1_ps(dmin * p->d[i]), accm);
+	}
+	return _mm512_sub_ps(acc, _mm512_zextps128_ps512(accm));
+}
+
+/*
+ * Decoded Q6_K half h (128 weights): q[0] pairs with activation bytes
+ * 128h..128h+63, q[1] with the next 64; the scale words of its eight
+ * 16-weight groups.
+ */
+LLM_INLINE LLM_AVX512 void
+LlmDecodeQ6Half(const BlockQ6_K *b, int h, __m256i sc16, __m512i q[2], __m512i sc[2])
+{
+	const __m512i m4 = _mm512_set1_epi8(0x0F);
+	const __m512i m30 = _mm512_set1_epi8(0x30);
+	__m512i		l = _mm512_loadu_si512(b->ql + 64 * h);
+	__m512i		hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (b->qh + 32 * h)));
+	__m512i		scz = _mm512_broadcast_i32x4(h ? _mm256_extracti128_si256(sc16, 1) :
+											 _mm256_castsi256_si128(sc16));
+
+	LLM_KEEP(l);
+	q[0] = _mm512_ternarylogic_epi32(_mm512_sllv_epi64(hb, _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4)),
+									 m30, _mm512_and_si512(l, m4), 0xEA);
+	q[1] = _mm512_ternarylogic_epi32(_mm512_srlv_epi64(hb, _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0)),
+									 m30, _mm512_and_si512(_mm512_srli_epi16(l, 4), m4), 0xEA);
+	sc[0] = _mm512_shuffle_epi8(scz, LlmWordPick4(0));
+	sc[1] = _mm512_shuffle_epi8(scz, LlmWordPick4(4));
+}
+
+/* 32 * sum over the 16 groups of scale * bsum, as 32-bit lanes */
+LLM_INLINE LLM_AVX512 __m512i
+LlmQ6Offset(__m256i sc16, const int16_t *bsums)
+{
+	__m256i		c = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *) bsums));
+
+	return _mm512_zextsi256_si512(_mm256_slli_epi32(c, 5));
+}
+
+/* Q6_K row times natural Q8_K activations, as lanes */
+LLM_INLINE LLM_AVX512 __m512
+LlmRowQ6K(const BlockQ6_K *x, int64_t nb, const BlockQ8_K *y)
+{
+	__m512		acc = _mm512_setzero_ps();
+
+	for (int64_t i = 0; i < nb; i++)
+	{
+		__m256i		sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) x[i].scales));
+		__m512i		sum = _mm512_sub_epi32(_mm512_setzero_si512(), LlmQ6Offset(sc16, y[i].bsums));
+
+#pragma GCC unroll 2
+		for (int h = 0; h < 2; h++)
+		{
+			__m512i		q[2];
+			__m512i		sc[2];
+
+			LlmDecodeQ6Half(&x[i], h, sc16, q, sc);
+			sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(q[0], _mm512_loadu_si512(y[i].qs + 128 * h)),
+									  sc[0]);
+			sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(q[1], _mm512_loadu_si512(y[i].qs + 128 * h + 64)),
+									  sc[1]);
+		}
+		acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(LlmH2F(x[i].d) * y[i].d), acc);
+	}
+	return acc;
+}
+
+/* one activation row against nr weight rows, sixteen reduced together */
+LLM_INLINE LLM_AVX512 void
+LlmGemvK(LlmType type, int64_t n, int nr, float *s, const void *w, size_t ws, const BlockQ8_K *y)
+{
+	const int64_t nb = n / QK_K;
+	const size_t bb = type == LLM_TYPE_Q4_K ? sizeof(BlockQ4_K) :
+		type == LLM_TYPE_Q5_K ? sizeof(BlockQ5_K) : sizeof(BlockQ6_K);
+	LlmKPrep	prep;
+
+	for (int64_t b0 = 0; b0 == 0 || b0 < nb; b0 += LLM_KPREP_BLOCKS)
+	{
+		int			nbc = nb - b0 < LLM_KPREP_BLOCKS ? (int) (nb - b0) : LLM_KPREP_BLOCKS;
+		const char *wc = (const char *) w + bb * b0;
+
+		if (type != LLM_TYPE_Q6_K)
+			LlmPrepK4(y + b0, nbc, &prep);
+		for (int r0 = 0; r0 < nr; r0 += 16)
+		{
+			int			rows = nr - r0 < 16 ? nr - r0 : 16;
+			__mmask16	m = LlmMask16(rows);
+			__m512		acc[16];
+			__m512		sum;
+
+			for (int i = 0; i < 16; i++)
+			{
+				const char *x = wc + ws * (r0 + i);
+
+				if (i >= rows)
+					acc[i] = _mm512_setzero_ps();
+				else if (type == LLM_TYPE_Q6_K)
+					acc[i] = LlmRowQ6K((const BlockQ6_K *) x, nbc, y + b0);
+				else
+					acc[i] = LlmRowK4(type == LLM_TYPE_Q5_K, x, nbc, &prep);
+			}
+			sum = LlmHsum16x16(acc);
+			if (b0 > 0)
+				sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, s + r0));
+			_mm512_mask_storeu_ps(s + r0, m, sum);
 		}
 	}
 }
 
-/* ------------------------------------------------------------------------
- * gemm entry points
- * ------------------------------------------------------------------------
+/*
+ * Tiles of four weight rows by two activation rows: each 64-weight chunk
+ * of a row is decoded once and multiplied with both activations.  Rows and
+ * activations past the edge repeat the last one and are not stored.
+ * acc[4t + r] is row r times activation t; accm the Q4_K/Q5_K min terms.
  */
+LLM_INLINE LLM_AVX512 void
+LlmTileK(LlmType type, const char *const *x, int nbc, const BlockQ8_K *const *y,
+		 const LlmKPrep *prep, __m512 *acc, __m128 *accm)
+{
+	for (int i = 0; i < nbc; i++)
+	{
+#pragma GCC unroll 4
+		for (int r = 0; r < 4; r++)
+		{
+			__m512i		s0 = _mm512_setzero_si512();
+			__m512i		s1 = _mm512_setzero_si512();
 
-#define LLM_GEMM_BY_DOT(T, SUF) \
-static void \
-LlmGemm##T##_##SUF(int64_t n, int nr, int nt, float *s, size_t ldc, \
-				   const void *w, size_t ws, const void *a, size_t as) \
-{ \
-	LlmGemmByVecDot(LlmVecDot##T##_##SUF, n, nr, nt, s, ldc, w, ws, a, as); \
+			if (type == LLM_TYPE_Q6_K)
+			{
+				const BlockQ6_K *b = (const BlockQ6_K *) x[r] + i;
+				__m256i		sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) b->scales));
+				float		d = LlmH2F(b->d);
+
+#pragma GCC unroll 2
+				for (int h = 0; h < 2; h++)
+				{
+					__m512i		q[2];
+					__m512i		sc[2];
+
+					LlmDecodeQ6Half(b, h, sc16, q, sc);
+#pragma GCC unroll 2
+					for (int j = 0; j < 2; j++)
+					{
+						s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[j], _mm512_loadu_si512(y[0][i].qs + 128 * h + 64 * j)),
+												 sc[j]);
+						s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[j], _mm512_loadu_si512(y[1][i].qs + 128 * h + 64 * j)),
+												 sc[j]);
+					}
+				}
+				/* the -32 offset: 32 * sum(sc * bsum) per activation */
+				s0 = _mm512_sub_epi32(s0, LlmQ6Offset(sc16, y[0][i].bsums));
+				s1 = _mm512_sub_epi32(s1, LlmQ6Offset(sc16, y[1][i].bsums));
+				acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_set1_ps(d * y[0][i].d), acc[r]);
+				acc[4 + r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_set1_ps(d * y[1][i].d), acc[4 + r]);
+			}
+			else
+			{
+				__m512i		q[4];
+				__m512i		sc[4];
+				float		d,
+							dmin;
+				__m128i		mins = LlmDecodeK4(type == LLM_TYPE_Q5_K, x[r], i, q, sc, &d, &dmin);
+
+#pragma GCC unroll 4
+				for (int j = 0; j < 4; j++)
+				{
+					s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q[j], _mm512_load_si512(prep[0].q[i] + 64 * j)), sc[j]);
+					s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q[j], _mm512_load_si512(prep[1].q[i] + 64 * j)), sc[j]);
+				}
+				acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_set1_ps(d * prep[0].d[i]), acc[r]);
+				acc[4 + r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_set1_ps(d * prep[1].d[i]), acc[4 + r]);
+				accm[r] = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(mins, _mm_load_si128((const __m128i *) prep[0].bpair[i]))),
+									   _mm_set1_ps(dmin * prep[0].d[i]), accm[r]);
+				accm[4 + r] = _mm_fmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(mins, _mm_load_si128((const __m128i *) prep[1].bpair[i]))),
+										   _mm_set1_ps(dmin * prep[1].d[i]), accm[4 + r]);
+			}
+		}
+	}
 }
 
-LLM_GEMM_BY_DOT(Q4_K, avx512)
-LLM_GEMM_BY_DOT(Q5_K, avx512)
-LLM_GEMM_BY_DOT(Q6_K, avx512)
+LLM_INLINE LLM_AVX512 void
+LlmGemmTilesK(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
+			  const void *w, size_t ws, const void *a, size_t as)
+{
+	const int64_t nb = n / QK_K;
+	const size_t bb = type == LLM_TYPE_Q4_K ? sizeof(BlockQ4_K) :
+		type == LLM_TYPE_Q5_K ? sizeof(BlockQ5_K) : sizeof(BlockQ6_K);
+	LlmKPrep	prep[2];
+
+	for (int64_t b0 = 0; b0 < nb; b0 += LLM_KPREP_BLOCKS)
+	{
+		int			nbc = nb - b0 < LLM_KPREP_BLOCKS ? (int) (nb - b0) : LLM_KPREP_BLOCKS;
+
+		for (int t0 = 0; t0 < nt; t0 += 2)
+		{
+			const BlockQ8_K *y[2];
+			int			tn = nt - t0 < 2 ? nt - t0 : 2;
+
+			for (int t = 0; t < 2; t++)
+			{
+				y[t] = (const BlockQ8_K *) ((const char *) a + as * (t0 + (t < tn ? t : tn - 1))) + b0;
+				if (type != LLM_TYPE_Q6_K)
+					LlmPrepK4(y[t], nbc, &prep[t]);
+			}
+			for (int r0 = 0; r0 < nr; r0 += 4)
+			{
+				int			rows = nr - r0 < 4 ? nr - r0 : 4;
+				__mmask8	m = (__mmask8) ((1u << rows) - 1);
+				const char *x[4];
+				__m512		acc[16];
+				__m128		accm[8];
+				__m512		sum;
+
+				for (int r = 0; r < 4; r++)
+					x[r] = (const char *) w + ws * (r0 + (r < rows ? r : rows - 1)) + bb * b0;
+#pragma GCC unroll 16
+				for (int j = 0; j < 16; j++)
+					acc[j] = _mm512_setzero_ps();
+#pragma GCC unroll 8
+				for (int j = 0; j < 8; j++)
+					accm[j] = _mm_setzero_ps();
+				LlmTileK(type, x, nbc, y, prep, acc, accm);
+#pragma GCC unroll 8
+				for (int j = 0; j < 8; j++)
+					acc[j] = _mm512_sub_ps(acc[j], _mm512_zextps128_ps512(accm[j]));
+				sum = LlmHsum16x16(acc);
+				for (int t = 0; t < tn; t++)
+				{
+					float	   *st = s + ldc * (t0 + t) + r0;
+					__m128		v = t ? _mm512_extractf32x4_ps(sum, 1) : _mm512_castps512_ps128(sum);
+
+					if (b0 > 0)
+						v = _mm_add_ps(v, _mm_maskz_loadu_ps(m, st));
+					_mm_mask_storeu_ps(st, m, v);
+				}
+			}
+		}
+	}
+}
+
+LLM_INLINE LLM_AVX512 void
+LlmGemmK(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
+		 const void *w, size_t ws, const void *a, size_t as)
+{
+	if (nt == 1)
+		LlmGemvK(type, n, nr, s, w, ws, a);
+	else
+		LlmGemmTilesK(type, n, nr, nt, s, ldc, w, ws, a, as);
+}
+
+static LLM_AVX512 void
+LlmGemmQ4_K_avx512(int64_t n, int nr, int nt, float *s, size_t ldc,
+				   const void *w, size_t ws, const void *a, size_t as)
+{
+	LlmGemmK(LLM_TYPE_Q4_K, n, nr, nt, s, ldc, w, ws, a, as);
+}
+
+static LLM_AVX512 void
+LlmGemmQ5_K_avx512(int64_t n, int nr, int nt, float *s, size_t ldc,
+				   const void *w, size_t ws, const void *a, size_t as)
+{
+	LlmGemmK(LLM_TYPE_Q5_K, n, nr, nt, s, ldc, w, ws, a, as);
+}
+
+static LLM_AVX512 void
+LlmGemmQ6_K_avx512(int64_t n, int nr, int nt, float *s, size_t ldc,
+				   const void *w, size_t ws, const void *a, size_t as)
+{
+	LlmGemmK(LLM_TYPE_Q6_K, n, nr, nt, s, ldc, w, ws, a, as);
+}
 
 /* ------------------------------------------------------------------------
  * Tables
