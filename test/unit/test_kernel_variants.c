@@ -253,6 +253,76 @@ TestFormat(const LlmKernelTable *k, const VariantFormat *f)
 	}
 }
 
+/*
+ * Tiles larger than any kernel's register tile, with ragged edges: SIMD
+ * gemms pack 16-row panels and 8-token steps, which the small exhaustive
+ * shapes above never fill.
+ */
+static void
+TestLargeTiles(const LlmKernelTable *k, const VariantFormat *f)
+{
+	static const int shapes[][2] = {{16, 8}, {17, 9}, {32, 16}, {40, 20}, {33, 3}, {5, 33}};
+	const LlmTypeTraits *tt = LlmTypeGetTraits(f->type);
+	LlmType		vdt = tt->vec_dot_type;
+	int			bs = LlmTypeGetTraits(vdt)->block_size > tt->block_size ?
+		LlmTypeGetTraits(vdt)->block_size : tt->block_size;
+	int64_t		n = bs == 1 ? 200 : 3 * bs;
+	size_t		wrow = LlmTypeRowSize(f->type, n);
+	size_t		arow = LlmTypeRowSize(vdt, n);
+	int			R = 40;
+	int			T = 33;
+	float	   *x = malloc(sizeof(float) * n);
+	float	   *wf = malloc(sizeof(float) * n * R);
+	float	   *af = malloc(sizeof(float) * n * T);
+	char	   *w = malloc(wrow * R);
+	char	   *a = malloc(arow * T);
+	float	   *s = malloc(sizeof(float) * R * T);
+
+	for (int r = 0; r < R; r++)
+	{
+		Fill(x, n, 1.0f);
+		LlmQuantizeWeights(f->type, x, w + wrow * r, n);
+		ref->to_float[f->type] (w + wrow * r, wf + n * r, n);
+	}
+	for (int t = 0; t < T; t++)
+	{
+		Fill(x, n, 2.0f);
+		ref->from_float[vdt] (x, a + arow * t, n);
+		ref->to_float[vdt] (a + arow * t, af + n * t, n);
+	}
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+	{
+		int			nr = shapes[i][0];
+		int			nt = shapes[i][1];
+		bool		ok = true;
+
+		for (int j = 0; j < R * T; j++)
+			s[j] = NAN;
+		k->gemm[f->type] (n, nr, nt, s, R, w, wrow, a, arow);
+		for (int t = 0; t < T; t++)
+			for (int r = 0; r < R; r++)
+			{
+				float		want;
+
+				if (r >= nr || t >= nt)
+				{
+					ok &= isnan(s[t * R + r]);
+					continue;
+				}
+				ref->vec_dot[f->type] (n, &want, w + wrow * r, a + arow * t);
+				ok &= fabs((double) s[t * R + r] - want) <=
+					f->tol * AbsDot(wf + n * r, af + n * t, n) + 1e-30;
+			}
+		CHECK(ok, "%s: gemm[%s] %dx%d tile", k->name, tt->name, nr, nt);
+	}
+	free(x);
+	free(wf);
+	free(af);
+	free(w);
+	free(a);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -272,7 +342,10 @@ main(void)
 		printf("variant %-10s testing\n", names[i]);
 		TestConverters(k);
 		for (size_t f = 0; f < N_FORMATS; f++)
+		{
 			TestFormat(k, &formats[f]);
+			TestLargeTiles(k, &formats[f]);
+		}
 		tested++;
 	}
 	CHECK(tested >= 1, "at least one variant ran");
