@@ -22,6 +22,20 @@ ContextAllocFloats(size_t a, size_t b, size_t c)
 	return calloc(a * b * c, sizeof(float));
 }
 
+/*
+ * Attention scores a thread holds at once: a block of query rows against
+ * the keys they see.  Enough for a whole chunk of a short context, capped
+ * at 4 MB for long ones (then blocks have fewer rows), never under one row.
+ */
+static size_t
+ScoresPerThread(int n_ctx, int n_batch)
+{
+	size_t		want = (size_t) n_ctx * n_batch;
+	size_t		cap = (size_t) 1 << 20;
+
+	return want < cap ? want : (cap > (size_t) n_ctx ? cap : (size_t) n_ctx);
+}
+
 LlmStatus
 LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
 				 LlmContext **out, LlmError *err)
@@ -62,7 +76,8 @@ LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
 	ctx->k = ContextAllocFloats(n_batch, kv_dim, 1);
 	ctx->v = ContextAllocFloats(n_batch, kv_dim, 1);
 	ctx->att_out = ContextAllocFloats(n_batch, q_dim, 1);
-	ctx->scores = ContextAllocFloats(n_ctx, 1, 1);
+	ctx->scores_per_thread = ScoresPerThread(n_ctx, n_batch);
+	ctx->scores = ContextAllocFloats(ctx->scores_per_thread, 1, 1);
 	ctx->n_threads = 1;
 	ctx->gate = ContextAllocFloats(n_batch, hp->n_ff, 1);
 	ctx->up = ContextAllocFloats(n_batch, hp->n_ff, 1);
@@ -117,7 +132,7 @@ LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err)
 			return s;
 	}
 	/* each thread scores its own attention heads */
-	scores = ContextAllocFloats(n_threads, ctx->n_ctx, 1);
+	scores = ContextAllocFloats(n_threads, ctx->scores_per_thread, 1);
 	if (scores == NULL)
 	{
 		LlmThreadPoolFree(pool);

@@ -34,7 +34,9 @@ typedef struct LlmContext
 	float	   *k;				/* [n_batch][n_head_kv * head_dim] */
 	float	   *v;				/* [n_batch][n_head_kv * head_dim] */
 	float	   *att_out;		/* [n_batch][n_head * head_dim] */
-	float	   *scores;			/* [n_threads][n_ctx] attention of one head */
+	float	   *scores;			/* [n_threads][scores_per_thread] attention
+								 * scores of one head over a block of rows */
+	size_t		scores_per_thread;	/* >= n_ctx */
 	float	   *gate;			/* [n_batch][n_ff] */
 	float	   *up;				/* [n_batch][n_ff] */
 	void	   *act_scratch;	/* converted activations for LlmMatmul */

@@ -16,56 +16,81 @@
 #include "kernels.h"
 #include "ops.h"
 
+#define Min(a, b) ((a) < (b) ? (a) : (b))
+#define Max(a, b) ((a) > (b) ? (a) : (b))
+
 typedef struct AttentionTask
 {
 	LlmContext *ctx;
 	int			layer;
 	int			pos0;
 	int			n_rows;
+	int			rows_per_block; /* query rows one score matrix holds */
 } AttentionTask;
 
 /*
- * A share of the (token, head) pairs of causal self-attention against the
- * cache of one layer, into ctx->att_out.  Grouped-query: query head h reads
- * key/value head h / (n_head / n_head_kv).  Both products go through the
- * kernel table's F32 gemm: scores = K q over the cached keys, then
- * out = V^T softmax(scores) over the transposed value cache.
+ * Causal self-attention of one query head over a block of the chunk's rows
+ * (positions pos0 + t0 ..), into ctx->att_out.  Grouped-query: query head
+ * h reads key/value head h / (n_head / n_head_kv).  Both products are
+ * matrix products through the kernel table's F32 gemm, all rows of the
+ * block at once: S = Q K^T over every key any row of the block may see,
+ * then each row is scaled, masked and softmaxed, and out = S V over the
+ * transposed value cache (masked keys weigh exactly 0).
  */
 static void
-AttentionShare(void *arg, int ith, int nth)
+AttentionBlock(AttentionTask *task, float *scores, int h, int t0, int n)
 {
-	AttentionTask *task = arg;
 	LlmContext *ctx = task->ctx;
 	const LlmHParams *hp = &ctx->model->hp;
 	const LlmKernelTable *k = LlmKernelsGet();
 	const int	hd = hp->head_dim;
 	const int	kv_dim = hp->n_head_kv * hd;
 	const int	q_dim = hp->n_head * hd;
-	const int	group = hp->n_head / hp->n_head_kv;
+	const int	kvh = h / (hp->n_head / hp->n_head_kv);
 	const float scale = 1.0f / sqrtf((float) hd);
 	const float *kc = ctx->k_cache + (size_t) task->layer * ctx->n_ctx * kv_dim;
 	const float *vt = ctx->v_cache + (size_t) task->layer * kv_dim * ctx->n_ctx;
-	float	   *scores = ctx->scores + (size_t) ith * ctx->n_ctx;
+	const int	n_keys = task->pos0 + t0 + n;	/* seen by the block's last row */
+
+	/* scores[t][j] = q_t . k_j */
+	k->gemm[LLM_TYPE_F32] (hd, n_keys, n, scores, n_keys, kc + kvh * hd,
+						   sizeof(float) * kv_dim,
+						   ctx->q + (size_t) t0 * q_dim + h * hd, sizeof(float) * q_dim);
+	for (int t = 0; t < n; t++)
+	{
+		float	   *row = scores + (size_t) t * n_keys;
+		int			visible = task->pos0 + t0 + t + 1;
+
+		for (int j = 0; j < visible; j++)
+			row[j] *= scale;
+		LlmSoftmax(row, visible);
+		memset(row + visible, 0, sizeof(float) * (n_keys - visible));
+	}
+	/* out[t][i] = sum_j scores[t][j] v_j[i] */
+	k->gemm[LLM_TYPE_F32] (n_keys, hd, n, ctx->att_out + (size_t) t0 * q_dim + h * hd, q_dim,
+						   vt + (size_t) kvh * hd * ctx->n_ctx, sizeof(float) * ctx->n_ctx,
+						   scores, sizeof(float) * n_keys);
+}
+
+/* A share of the (head, block of rows) pairs of a chunk's attention. */
+static void
+AttentionShare(void *arg, int ith, int nth)
+{
+	AttentionTask *task = arg;
+	const int	n_head = task->ctx->model->hp.n_head;
+	const int	n_blocks = (task->n_rows + task->rows_per_block - 1) / task->rows_per_block;
+	float	   *scores = task->ctx->scores + (size_t) ith * task->ctx->scores_per_thread;
 	int64_t		lo,
 				hi;
 
-	LlmSplitRange((int64_t) task->n_rows * hp->n_head, ith, nth, 1, &lo, &hi);
-	for (int64_t pair = lo; pair < hi; pair++)
+	LlmSplitRange((int64_t) n_head * n_blocks, ith, nth, 1, &lo, &hi);
+	for (int64_t i = lo; i < hi; i++)
 	{
-		const int	t = (int) (pair / hp->n_head);
-		const int	h = (int) (pair % hp->n_head);
-		const int	kvh = h / group;
-		const int	n_keys = task->pos0 + t + 1;
-		const float *q = ctx->q + (size_t) t * q_dim + h * hd;
-		float	   *out = ctx->att_out + (size_t) t * q_dim + h * hd;
+		int			h = (int) (i % n_head);
+		int			t0 = (int) (i / n_head) * task->rows_per_block;
+		int			n = Min(task->rows_per_block, task->n_rows - t0);
 
-		k->gemm[LLM_TYPE_F32] (hd, n_keys, 1, scores, n_keys, kc + kvh * hd,
-							   sizeof(float) * kv_dim, q, sizeof(float) * hd);
-		for (int j = 0; j < n_keys; j++)
-			scores[j] *= scale;
-		LlmSoftmax(scores, n_keys);
-		k->gemm[LLM_TYPE_F32] (n_keys, hd, 1, out, hd, vt + (size_t) kvh * hd * ctx->n_ctx,
-							   sizeof(float) * ctx->n_ctx, scores, sizeof(float) * n_keys);
+		AttentionBlock(task, scores, h, t0, n);
 	}
 }
 
@@ -125,7 +150,13 @@ Block(LlmContext *ctx, int l, int pos0, int n_rows)
 			vt[(size_t) i * ctx->n_ctx] = v[i];
 	}
 	{
-		AttentionTask task = {ctx, l, pos0, n_rows};
+		/*
+		 * Blocks of at most 64 query rows: each block only scores the keys
+		 * its last row sees, so the masked half of a causal chunk is mostly
+		 * never computed.  Fewer rows if the per-thread buffer is smaller.
+		 */
+		int			rows = (int) Min(64, ctx->scores_per_thread / (pos0 + n_rows));
+		AttentionTask task = {ctx, l, pos0, n_rows, Max(1, Min(rows, n_rows))};
 
 		LlmThreadPoolRun(ctx->pool, AttentionShare, &task);
 	}
