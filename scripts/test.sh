@@ -24,6 +24,7 @@ run python3 scripts/gen_unicode.py --check || true
 run make -s check-arm || true
 run make -s check-arm-parity || true
 run make -s check-parity || true
+run bash test/synth_peer.sh || true
 
 start_cluster
 mkdir -p build/regress
