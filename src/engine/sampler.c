@@ -186,10 +186,28 @@ LlmSamplerSample(LlmSampler *s, float *logits)
 	if (p->temperature <= 0.0f)
 		return Argmax(logits, n);
 
-	for (int i = 0; i < n; i++)
+	/*
+	 * Only tokens within 30 nats (scaled by the temperature) of the best can
+	 * carry any probability that float sampling could see: keep just those,
+	 * so that a 150k-token vocabulary is not sorted for every token.
+	 */
 	{
-		c[i].id = i;
-		c[i].logit = logits[i];
+		float		max = logits[0];
+		float		floor;
+		int			kept = 0;
+
+		for (int i = 1; i < n; i++)
+			if (logits[i] > max)
+				max = logits[i];
+		floor = max - 30.0f * (p->temperature > 1.0f ? p->temperature : 1.0f);
+		for (int i = 0; i < n; i++)
+			if (logits[i] >= floor)
+			{
+				c[kept].id = i;
+				c[kept].logit = logits[i];
+				kept++;
+			}
+		n = kept;
 	}
 	qsort(c, n, sizeof(Candidate), CandidateCmp);
 
