@@ -298,6 +298,55 @@ LlmArmUnpackQ5_KChunk(const BlockQ5_K *b, int c, int8x16_t *lo, int8x16_t *hi)
 }
 
 /*
+ * Q4_K and Q5_K blocks begin alike (d, dmin, the packed 6-bit scales and
+ * mins) and Q5_K adds the fifth bits, so the kernels of both are written
+ * once, with the type (a constant after inlining) choosing the layout in
+ * the three helpers below.
+ */
+
+/* block i of a Q4_K / Q5_K row */
+static inline const void *
+LlmArmBlockK45(LlmType type, const char *row, int64_t i)
+{
+	if (type == LLM_TYPE_Q4_K)
+		return (const BlockQ4_K *) row + i;
+	return (const BlockQ5_K *) row + i;
+}
+
+/* the packed scales and mins of a Q4_K / Q5_K block, with its d and dmin */
+static inline const uint8_t *
+LlmArmHeadK45(LlmType type, const void *block, float *d, float *dmin)
+{
+	if (type == LLM_TYPE_Q4_K)
+	{
+		const BlockQ4_K *x = block;
+
+		*d = LlmArmHalf(x->d);
+		*dmin = LlmArmHalf(x->dmin);
+		return x->scales;
+	}
+	else
+	{
+		const BlockQ5_K *x = block;
+
+		*d = LlmArmHalf(x->d);
+		*dmin = LlmArmHalf(x->dmin);
+		return x->scales;
+	}
+}
+
+/* chunk c (0..3) of a Q4_K / Q5_K block: LlmArmUnpackQ4_KChunk or Q5_KChunk */
+static inline void
+LlmArmUnpackK45Chunk(LlmType type, const void *block, int c,
+					 int8x16_t *lo, int8x16_t *hi)
+{
+	if (type == LLM_TYPE_Q4_K)
+		LlmArmUnpackQ4_KChunk(block, c, lo, hi);
+	else
+		LlmArmUnpackQ5_KChunk(block, c, lo, hi);
+}
+
+/*
  * Sub-blocks 8h + 2k and 8h + 2k + 1 of a Q6_K block (half h, k = 0..3) as
  * two vectors of 16 values 0..63; the "- 32" is left to the caller.  The
  * weights of sub-block j are 16j .. 16j + 15, so its activations are the
@@ -453,6 +502,32 @@ extern void LlmGemmQ5_0_i8mm(int64_t n, int nr, int nt, float *s, size_t ldc, co
 extern void LlmGemmQ4_K_i8mm(int64_t n, int nr, int nt, float *s, size_t ldc, const void *w, size_t ws, const void *a, size_t as);
 extern void LlmGemmQ5_K_i8mm(int64_t n, int nr, int nt, float *s, size_t ldc, const void *w, size_t ws, const void *a, size_t as);
 extern void LlmGemmQ6_K_i8mm(int64_t n, int nr, int nt, float *s, size_t ldc, const void *w, size_t ws, const void *a, size_t as);
+
+/*
+ * The converters of every Arm variant's table.  They are the NEON
+ * variant's, SDOT, SMMLA and SVE having nothing to add to them, and for
+ * F32 the reference's: a copy, nothing to gain over memcpy.
+ */
+#define LLM_ARM_CONVERTERS \
+	.from_float = { \
+		[LLM_TYPE_F32] = LlmFromFloatF32_ref, \
+		[LLM_TYPE_F16] = LlmFromFloatF16_neon, \
+		[LLM_TYPE_BF16] = LlmFromFloatBf16_neon, \
+		[LLM_TYPE_Q8_0] = LlmQuantizeQ8_0_neon, \
+		[LLM_TYPE_Q8_K] = LlmQuantizeQ8_K_neon, \
+	}, \
+	.to_float = { \
+		[LLM_TYPE_F32] = LlmToFloatF32_ref, \
+		[LLM_TYPE_F16] = LlmToFloatF16_neon, \
+		[LLM_TYPE_BF16] = LlmToFloatBf16_neon, \
+		[LLM_TYPE_Q8_0] = LlmDequantizeQ8_0_neon, \
+		[LLM_TYPE_Q4_0] = LlmDequantizeQ4_0_neon, \
+		[LLM_TYPE_Q5_0] = LlmDequantizeQ5_0_neon, \
+		[LLM_TYPE_Q4_K] = LlmDequantizeQ4_K_neon, \
+		[LLM_TYPE_Q5_K] = LlmDequantizeQ5_K_neon, \
+		[LLM_TYPE_Q6_K] = LlmDequantizeQ6_K_neon, \
+		[LLM_TYPE_Q8_K] = LlmDequantizeQ8_K_neon, \
+	}
 
 #endif							/* __aarch64__ */
 

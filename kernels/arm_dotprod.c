@@ -50,25 +50,7 @@ static const LlmKernelTable llm_kernels_dotprod = {
 		[LLM_TYPE_Q5_K] = LlmGemmQ5_K_dotprod,
 		[LLM_TYPE_Q6_K] = LlmGemmQ6_K_dotprod,
 	},
-	.from_float = {
-		[LLM_TYPE_F32] = LlmFromFloatF32_ref,
-		[LLM_TYPE_F16] = LlmFromFloatF16_neon,
-		[LLM_TYPE_BF16] = LlmFromFloatBf16_neon,
-		[LLM_TYPE_Q8_0] = LlmQuantizeQ8_0_neon,
-		[LLM_TYPE_Q8_K] = LlmQuantizeQ8_K_neon,
-	},
-	.to_float = {
-		[LLM_TYPE_F32] = LlmToFloatF32_ref,
-		[LLM_TYPE_F16] = LlmToFloatF16_neon,
-		[LLM_TYPE_BF16] = LlmToFloatBf16_neon,
-		[LLM_TYPE_Q8_0] = LlmDequantizeQ8_0_neon,
-		[LLM_TYPE_Q4_0] = LlmDequantizeQ4_0_neon,
-		[LLM_TYPE_Q5_0] = LlmDequantizeQ5_0_neon,
-		[LLM_TYPE_Q4_K] = LlmDequantizeQ4_K_neon,
-		[LLM_TYPE_Q5_K] = LlmDequantizeQ5_K_neon,
-		[LLM_TYPE_Q6_K] = LlmDequantizeQ6_K_neon,
-		[LLM_TYPE_Q8_K] = LlmDequantizeQ8_K_neon,
-	},
+	LLM_ARM_CONVERTERS,
 };
 
 const LlmKernelTable *

@@ -74,6 +74,63 @@ LlmI8mmStore(float *s, size_t ldc, float32x4_t v)
 	s[ldc + 1] = vgetq_lane_f32(v, 3);
 }
 
+/* 32 int8 values of each of two rows, as the four SMMLA operands they make */
+static inline void
+LlmI8mmLoad32(const int8_t *q0, const int8_t *q1, int8x16_t z[4])
+{
+	LlmI8mmInterleave(vld1q_s8(q0), vld1q_s8(q1), &z[0], &z[1]);
+	LlmI8mmInterleave(vld1q_s8(q0 + 16), vld1q_s8(q1 + 16), &z[2], &z[3]);
+}
+
+/* the 2 x 2 integer dot products of 32 values, by four SMMLAs */
+LLM_ARM_INLINE LLM_ARM_I8MM int32x4_t
+LlmI8mmDot32(const int8x16_t wz[4], const int8x16_t az[4])
+{
+	int32x4_t	p = vmmlaq_s32(vdupq_n_s32(0), wz[0], az[0]);
+
+	p = vmmlaq_s32(p, wz[1], az[1]);
+	p = vmmlaq_s32(p, wz[2], az[2]);
+	return vmmlaq_s32(p, wz[3], az[3]);
+}
+
+/*
+ * A 4 x 4 tile is 2 x 2 accumulators acc[rp][tp], each the 2 x 2 pair of
+ * rows 2rp, 2rp + 1 and activations 2tp, 2tp + 1.  Forced inline like the
+ * tiles, so that the arrays stay in registers.
+ */
+LLM_ARM_INLINE void
+LlmI8mmZeroTile(float32x4_t acc[2][2])
+{
+	LLM_ARM_UNROLL
+	for (int rp = 0; rp < 2; rp++)
+		LLM_ARM_UNROLL
+		for (int tp = 0; tp < 2; tp++)
+			acc[rp][tp] = vdupq_n_f32(0.0f);
+}
+
+/* acc += isum scaled by the rows' d times the activations' d */
+LLM_ARM_INLINE void
+LlmI8mmAddTile(float32x4_t acc[2][2], int32x4_t isum[2][2],
+			   const float32x4_t wd[2], const float32x4_t ad[2])
+{
+	LLM_ARM_UNROLL
+	for (int rp = 0; rp < 2; rp++)
+		LLM_ARM_UNROLL
+		for (int tp = 0; tp < 2; tp++)
+			acc[rp][tp] = vfmaq_f32(acc[rp][tp], vcvtq_f32_s32(isum[rp][tp]),
+									vmulq_f32(wd[rp], ad[tp]));
+}
+
+LLM_ARM_INLINE void
+LlmI8mmStoreTile(float *s, size_t ldc, float32x4_t acc[2][2])
+{
+	LLM_ARM_UNROLL
+	for (int rp = 0; rp < 2; rp++)
+		LLM_ARM_UNROLL
+		for (int tp = 0; tp < 2; tp++)
+			LlmI8mmStore(s + ldc * (2 * tp) + 2 * rp, ldc, acc[rp][tp]);
+}
+
 /*
  * Q8_0 / Q4_0 / Q5_0: a 32-weight block is four SMMLAs per 2 x 2 pair, its
  * integer result scaled by {dw} * {da} in float.
@@ -85,11 +142,7 @@ LlmI8mmTile32(LlmType type, int64_t n, const char *w, size_t ws,
 	int64_t		nb = n / QK8_0;
 	float32x4_t acc[2][2];
 
-	LLM_ARM_UNROLL
-	for (int rp = 0; rp < 2; rp++)
-		LLM_ARM_UNROLL
-		for (int tp = 0; tp < 2; tp++)
-			acc[rp][tp] = vdupq_n_f32(0.0f);
+	LlmI8mmZeroTile(acc);
 
 	for (int64_t ib = 0; ib < nb; ib++)
 	{
@@ -121,28 +174,20 @@ LlmI8mmTile32(LlmType type, int64_t n, const char *w, size_t ws,
 			int8x16_t	az[4];
 			float32x4_t ad = LlmI8mmColPair(LlmArmHalf(y0->d), LlmArmHalf(y1->d));
 
-			LlmI8mmInterleave(vld1q_s8(y0->qs), vld1q_s8(y1->qs), &az[0], &az[1]);
-			LlmI8mmInterleave(vld1q_s8(y0->qs + 16), vld1q_s8(y1->qs + 16), &az[2], &az[3]);
+			LlmI8mmLoad32(y0->qs, y1->qs, az);
 
 			LLM_ARM_UNROLL
 			for (int rp = 0; rp < 2; rp++)
 			{
-				int32x4_t	p = vmmlaq_s32(vdupq_n_s32(0), wz[rp][0], az[0]);
+				int32x4_t	p = LlmI8mmDot32(wz[rp], az);
 
-				p = vmmlaq_s32(p, wz[rp][1], az[1]);
-				p = vmmlaq_s32(p, wz[rp][2], az[2]);
-				p = vmmlaq_s32(p, wz[rp][3], az[3]);
 				acc[rp][tp] = vfmaq_f32(acc[rp][tp], vcvtq_f32_s32(p),
 										vmulq_f32(wd[rp], ad));
 			}
 		}
 	}
 
-	LLM_ARM_UNROLL
-	for (int rp = 0; rp < 2; rp++)
-		LLM_ARM_UNROLL
-		for (int tp = 0; tp < 2; tp++)
-			LlmI8mmStore(s + ldc * (2 * tp) + 2 * rp, ldc, acc[rp][tp]);
+	LlmI8mmStoreTile(s, ldc, acc);
 }
 
 /*
@@ -162,16 +207,11 @@ LlmI8mmTileK45(LlmType type, int64_t n, const char *w, size_t ws,
 	float32x4_t acc[2][2];
 	uint8x16_t	step = vreinterpretq_u8_u32(vdupq_n_u32(1));
 
-	LLM_ARM_UNROLL
-	for (int rp = 0; rp < 2; rp++)
-		LLM_ARM_UNROLL
-		for (int tp = 0; tp < 2; tp++)
-			acc[rp][tp] = vdupq_n_f32(0.0f);
+	LlmI8mmZeroTile(acc);
 
 	for (int64_t i = 0; i < nb; i++)
 	{
-		const BlockQ4_K *x4[4];
-		const BlockQ5_K *x5[4];
+		const void *x[4];
 		const BlockQ8_K *y[4];
 		uint8x16_t	tab[2];
 		float32x4_t wd[2];
@@ -201,20 +241,9 @@ LlmI8mmTileK45(LlmType type, int64_t n, const char *w, size_t ws,
 				int			r = 2 * rp + k;
 				uint8x8_t	m8;
 
-				if (type == LLM_TYPE_Q4_K)
-				{
-					x4[r] = (const BlockQ4_K *) (w + ws * r) + i;
-					LlmArmUnpackScalesK4(x4[r]->scales, &sc8[k], &m8);
-					d[k] = LlmArmHalf(x4[r]->d);
-					dmin[k] = LlmArmHalf(x4[r]->dmin);
-				}
-				else
-				{
-					x5[r] = (const BlockQ5_K *) (w + ws * r) + i;
-					LlmArmUnpackScalesK4(x5[r]->scales, &sc8[k], &m8);
-					d[k] = LlmArmHalf(x5[r]->d);
-					dmin[k] = LlmArmHalf(x5[r]->dmin);
-				}
+				x[r] = LlmArmBlockK45(type, w + ws * r, i);
+				LlmArmUnpackScalesK4(LlmArmHeadK45(type, x[r], &d[k], &dmin[k]),
+									 &sc8[k], &m8);
 				mins[k] = vreinterpretq_s16_u16(vmovl_u8(m8));
 			}
 			tab[rp] = vcombine_u8(sc8[0], sc8[1]);
@@ -256,10 +285,7 @@ LlmI8mmTileK45(LlmType type, int64_t n, const char *w, size_t ws,
 					int8x16_t	lo[2];
 					int8x16_t	hi[2];
 
-					if (type == LLM_TYPE_Q4_K)
-						LlmArmUnpackQ4_KChunk(x4[2 * rp + k], c, lo, hi);
-					else
-						LlmArmUnpackQ5_KChunk(x5[2 * rp + k], c, lo, hi);
+					LlmArmUnpackK45Chunk(type, x[2 * rp + k], c, lo, hi);
 					q[k][0] = j % 2 == 0 ? lo[0] : hi[0];
 					q[k][1] = j % 2 == 0 ? lo[1] : hi[1];
 				}
@@ -276,35 +302,18 @@ LlmI8mmTileK45(LlmType type, int64_t n, const char *w, size_t ws,
 				const int8_t *q1 = y[2 * tp + 1]->qs + 32 * j;
 				int8x16_t	az[4];
 
-				LlmI8mmInterleave(vld1q_s8(q0), vld1q_s8(q1), &az[0], &az[1]);
-				LlmI8mmInterleave(vld1q_s8(q0 + 16), vld1q_s8(q1 + 16), &az[2], &az[3]);
+				LlmI8mmLoad32(q0, q1, az);
 
 				LLM_ARM_UNROLL
 				for (int rp = 0; rp < 2; rp++)
-				{
-					int32x4_t	p = vmmlaq_s32(vdupq_n_s32(0), wz[rp][0], az[0]);
-
-					p = vmmlaq_s32(p, wz[rp][1], az[1]);
-					p = vmmlaq_s32(p, wz[rp][2], az[2]);
-					p = vmmlaq_s32(p, wz[rp][3], az[3]);
-					isum[rp][tp] = vmlaq_s32(isum[rp][tp], p, sc[rp]);
-				}
+					isum[rp][tp] = vmlaq_s32(isum[rp][tp], LlmI8mmDot32(wz[rp], az), sc[rp]);
 			}
 		}
 
-		LLM_ARM_UNROLL
-		for (int rp = 0; rp < 2; rp++)
-			LLM_ARM_UNROLL
-			for (int tp = 0; tp < 2; tp++)
-				acc[rp][tp] = vfmaq_f32(acc[rp][tp], vcvtq_f32_s32(isum[rp][tp]),
-										vmulq_f32(wd[rp], ad[tp]));
+		LlmI8mmAddTile(acc, isum, wd, ad);
 	}
 
-	LLM_ARM_UNROLL
-	for (int rp = 0; rp < 2; rp++)
-		LLM_ARM_UNROLL
-		for (int tp = 0; tp < 2; tp++)
-			LlmI8mmStore(s + ldc * (2 * tp) + 2 * rp, ldc, acc[rp][tp]);
+	LlmI8mmStoreTile(s, ldc, acc);
 }
 
 /*
@@ -323,11 +332,7 @@ LlmI8mmTileQ6_K(int64_t n, const char *w, size_t ws,
 	float32x4_t acc[2][2];
 	uint8x16_t	step = vreinterpretq_u8_u32(vdupq_n_u32(1u << 24));
 
-	LLM_ARM_UNROLL
-	for (int rp = 0; rp < 2; rp++)
-		LLM_ARM_UNROLL
-		for (int tp = 0; tp < 2; tp++)
-			acc[rp][tp] = vdupq_n_f32(0.0f);
+	LlmI8mmZeroTile(acc);
 
 	for (int64_t i = 0; i < nb; i++)
 	{
@@ -428,19 +433,10 @@ LlmI8mmTileQ6_K(int64_t n, const char *w, size_t ws,
 			}
 		}
 
-		LLM_ARM_UNROLL
-		for (int rp = 0; rp < 2; rp++)
-			LLM_ARM_UNROLL
-			for (int tp = 0; tp < 2; tp++)
-				acc[rp][tp] = vfmaq_f32(acc[rp][tp], vcvtq_f32_s32(isum[rp][tp]),
-										vmulq_f32(wd[rp], ad[tp]));
+		LlmI8mmAddTile(acc, isum, wd, ad);
 	}
 
-	LLM_ARM_UNROLL
-	for (int rp = 0; rp < 2; rp++)
-		LLM_ARM_UNROLL
-		for (int tp = 0; tp < 2; tp++)
-			LlmI8mmStore(s + ldc * (2 * tp) + 2 * rp, ldc, acc[rp][tp]);
+	LlmI8mmStoreTile(s, ldc, acc);
 }
 
 /*
@@ -516,25 +512,7 @@ static const LlmKernelTable llm_kernels_i8mm = {
 		[LLM_TYPE_Q5_K] = LlmGemmQ5_K_i8mm,
 		[LLM_TYPE_Q6_K] = LlmGemmQ6_K_i8mm,
 	},
-	.from_float = {
-		[LLM_TYPE_F32] = LlmFromFloatF32_ref,
-		[LLM_TYPE_F16] = LlmFromFloatF16_neon,
-		[LLM_TYPE_BF16] = LlmFromFloatBf16_neon,
-		[LLM_TYPE_Q8_0] = LlmQuantizeQ8_0_neon,
-		[LLM_TYPE_Q8_K] = LlmQuantizeQ8_K_neon,
-	},
-	.to_float = {
-		[LLM_TYPE_F32] = LlmToFloatF32_ref,
-		[LLM_TYPE_F16] = LlmToFloatF16_neon,
-		[LLM_TYPE_BF16] = LlmToFloatBf16_neon,
-		[LLM_TYPE_Q8_0] = LlmDequantizeQ8_0_neon,
-		[LLM_TYPE_Q4_0] = LlmDequantizeQ4_0_neon,
-		[LLM_TYPE_Q5_0] = LlmDequantizeQ5_0_neon,
-		[LLM_TYPE_Q4_K] = LlmDequantizeQ4_K_neon,
-		[LLM_TYPE_Q5_K] = LlmDequantizeQ5_K_neon,
-		[LLM_TYPE_Q6_K] = LlmDequantizeQ6_K_neon,
-		[LLM_TYPE_Q8_K] = LlmDequantizeQ8_K_neon,
-	},
+	LLM_ARM_CONVERTERS,
 };
 
 const LlmKernelTable *

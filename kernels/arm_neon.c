@@ -329,33 +329,34 @@ LlmDequantizeQ5_0_neon(const void *x, float *y, int64_t n)
 }
 
 /* sub-block j of a Q4_K / Q5_K block: d * sc_j * q - dmin * m_j */
-void
-LlmDequantizeQ4_K_neon(const void *vx, float *y, int64_t n)
+LLM_ARM_INLINE void
+LlmNeonDequantizeK45(LlmType type, const void *vx, float *y, int64_t n)
 {
-	const BlockQ4_K *x = vx;
 	int64_t		nb = n / QK_K;
 
 	for (int64_t i = 0; i < nb; i++)
 	{
-		float		d = LlmArmHalf(x[i].d);
-		float		min = LlmArmHalf(x[i].dmin);
+		const void *x = LlmArmBlockK45(type, vx, i);
+		float		d;
+		float		min;
+		const uint8_t *scales = LlmArmHeadK45(type, x, &d, &min);
 
 		for (int c = 0; c < 4; c++)
 		{
 			int8x16_t	lo[2];
 			int8x16_t	hi[2];
-			uint8_t		sc0,
+			float		d0,
 						m0,
-						sc1,
+						d1,
 						m1;
 
-			LlmScaleMinK4(2 * c, x[i].scales, &sc0, &m0);
-			LlmScaleMinK4(2 * c + 1, x[i].scales, &sc1, &m1);
-			LlmArmUnpackQ4_KChunk(&x[i], c, lo, hi);
+			LlmScaleMinK4Float(2 * c, scales, d, min, &d0, &m0);
+			LlmScaleMinK4Float(2 * c + 1, scales, d, min, &d1, &m1);
+			LlmArmUnpackK45Chunk(type, x, c, lo, hi);
 			for (int k = 0; k < 2; k++)
 			{
-				LlmNeonStoreScaled(y + 16 * k, lo[k], d * sc0, true, min * m0);
-				LlmNeonStoreScaled(y + 32 + 16 * k, hi[k], d * sc1, true, min * m1);
+				LlmNeonStoreScaled(y + 16 * k, lo[k], d0, true, m0);
+				LlmNeonStoreScaled(y + 32 + 16 * k, hi[k], d1, true, m1);
 			}
 			y += 64;
 		}
@@ -363,36 +364,15 @@ LlmDequantizeQ4_K_neon(const void *vx, float *y, int64_t n)
 }
 
 void
-LlmDequantizeQ5_K_neon(const void *vx, float *y, int64_t n)
+LlmDequantizeQ4_K_neon(const void *x, float *y, int64_t n)
 {
-	const BlockQ5_K *x = vx;
-	int64_t		nb = n / QK_K;
+	LlmNeonDequantizeK45(LLM_TYPE_Q4_K, x, y, n);
+}
 
-	for (int64_t i = 0; i < nb; i++)
-	{
-		float		d = LlmArmHalf(x[i].d);
-		float		min = LlmArmHalf(x[i].dmin);
-
-		for (int c = 0; c < 4; c++)
-		{
-			int8x16_t	lo[2];
-			int8x16_t	hi[2];
-			uint8_t		sc0,
-						m0,
-						sc1,
-						m1;
-
-			LlmScaleMinK4(2 * c, x[i].scales, &sc0, &m0);
-			LlmScaleMinK4(2 * c + 1, x[i].scales, &sc1, &m1);
-			LlmArmUnpackQ5_KChunk(&x[i], c, lo, hi);
-			for (int k = 0; k < 2; k++)
-			{
-				LlmNeonStoreScaled(y + 16 * k, lo[k], d * sc0, true, min * m0);
-				LlmNeonStoreScaled(y + 32 + 16 * k, hi[k], d * sc1, true, min * m1);
-			}
-			y += 64;
-		}
-	}
+void
+LlmDequantizeQ5_K_neon(const void *x, float *y, int64_t n)
+{
+	LlmNeonDequantizeK45(LLM_TYPE_Q5_K, x, y, n);
 }
 
 /* sub-block j: (d * scales[j]) * (q - 32) */
@@ -662,26 +642,7 @@ static const LlmKernelTable llm_kernels_neon = {
 		[LLM_TYPE_Q5_K] = LlmGemmQ5_K_neon,
 		[LLM_TYPE_Q6_K] = LlmGemmQ6_K_neon,
 	},
-	.from_float = {
-		/* a copy: nothing to gain over memcpy */
-		[LLM_TYPE_F32] = LlmFromFloatF32_ref,
-		[LLM_TYPE_F16] = LlmFromFloatF16_neon,
-		[LLM_TYPE_BF16] = LlmFromFloatBf16_neon,
-		[LLM_TYPE_Q8_0] = LlmQuantizeQ8_0_neon,
-		[LLM_TYPE_Q8_K] = LlmQuantizeQ8_K_neon,
-	},
-	.to_float = {
-		[LLM_TYPE_F32] = LlmToFloatF32_ref,
-		[LLM_TYPE_F16] = LlmToFloatF16_neon,
-		[LLM_TYPE_BF16] = LlmToFloatBf16_neon,
-		[LLM_TYPE_Q8_0] = LlmDequantizeQ8_0_neon,
-		[LLM_TYPE_Q4_0] = LlmDequantizeQ4_0_neon,
-		[LLM_TYPE_Q5_0] = LlmDequantizeQ5_0_neon,
-		[LLM_TYPE_Q4_K] = LlmDequantizeQ4_K_neon,
-		[LLM_TYPE_Q5_K] = LlmDequantizeQ5_K_neon,
-		[LLM_TYPE_Q6_K] = LlmDequantizeQ6_K_neon,
-		[LLM_TYPE_Q8_K] = LlmDequantizeQ8_K_neon,
-	},
+	LLM_ARM_CONVERTERS,
 };
 
 const LlmKernelTable *

@@ -77,8 +77,7 @@ LlmQdotStepK45(LlmType type, const int R, const int T, int64_t i,
 			   const char *w, size_t ws, const char *a, size_t as,
 			   float32x4_t acc[4][4])
 {
-	const BlockQ4_K *x4[4];
-	const BlockQ5_K *x5[4];
+	const void *x[4];
 	const BlockQ8_K *y[4];
 	int32x4_t	sc[4][2];
 	int32x4_t	isum[4][4];
@@ -101,20 +100,8 @@ LlmQdotStepK45(LlmType type, const int R, const int T, int64_t i,
 		uint16x8_t	sc16;
 		float		dmin;
 
-		if (type == LLM_TYPE_Q4_K)
-		{
-			x4[r] = (const BlockQ4_K *) (w + ws * r) + i;
-			LlmArmUnpackScalesK4(x4[r]->scales, &sc8, &m8);
-			d[r] = LlmArmHalf(x4[r]->d);
-			dmin = LlmArmHalf(x4[r]->dmin);
-		}
-		else
-		{
-			x5[r] = (const BlockQ5_K *) (w + ws * r) + i;
-			LlmArmUnpackScalesK4(x5[r]->scales, &sc8, &m8);
-			d[r] = LlmArmHalf(x5[r]->d);
-			dmin = LlmArmHalf(x5[r]->dmin);
-		}
+		x[r] = LlmArmBlockK45(type, w + ws * r, i);
+		LlmArmUnpackScalesK4(LlmArmHeadK45(type, x[r], &d[r], &dmin), &sc8, &m8);
 		sc16 = vmovl_u8(sc8);
 		sc[r][0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(sc16)));
 		sc[r][1] = vreinterpretq_s32_u32(vmovl_high_u16(sc16));
@@ -144,12 +131,7 @@ LlmQdotStepK45(LlmType type, const int R, const int T, int64_t i,
 
 			LLM_ARM_UNROLL
 			for (int r = 0; r < R; r++)
-			{
-				if (type == LLM_TYPE_Q4_K)
-					LlmArmUnpackQ4_KChunk(x4[r], c, lo[r], hi[r]);
-				else
-					LlmArmUnpackQ5_KChunk(x5[r], c, lo[r], hi[r]);
-			}
+				LlmArmUnpackK45Chunk(type, x[r], c, lo[r], hi[r]);
 			LLM_ARM_UNROLL
 			for (int t = 0; t < T; t++)
 			{
@@ -299,8 +281,7 @@ LlmQdotStepK45Rows(LlmType type, const int T, int64_t i,
 	/* TBL index of sub-block j's scale (byte) in each row's int32 lane */
 	static const uint8_t scale_index[16] = {0, 255, 255, 255, 8, 255, 255, 255,
 	16, 255, 255, 255, 24, 255, 255, 255};
-	const BlockQ4_K *x4[4];
-	const BlockQ5_K *x5[4];
+	const void *x[4];
 	const BlockQ8_K *y[4];
 	uint8x8_t	sc8[4];
 	int16x8_t	mins[4];
@@ -318,20 +299,8 @@ LlmQdotStepK45Rows(LlmType type, const int T, int64_t i,
 	{
 		uint8x8_t	m8;
 
-		if (type == LLM_TYPE_Q4_K)
-		{
-			x4[r] = (const BlockQ4_K *) (w + ws * r) + i;
-			LlmArmUnpackScalesK4(x4[r]->scales, &sc8[r], &m8);
-			d[r] = LlmArmHalf(x4[r]->d);
-			dmin[r] = LlmArmHalf(x4[r]->dmin);
-		}
-		else
-		{
-			x5[r] = (const BlockQ5_K *) (w + ws * r) + i;
-			LlmArmUnpackScalesK4(x5[r]->scales, &sc8[r], &m8);
-			d[r] = LlmArmHalf(x5[r]->d);
-			dmin[r] = LlmArmHalf(x5[r]->dmin);
-		}
+		x[r] = LlmArmBlockK45(type, w + ws * r, i);
+		LlmArmUnpackScalesK4(LlmArmHeadK45(type, x[r], &d[r], &dmin[r]), &sc8[r], &m8);
 		mins[r] = vreinterpretq_s16_u16(vmovl_u8(m8));
 	}
 	tab.val[0] = vcombine_u8(sc8[0], sc8[1]);
@@ -372,10 +341,7 @@ LlmQdotStepK45Rows(LlmType type, const int T, int64_t i,
 			int8x16_t	lo[2];
 			int8x16_t	hi[2];
 
-			if (type == LLM_TYPE_Q4_K)
-				LlmArmUnpackQ4_KChunk(x4[r], c, lo, hi);
-			else
-				LlmArmUnpackQ5_KChunk(x5[r], c, lo, hi);
+			LlmArmUnpackK45Chunk(type, x[r], c, lo, hi);
 
 			LLM_ARM_UNROLL
 			for (int t = 0; t < T; t++)

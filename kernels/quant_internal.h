@@ -54,4 +54,21 @@ LlmScaleMinK4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)
 	}
 }
 
+/*
+ * Sub-block j's factors as the Q4_K/Q5_K dequantizers apply them, a weight
+ * being dj * q - mj: its scale times the block's d and its min times dmin,
+ * one rounding each.
+ */
+static inline void
+LlmScaleMinK4Float(int j, const uint8_t *q, float d, float dmin,
+				   float *dj, float *mj)
+{
+	uint8_t		sc,
+				m;
+
+	LlmScaleMinK4(j, q, &sc, &m);
+	*dj = d * sc;
+	*mj = dmin * m;
+}
+
 #endif							/* LLM_KERNELS_QUANT_INTERNAL_H */

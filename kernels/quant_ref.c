@@ -293,19 +293,13 @@ LlmDequantizeQ4_K_ref(const void *vx, float *y, int64_t n)
 
 		for (int c = 0; c < 4; c++)
 		{
-			uint8_t		sc,
-						m;
 			float		d1,
 						m1,
 						d2,
 						m2;
 
-			LlmScaleMinK4(2 * c, x[i].scales, &sc, &m);
-			d1 = d * sc;
-			m1 = min * m;
-			LlmScaleMinK4(2 * c + 1, x[i].scales, &sc, &m);
-			d2 = d * sc;
-			m2 = min * m;
+			LlmScaleMinK4Float(2 * c, x[i].scales, d, min, &d1, &m1);
+			LlmScaleMinK4Float(2 * c + 1, x[i].scales, d, min, &d2, &m2);
 			for (int l = 0; l < 32; l++)
 				*y++ = d1 * (q[l] & 0xF) - m1;
 			for (int l = 0; l < 32; l++)
@@ -333,19 +327,13 @@ LlmDequantizeQ5_K_ref(const void *vx, float *y, int64_t n)
 
 		for (int c = 0; c < 4; c++)
 		{
-			uint8_t		sc,
-						m;
 			float		d1,
 						m1,
 						d2,
 						m2;
 
-			LlmScaleMinK4(2 * c, x[i].scales, &sc, &m);
-			d1 = d * sc;
-			m1 = min * m;
-			LlmScaleMinK4(2 * c + 1, x[i].scales, &sc, &m);
-			d2 = d * sc;
-			m2 = min * m;
+			LlmScaleMinK4Float(2 * c, x[i].scales, d, min, &d1, &m1);
+			LlmScaleMinK4Float(2 * c + 1, x[i].scales, d, min, &d2, &m2);
 			for (int l = 0; l < 32; l++)
 				*y++ = d1 * ((ql[l] & 0xF) + ((qh[l] & u1) ? 16 : 0)) - m1;
 			for (int l = 0; l < 32; l++)

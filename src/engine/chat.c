@@ -285,22 +285,29 @@ LlmChatRender(const char *template_text, const LlmChatOptions *opts,
 	return LLM_OK;
 }
 
-/* A malloc'd NUL-terminated copy of a token's text, "" when there is none. */
+/* A malloc'd NUL-terminated copy of a string from the file, or NULL. */
 static char *
-TokenText(const LlmVocab *vocab, int32_t id)
+CopyText(GgufString t)
 {
-	GgufString	t = {0, ""};
-	char	   *s;
+	char	   *s = malloc(t.len + 1);
 
-	if (id >= 0 && id < vocab->n_tokens)
-		t = vocab->text[id];
-	s = malloc(t.len + 1);
 	if (s != NULL)
 	{
 		memcpy(s, t.data, t.len);
 		s[t.len] = '\0';
 	}
 	return s;
+}
+
+/* A copy of a token's text, "" when there is none. */
+static char *
+TokenText(const LlmVocab *vocab, int32_t id)
+{
+	GgufString	t = {0, ""};
+
+	if (id >= 0 && id < vocab->n_tokens)
+		t = vocab->text[id];
+	return CopyText(t);
 }
 
 LlmStatus
@@ -319,12 +326,7 @@ LlmChatRenderModel(const GgufFile *gguf, const LlmVocab *vocab,
 	memset(out, 0, sizeof(*out));
 	if (GgufGetString(gguf, "tokenizer.chat_template", &t) && t.len > 0)
 	{
-		template_text = malloc(t.len + 1);
-		if (template_text != NULL)
-		{
-			memcpy(template_text, t.data, t.len);
-			template_text[t.len] = '\0';
-		}
+		template_text = CopyText(t);
 		oom |= template_text == NULL;
 	}
 	if (oom)

@@ -18,44 +18,21 @@
 #include <string.h>
 
 #include "chat_render.h"
+#include "strbuf.h"
 #include "unicode.h"
 
-typedef struct ChatBuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		oom;
-} ChatBuf;
-
+/*
+ * The renderers write through these and check for running out of memory
+ * once, at the end (LlmStrBuf remembers it).
+ */
 static void
-PutN(ChatBuf *b, const char *s, size_t n)
+PutN(LlmStrBuf *b, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 256;
-		char	   *data;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		data = realloc(b->data, cap);
-		if (data == NULL)
-		{
-			b->oom = true;
-			return;
-		}
-		b->data = data;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
+	(void) LlmStrBufAppend(b, s, n);
 }
 
 static void
-Put(ChatBuf *b, const char *s)
+Put(LlmStrBuf *b, const char *s)
 {
 	PutN(b, s, strlen(s));
 }
@@ -97,7 +74,7 @@ Strip(const char *s, const char **out, size_t *out_len)
 }
 
 static void
-PutTrimmed(ChatBuf *b, const char *s)
+PutTrimmed(LlmStrBuf *b, const char *s)
 {
 	const char *t;
 	size_t		n;
@@ -154,6 +131,40 @@ CheckAlternation(LlmChatFamily family, const LlmChatMessage *msgs, int n, LlmErr
 	return LLM_OK;
 }
 
+/* system, user or assistant: the roles every template knows */
+static bool
+IsBasicRole(const LlmChatMessage *m)
+{
+	return IsRole(m, "system") || IsRole(m, "user") || IsRole(m, "assistant");
+}
+
+/* The Qwen 3 and Phi-3 templates raise on any other role. */
+static LlmStatus
+CheckBasicRoles(LlmChatFamily family, const LlmChatMessage *msgs, int n, LlmError *err)
+{
+	for (int i = 0; i < n; i++)
+		if (!IsBasicRole(&msgs[i]))
+			return TemplateError(family, err, "only system, user and assistant messages are supported");
+	return LLM_OK;
+}
+
+/*
+ * A leading system message, taken off the list, for the templates that
+ * put its text somewhere else; NULL when the conversation has none.
+ */
+static const char *
+TakeSystem(const LlmChatMessage **msgs, int *n)
+{
+	const char *system;
+
+	if (*n == 0 || !IsRole(&(*msgs)[0], "system"))
+		return NULL;
+	system = Content(&(*msgs)[0]);
+	(*msgs)++;
+	(*n)--;
+	return system;
+}
+
 /* ---- ChatML (Qwen, SmolLM), with Qwen 3's reasoning blocks ---- */
 
 /*
@@ -163,7 +174,7 @@ CheckAlternation(LlmChatFamily family, const LlmChatMessage *msgs, int n, LlmErr
  * was reasoning.
  */
 static void
-ChatmlAssistantQwen3(ChatBuf *b, const char *content, bool after_query, bool is_last)
+ChatmlAssistantQwen3(LlmStrBuf *b, const char *content, bool after_query, bool is_last)
 {
 	const char *think_end = strstr(content, "</think>");
 	const char *reasoning = "";
@@ -204,16 +215,15 @@ ChatmlAssistantQwen3(ChatBuf *b, const char *content, bool after_query, bool is_
 
 static LlmStatus
 RenderChatml(const LlmChatStyle *st, const LlmChatMessage *msgs, int n, bool gen,
-			 ChatBuf *b, LlmError *err)
+			 LlmStrBuf *b, LlmError *err)
 {
 	int			last_query = n - 1;
+	LlmStatus	s;
 
 	if (st->think)
 	{
-		for (int i = 0; i < n; i++)
-			if (!IsRole(&msgs[i], "system") && !IsRole(&msgs[i], "user") &&
-				!IsRole(&msgs[i], "assistant"))
-				return TemplateError(st->family, err, "only system, user and assistant messages are supported");
+		if ((s = CheckBasicRoles(st->family, msgs, n, err)) != LLM_OK)
+			return s;
 		/* the last user message that is not a tool response */
 		for (int i = n - 1; i >= 0; i--)
 		{
@@ -256,7 +266,7 @@ RenderChatml(const LlmChatStyle *st, const LlmChatMessage *msgs, int n, bool gen
 /* ---- Llama 3 and 3.1+ ---- */
 
 static void
-Llama3Turn(ChatBuf *b, const char *role, const char *content)
+Llama3Turn(LlmStrBuf *b, const char *role, const char *content)
 {
 	Put(b, "<|start_header_id|>");
 	Put(b, role);
@@ -267,7 +277,7 @@ Llama3Turn(ChatBuf *b, const char *role, const char *content)
 
 static LlmStatus
 RenderLlama3(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-			 int n, bool gen, ChatBuf *b, LlmError *err)
+			 int n, bool gen, LlmStrBuf *b, LlmError *err)
 {
 	int			first = 0;
 
@@ -303,22 +313,16 @@ RenderLlama3(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessag
 
 static LlmStatus
 RenderLlama2(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-			 int n, ChatBuf *b, LlmError *err)
+			 int n, LlmStrBuf *b, LlmError *err)
 {
-	const char *system = NULL;
+	const char *system = TakeSystem(&msgs, &n);
 	LlmStatus	s;
 
-	if (n > 0 && IsRole(&msgs[0], "system"))
-	{
-		system = Content(&msgs[0]);
-		msgs++;
-		n--;
-	}
 	if ((s = CheckAlternation(st->family, msgs, n, err)) != LLM_OK)
 		return s;
 	for (int i = 0; i < n; i++)
 	{
-		ChatBuf		content = {0};
+		LlmStrBuf	content = {0};
 
 		/* the system text is part of the first message, stripped with it */
 		if (i == 0 && system != NULL)
@@ -357,19 +361,13 @@ RenderLlama2(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessag
 
 static LlmStatus
 RenderMistral(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-			  int n, ChatBuf *b, bool *merged, LlmError *err)
+			  int n, LlmStrBuf *b, bool *merged, LlmError *err)
 {
 	LlmChatFamily f = st->family;
-	const char *system = NULL;
+	const char *system = TakeSystem(&msgs, &n);
 	bool		tekken = f == LLM_CHAT_MISTRAL_V3_TEKKEN;
 	LlmStatus	s;
 
-	if (n > 0 && IsRole(&msgs[0], "system"))
-	{
-		system = Content(&msgs[0]);
-		msgs++;
-		n--;
-	}
 	if ((s = CheckAlternation(f, msgs, n, err)) != LLM_OK)
 		return s;
 	if (st->bos)
@@ -415,7 +413,7 @@ RenderMistral(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessa
 
 static LlmStatus
 RenderMistralV7(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-				int n, ChatBuf *b, LlmError *err)
+				int n, LlmStrBuf *b, LlmError *err)
 {
 	const char *sp = st->family == LLM_CHAT_MISTRAL_V7 ? " " : "";
 
@@ -453,14 +451,13 @@ RenderMistralV7(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMes
 
 static void
 RenderZephyr(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-			 int n, bool gen, ChatBuf *b)
+			 int n, bool gen, LlmStrBuf *b)
 {
 	const char *eos = st->literal_eot ? "<|endoftext|>" : tx->eos;
 
 	for (int i = 0; i < n; i++)
 	{
-		if (IsRole(&msgs[i], "user") || IsRole(&msgs[i], "system") ||
-			IsRole(&msgs[i], "assistant"))
+		if (IsBasicRole(&msgs[i]))
 		{
 			Put(b, "<|");
 			Put(b, msgs[i].role);
@@ -479,17 +476,18 @@ RenderZephyr(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessag
 
 static LlmStatus
 RenderPhi3(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-		   int n, bool gen, ChatBuf *b, LlmError *err)
+		   int n, bool gen, LlmStrBuf *b, LlmError *err)
 {
+	LlmStatus	s;
+
+	if ((s = CheckBasicRoles(st->family, msgs, n, err)) != LLM_OK)
+		return s;
 	if (st->bos)
 		Put(b, tx->bos);
 	for (int i = 0; i < n; i++)
 	{
 		const char *c = Content(&msgs[i]);
 
-		if (!IsRole(&msgs[i], "system") && !IsRole(&msgs[i], "user") &&
-			!IsRole(&msgs[i], "assistant"))
-			return TemplateError(st->family, err, "only system, user and assistant messages are supported");
 		if (st->skip_empty_system && IsRole(&msgs[i], "system") && *c == '\0')
 			continue;
 		Put(b, "<|");
@@ -508,18 +506,12 @@ RenderPhi3(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage 
 /* the first Phi-3-mini template: the assistant tag follows every user message */
 static void
 RenderPhi3Mini(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-			   int n, ChatBuf *b, bool *merged)
+			   int n, LlmStrBuf *b, bool *merged)
 {
-	const char *system = NULL;
+	const char *system = TakeSystem(&msgs, &n);
 
 	if (st->bos)
 		Put(b, tx->bos);
-	if (n > 0 && IsRole(&msgs[0], "system"))
-	{
-		system = Content(&msgs[0]);
-		msgs++;
-		n--;
-	}
 	for (int i = 0; i < n; i++)
 	{
 		if (IsRole(&msgs[i], "user"))
@@ -547,19 +539,13 @@ RenderPhi3Mini(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMess
 
 static LlmStatus
 RenderGemma(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-			int n, bool gen, ChatBuf *b, bool *merged, LlmError *err)
+			int n, bool gen, LlmStrBuf *b, bool *merged, LlmError *err)
 {
-	const char *system = NULL;
+	const char *system = TakeSystem(&msgs, &n);
 	LlmStatus	s;
 
 	if (st->bos)
 		Put(b, tx->bos);
-	if (n > 0 && IsRole(&msgs[0], "system"))
-	{
-		system = Content(&msgs[0]);
-		msgs++;
-		n--;
-	}
 	if ((s = CheckAlternation(st->family, msgs, n, err)) != LLM_OK)
 		return s;
 	for (int i = 0; i < n; i++)
@@ -586,7 +572,7 @@ LlmChatRenderStyle(const LlmChatStyle *st, const LlmChatTexts *tx,
 				   const LlmChatMessage *msgs, int n, bool gen,
 				   LlmChatResult *out, LlmError *err)
 {
-	ChatBuf		b = {0};
+	LlmStrBuf	b = {0};
 	LlmStatus	s = LLM_OK;
 	bool		merged = false;
 

@@ -15,38 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "tokenize.h"
 #include "unicode.h"
-
-/* A growable byte string. */
-typedef struct DetokBuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-} DetokBuf;
-
-static bool
-DetokAppend(DetokBuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 64;
-		char	   *data;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		data = realloc(b->data, cap);
-		if (data == NULL)
-			return false;
-		b->data = data;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return true;
-}
 
 static int
 HexDigit(char c)
@@ -60,41 +31,34 @@ HexDigit(char c)
 	return -1;
 }
 
-/* SPM: U+2581 is a space, <0xXX> a raw byte. */
+/* SPM byte token <0xXX>: that raw byte (a malformed one as its text) */
 static bool
-DetokSpmPiece(const LlmVocab *vocab, int32_t id, DetokBuf *b)
+DetokSpmByte(GgufString t, LlmStrBuf *b)
 {
-	GgufString	t = vocab->text[id];
-
-	switch (vocab->attr[id])
+	if (t.len == 6 && HexDigit(t.data[3]) >= 0 && HexDigit(t.data[4]) >= 0)
 	{
-		case LLM_TOKEN_USER_DEFINED:
-			return DetokAppend(b, t.data, t.len);
-		case LLM_TOKEN_BYTE:
-			if (t.len == 6 && HexDigit(t.data[3]) >= 0 && HexDigit(t.data[4]) >= 0)
-			{
-				char		c = (char) (HexDigit(t.data[3]) * 16 + HexDigit(t.data[4]));
+		char		c = (char) (HexDigit(t.data[3]) * 16 + HexDigit(t.data[4]));
 
-				return DetokAppend(b, &c, 1);
-			}
-			return DetokAppend(b, t.data, t.len);
-		case LLM_TOKEN_NORMAL:
-			break;
-		default:
-			/* control, unknown, unused: no text, as llama.cpp without special */
-			return true;
+		return LlmStrBufAppend(b, &c, 1);
 	}
+	return LlmStrBufAppend(b, t.data, t.len);
+}
+
+/* SPM normal token: U+2581 is a space. */
+static bool
+DetokSpmText(GgufString t, LlmStrBuf *b)
+{
 	for (size_t i = 0; i < t.len;)
 	{
 		size_t		run = i;
 
 		while (run < t.len && !(run + 3 <= t.len && memcmp(t.data + run, "\xe2\x96\x81", 3) == 0))
 			run++;
-		if (!DetokAppend(b, t.data + i, run - i))
+		if (!LlmStrBufAppend(b, t.data + i, run - i))
 			return false;
 		if (run < t.len)
 		{
-			if (!DetokAppend(b, " ", 1))
+			if (!LlmStrBufAppend(b, " ", 1))
 				return false;
 			run += 3;
 		}
@@ -103,21 +67,10 @@ DetokSpmPiece(const LlmVocab *vocab, int32_t id, DetokBuf *b)
 	return true;
 }
 
-/* Byte-level BPE: every code point of the text stands for one byte. */
+/* Byte-level BPE normal token: every code point of the text stands for one byte. */
 static bool
-DetokBpePiece(const LlmVocab *vocab, int32_t id, DetokBuf *b)
+DetokBpeText(GgufString t, LlmStrBuf *b)
 {
-	GgufString	t = vocab->text[id];
-
-	switch (vocab->attr[id])
-	{
-		case LLM_TOKEN_USER_DEFINED:
-			return DetokAppend(b, t.data, t.len);
-		case LLM_TOKEN_NORMAL:
-			break;
-		default:
-			return true;
-	}
 	for (size_t pos = 0; pos < t.len;)
 	{
 		uint32_t	cpt = LlmUtf8Decode(t.data, t.len, &pos);
@@ -127,7 +80,7 @@ DetokBpePiece(const LlmVocab *vocab, int32_t id, DetokBuf *b)
 		{
 			char		c = (char) byte;
 
-			if (!DetokAppend(b, &c, 1))
+			if (!LlmStrBufAppend(b, &c, 1))
 				return false;
 		}
 		else
@@ -137,18 +90,42 @@ DetokBpePiece(const LlmVocab *vocab, int32_t id, DetokBuf *b)
 			char		hex[3];
 			int			k = LlmUtf8Encode(cpt, utf8);
 
-			if (!DetokAppend(b, "[UNK_BYTE_0x", 12))
+			if (!LlmStrBufAppend(b, "[UNK_BYTE_0x", 12))
 				return false;
 			for (int j = 0; j < k; j++)
 			{
 				snprintf(hex, sizeof(hex), "%02x", (uint8_t) utf8[j]);
-				if (!DetokAppend(b, hex, 2))
+				if (!LlmStrBufAppend(b, hex, 2))
 					return false;
 			}
-			if (!DetokAppend(b, t.data, t.len) || !DetokAppend(b, "]", 1))
+			if (!LlmStrBufAppend(b, t.data, t.len) || !LlmStrBufAppend(b, "]", 1))
 				return false;
 		}
 	}
+	return true;
+}
+
+/* The text of one token; false when out of memory. */
+static bool
+DetokPiece(const LlmVocab *vocab, int32_t id, LlmStrBuf *b)
+{
+	GgufString	t = vocab->text[id];
+	bool		spm = vocab->type == LLM_VOCAB_SPM;
+
+	switch (vocab->attr[id])
+	{
+		case LLM_TOKEN_USER_DEFINED:
+			return LlmStrBufAppend(b, t.data, t.len);
+		case LLM_TOKEN_NORMAL:
+			return spm ? DetokSpmText(t, b) : DetokBpeText(t, b);
+		case LLM_TOKEN_BYTE:
+			if (spm)
+				return DetokSpmByte(t, b);
+			break;
+		default:
+			break;
+	}
+	/* control, unknown, unused: no text, as llama.cpp without special */
 	return true;
 }
 
@@ -156,17 +133,16 @@ LlmStatus
 LlmDetokenize(const LlmVocab *vocab, const int32_t *tokens, int n_tokens,
 			  bool starts_text, char **text, size_t *len, LlmError *err)
 {
-	DetokBuf	b = {0};
+	LlmStrBuf	b = {0};
 	bool		strip_space = starts_text && vocab->add_space_prefix;
 
 	*text = NULL;
 	*len = 0;
-	if (!DetokAppend(&b, "", 0))
+	if (!LlmStrBufAppend(&b, "", 0))
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory detokenizing");
 	for (int i = 0; i < n_tokens; i++)
 	{
 		size_t		before = b.len;
-		bool		ok;
 
 		if (tokens[i] < 0 || tokens[i] >= vocab->n_tokens)
 		{
@@ -175,11 +151,7 @@ LlmDetokenize(const LlmVocab *vocab, const int32_t *tokens, int n_tokens,
 							   "token id %d is out of range (the vocabulary has %d tokens)",
 							   tokens[i], vocab->n_tokens);
 		}
-		if (vocab->type == LLM_VOCAB_SPM)
-			ok = DetokSpmPiece(vocab, tokens[i], &b);
-		else
-			ok = DetokBpePiece(vocab, tokens[i], &b);
-		if (!ok)
+		if (!DetokPiece(vocab, tokens[i], &b))
 		{
 			free(b.data);
 			return LlmSetError(err, LLM_ERR_NOMEM, "out of memory detokenizing");

@@ -5,14 +5,16 @@
  *	  getters.
  *
  * Parsing and validation live in gguf_read.c and writing in gguf_write.c;
- * everything here trusts what GgufOpen already checked.
+ * everything here trusts what GgufOpen already checked.  At the end, the
+ * helpers the reader and the writer share (gguf_internal.h).
  *
  *-------------------------------------------------------------------------
  */
 #include <float.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "gguf.h"
+#include "gguf_internal.h"
 
 bool
 GgufStrEq(GgufString s, const char *cstr)
@@ -195,4 +197,49 @@ GgufGetArray(const GgufFile *f, const char *key, GgufValueType elem_type)
 		kv->v.arr.type != elem_type)
 		return NULL;
 	return kv;
+}
+
+/* ---- shared by gguf_read.c and gguf_write.c ---- */
+
+/*
+ * One element at a time, so that the reader's arrays grow with what it has
+ * actually parsed, never with a count claimed by the header.
+ */
+bool
+GgufGrow(void **items, size_t *cap, size_t used, size_t elem_size)
+{
+	size_t		newcap;
+	void	   *p;
+
+	if (used < *cap)
+		return true;
+	newcap = *cap == 0 ? 16 : *cap * 2;
+	if (newcap > SIZE_MAX / elem_size)
+		return false;
+	p = realloc(*items, newcap * elem_size);
+	if (p == NULL)
+		return false;
+	*items = p;
+	*cap = newcap;
+	return true;
+}
+
+bool
+GgufTensorBytes(const uint64_t *ne, uint32_t n_dims,
+				const LlmTypeTraits *traits, size_t *nbytes)
+{
+	uint64_t	blocks = ne[0] / (uint64_t) traits->block_size;
+	uint64_t	total;
+
+	if (blocks > SIZE_MAX / traits->type_size)
+		return false;
+	total = blocks * traits->type_size;
+	for (uint32_t j = 1; j < n_dims; j++)
+	{
+		if (ne[j] != 0 && total > SIZE_MAX / ne[j])
+			return false;
+		total *= ne[j];
+	}
+	*nbytes = (size_t) total;
+	return true;
 }

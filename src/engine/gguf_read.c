@@ -32,8 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gguf.h"
-#include "quant.h"
+#include "gguf_internal.h"
 
 /*
  * The smallest metadata entry is a length, a 1-byte key, a type and a uint8
@@ -43,9 +42,6 @@
  */
 #define GGUF_MIN_KV_BYTES (8 + 1 + 4 + 1)
 #define GGUF_MIN_TENSOR_BYTES (8 + 1 + 4 + 8 + 4 + 8)
-
-/* ggml's GGML_MAX_NAME is 64 including the terminating NUL */
-#define GGUF_MAX_TENSOR_NAME 63
 
 /* longest piece of a file string quoted in an error message */
 #define GGUF_SHOW_MAX 48
@@ -398,29 +394,6 @@ GgufParseKV(GgufReader *r, uint64_t index, GgufKV *kv, LlmError *err)
 	return GgufParseScalar(r, what, kv, err);
 }
 
-/*
- * Make room for one more element in a growing array.  Arrays grow with what
- * has actually been parsed, never with a count claimed by the header.
- */
-static bool
-GgufGrow(void **items, size_t *cap, size_t used, size_t elem_size)
-{
-	size_t		newcap;
-	void	   *p;
-
-	if (used < *cap)
-		return true;
-	newcap = *cap == 0 ? 16 : *cap * 2;
-	if (newcap > SIZE_MAX / elem_size)
-		return false;
-	p = realloc(*items, newcap * elem_size);
-	if (p == NULL)
-		return false;
-	*items = p;
-	*cap = newcap;
-	return true;
-}
-
 static uint64_t
 GgufHash(GgufString s)
 {
@@ -607,32 +580,6 @@ GgufParseAlignment(GgufFile *f, LlmError *err)
 	return LLM_OK;
 }
 
-/*
- * Bytes of a tensor: rows of ne[0] / block_size blocks each.  Returns false
- * if the size does not fit in size_t.
- */
-static bool
-GgufTensorBytes(const GgufTensor *t, const LlmTypeTraits *traits,
-				size_t *nbytes)
-{
-	uint64_t	blocks = t->ne[0] / (uint64_t) traits->block_size;
-	uint64_t	row;
-	uint64_t	total;
-
-	if (blocks > SIZE_MAX / traits->type_size)
-		return false;
-	row = blocks * traits->type_size;
-	total = row;
-	for (int j = 1; j < GGUF_MAX_DIMS; j++)
-	{
-		if (t->ne[j] != 0 && total > SIZE_MAX / t->ne[j])
-			return false;
-		total *= t->ne[j];
-	}
-	*nbytes = (size_t) total;
-	return true;
-}
-
 static LlmStatus
 GgufParseTensorInfo(GgufReader *r, uint64_t index, size_t alignment,
 					GgufTensor *t, LlmError *err)
@@ -698,7 +645,7 @@ GgufParseTensorInfo(GgufReader *r, uint64_t index, size_t alignment,
 		return LlmSetError(err, LLM_ERR_FORMAT,
 						   "tensor \"%s\": ne[0] = %" PRIu64 " is not a multiple of the block size %d of type %s",
 						   name, t->ne[0], traits->block_size, traits->name);
-	if (!GgufTensorBytes(t, traits, &t->nbytes))
+	if (!GgufTensorBytes(t->ne, t->n_dims, traits, &t->nbytes))
 		return LlmSetError(err, LLM_ERR_FORMAT,
 						   "tensor \"%s\": its data size overflows", name);
 

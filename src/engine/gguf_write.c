@@ -29,13 +29,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gguf.h"
-#include "quant.h"
+#include "gguf_internal.h"
 
 #define GGUF_WRITE_VERSION 3
-
-/* ggml's GGML_MAX_NAME is 64 including the terminating NUL */
-#define GGUF_MAX_TENSOR_NAME 63
 
 typedef struct GgufWriterKV
 {
@@ -150,25 +146,6 @@ GgufWriterFree(GgufWriter *w)
 	free(w);
 }
 
-static bool
-GgufWriterGrow(void **items, size_t *cap, size_t used, size_t elem_size)
-{
-	size_t		newcap;
-	void	   *p;
-
-	if (used < *cap)
-		return true;
-	newcap = *cap == 0 ? 16 : *cap * 2;
-	if (newcap > SIZE_MAX / elem_size)
-		return false;
-	p = realloc(*items, newcap * elem_size);
-	if (p == NULL)
-		return false;
-	*items = p;
-	*cap = newcap;
-	return true;
-}
-
 /*
  * Store a serialized value under key, taking ownership of value (freed on
  * failure).  Setting a key again replaces its value in place, as ggml does,
@@ -200,8 +177,7 @@ GgufWriterPut(GgufWriter *w, const char *key, GgufValueType type,
 
 	key_copy = GgufStrdup(key);
 	if (key_copy == NULL ||
-		!GgufWriterGrow((void **) &w->kv, &w->kv_cap, w->n_kv,
-						sizeof(GgufWriterKV)))
+		!GgufGrow((void **) &w->kv, &w->kv_cap, w->n_kv, sizeof(GgufWriterKV)))
 	{
 		free(key_copy);
 		free(value);
@@ -395,9 +371,13 @@ GgufWriterSetStringArray(GgufWriter *w, const char *key,
 	GgufWriterPut(w, key, GGUF_TYPE_ARRAY, value, 12 + payload);
 }
 
-void
-GgufWriterSetF32Array(GgufWriter *w, const char *key, const float *v,
-					  uint64_t n)
+/*
+ * An array of 4-byte elements (float32 or int32), each stored as its bits
+ * in little-endian order.
+ */
+static void
+GgufWriterSetArray32(GgufWriter *w, const char *key, GgufValueType elem_type,
+					 const void *v, uint64_t n)
 {
 	uint8_t    *value;
 
@@ -408,33 +388,31 @@ GgufWriterSetF32Array(GgufWriter *w, const char *key, const float *v,
 		w->out_of_memory = true;
 		return;
 	}
-	value = GgufWriterArrayStart(w, GGUF_TYPE_FLOAT32, n, (size_t) n * 4);
+	value = GgufWriterArrayStart(w, elem_type, n, (size_t) n * 4);
 	if (value == NULL)
 		return;
 	for (uint64_t i = 0; i < n; i++)
-		GgufStoreLE(value + 12 + i * 4, GgufFloatBits(v[i]), 4);
+	{
+		uint32_t	bits;
+
+		memcpy(&bits, (const uint8_t *) v + i * 4, 4);
+		GgufStoreLE(value + 12 + i * 4, bits, 4);
+	}
 	GgufWriterPut(w, key, GGUF_TYPE_ARRAY, value, 12 + (size_t) n * 4);
+}
+
+void
+GgufWriterSetF32Array(GgufWriter *w, const char *key, const float *v,
+					  uint64_t n)
+{
+	GgufWriterSetArray32(w, key, GGUF_TYPE_FLOAT32, v, n);
 }
 
 void
 GgufWriterSetI32Array(GgufWriter *w, const char *key, const int32_t *v,
 					  uint64_t n)
 {
-	uint8_t    *value;
-
-	if (!GgufWriterCheckArray(w, key, v, n))
-		return;
-	if (n > SIZE_MAX / 4)
-	{
-		w->out_of_memory = true;
-		return;
-	}
-	value = GgufWriterArrayStart(w, GGUF_TYPE_INT32, n, (size_t) n * 4);
-	if (value == NULL)
-		return;
-	for (uint64_t i = 0; i < n; i++)
-		GgufStoreLE(value + 12 + i * 4, (uint32_t) v[i], 4);
-	GgufWriterPut(w, key, GGUF_TYPE_ARRAY, value, 12 + (size_t) n * 4);
+	GgufWriterSetArray32(w, key, GGUF_TYPE_INT32, v, n);
 }
 
 /*
@@ -446,7 +424,6 @@ GgufWriterCheckTensor(GgufWriter *w, const char *name, uint32_t type,
 					  uint32_t n_dims, const uint64_t *ne, size_t *nbytes)
 {
 	const LlmTypeTraits *traits = LlmTypeGetTraits(type);
-	uint64_t	total;
 
 	if (name == NULL || name[0] == '\0' ||
 		strlen(name) > GGUF_MAX_TENSOR_NAME)
@@ -482,22 +459,12 @@ GgufWriterCheckTensor(GgufWriter *w, const char *name, uint32_t type,
 		return false;
 	}
 
-	total = ne[0] / (uint64_t) traits->block_size;
-	if (total > SIZE_MAX / traits->type_size)
-		goto overflow;
-	total *= traits->type_size;
+	/* ggml stores dimensions as int64 */
 	for (uint32_t j = 0; j < n_dims; j++)
-	{
 		if (ne[j] > INT64_MAX)
 			goto overflow;
-		if (j > 0)
-		{
-			if (ne[j] != 0 && total > SIZE_MAX / ne[j])
-				goto overflow;
-			total *= ne[j];
-		}
-	}
-	*nbytes = (size_t) total;
+	if (!GgufTensorBytes(ne, n_dims, traits, nbytes))
+		goto overflow;
 	return true;
 
 overflow:
@@ -518,8 +485,8 @@ GgufWriterAddTensor(GgufWriter *w, const char *name, uint32_t type,
 		return;
 	name_copy = GgufStrdup(name);
 	if (name_copy == NULL ||
-		!GgufWriterGrow((void **) &w->tensors, &w->tensor_cap, w->n_tensors,
-						sizeof(GgufWriterTensor)))
+		!GgufGrow((void **) &w->tensors, &w->tensor_cap, w->n_tensors,
+				  sizeof(GgufWriterTensor)))
 	{
 		free(name_copy);
 		w->out_of_memory = true;

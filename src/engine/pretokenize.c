@@ -198,75 +198,89 @@ PreContraction(const PreState *st, size_t pos, size_t end, bool ignore_case)
 	return 0;
 }
 
-/*
- * A match found at start..stop: the gap before it (text no alternative
- * matched) is a piece, then the match is one.
- */
-static inline void
-PreMatch(PreState *st, int pass, size_t *gap, size_t start, size_t stop)
+/* The end of the run of code points of a class that starts at pos. */
+static inline size_t
+PreRun(const PreState *st, size_t pos, size_t end, bool (*in_class) (uint16_t))
 {
-	PreEmit(st, pass, *gap, start);
-	PreEmit(st, pass, start, stop);
-	*gap = stop;
+	while (in_class(PreFlags(st, pos, end)))
+		pos++;
+	return pos;
 }
 
 /*
- * GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
+ * Where the expression's match at pos ends, or pos when nothing matches
+ * there; param is the expression's own (Llama 3's digit count, Falcon's
+ * backtick).
  */
-static void
-SplitGpt2(PreState *st, int pass, size_t ini, size_t end)
+typedef size_t (*PreMatchFn) (const PreState *st, size_t pos, size_t end,
+							  size_t param);
+
+/*
+ * Split [ini, end) as findall would: scan for matches left to right, each
+ * match a piece, and the text between matches (the "gap", which no
+ * alternative matched) a piece of its own before the next match.
+ * Inlined into each splitter, so that its matcher is too.
+ */
+static inline void
+PreScan(PreState *st, int pass, size_t ini, size_t end, PreMatchFn match,
+		size_t param)
 {
 	size_t		gap = ini;
 	size_t		pos = ini;
 
 	while (pos < end && st->status == LLM_OK)
 	{
-		uint32_t	c = st->cpt[pos];
-		uint16_t	f = st->flags[pos];
-		uint16_t	after_space = (c == ' ') ? PreFlags(st, pos + 1, end) : f;
-		size_t		skip = (c == ' ');
-		size_t		stop = pos;
-		size_t		n;
-
-		if (c == '\'' && (n = PreContraction(st, pos, end, false)) > 0)
-			stop = pos + n;
-		else if (IsLetter(after_space))
-		{
-			for (stop = pos + skip; IsLetter(PreFlags(st, stop, end)); stop++)
-				;
-		}
-		else if (IsNumber(after_space))
-		{
-			for (stop = pos + skip; IsNumber(PreFlags(st, stop, end)); stop++)
-				;
-		}
-		else if (IsOther(after_space))
-		{
-			for (stop = pos + skip; IsOther(PreFlags(st, stop, end)); stop++)
-				;
-		}
-		else if (IsSpace(f))
-		{
-			size_t		run = 1;
-
-			while (IsSpace(PreFlags(st, pos + run, end)))
-				run++;
-			/* \s+(?!\S): all of it at the end, else leave the last one */
-			if (pos + run == end)
-				stop = end;
-			else if (run > 1)
-				stop = pos + run - 1;
-		}
+		size_t		stop = match(st, pos, end, param);
 
 		if (stop > pos)
 		{
-			PreMatch(st, pass, &gap, pos, stop);
-			pos = stop;
+			PreEmit(st, pass, gap, pos);
+			PreEmit(st, pass, pos, stop);
+			gap = pos = stop;
 		}
 		else
-			pos++;				/* a lone space before \S matches nothing */
+			pos++;				/* e.g. a lone space before \S matches nothing */
 	}
 	PreEmit(st, pass, gap, end);
+}
+
+/*
+ * GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
+ */
+static size_t
+MatchGpt2(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	uint32_t	c = st->cpt[pos];
+	uint16_t	f = st->flags[pos];
+	uint16_t	after_space = (c == ' ') ? PreFlags(st, pos + 1, end) : f;
+	size_t		skip = (c == ' ');
+	size_t		n;
+
+	if (c == '\'' && (n = PreContraction(st, pos, end, false)) > 0)
+		return pos + n;
+	if (IsLetter(after_space))
+		return PreRun(st, pos + skip, end, IsLetter);
+	if (IsNumber(after_space))
+		return PreRun(st, pos + skip, end, IsNumber);
+	if (IsOther(after_space))
+		return PreRun(st, pos + skip, end, IsOther);
+	if (IsSpace(f))
+	{
+		size_t		stop = PreRun(st, pos, end, IsSpace);
+
+		/* \s+(?!\S): all of it at the end, else leave the last one */
+		if (stop == end)
+			return end;
+		if (stop - pos > 1)
+			return stop - 1;
+	}
+	return pos;
+}
+
+static void
+SplitGpt2(PreState *st, int pass, size_t ini, size_t end)
+{
+	PreScan(st, pass, ini, end, MatchGpt2, 0);
 }
 
 /*
@@ -274,187 +288,147 @@ SplitGpt2(PreState *st, int pass, size_t ini, size_t end)
  * (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
  *  ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
  */
-static void
-SplitLlama3Like(PreState *st, int pass, size_t ini, size_t end, size_t max_digits)
+static size_t
+MatchLlama3Like(const PreState *st, size_t pos, size_t end, size_t max_digits)
 {
-	size_t		gap = ini;
-	size_t		pos = ini;
+	uint32_t	c = st->cpt[pos];
+	uint16_t	f = st->flags[pos];
+	bool		newline = (c == '\r' || c == '\n');
+	size_t		stop;
+	size_t		n;
 
-	while (pos < end && st->status == LLM_OK)
+	if (c == '\'' && (n = PreContraction(st, pos, end, true)) > 0)
+		return pos + n;
+	if (IsLetter(f) ||
+		(!newline && !IsNumber(f) && IsLetter(PreFlags(st, pos + 1, end))))
 	{
-		uint32_t	c = st->cpt[pos];
-		uint16_t	f = st->flags[pos];
-		bool		newline = (c == '\r' || c == '\n');
-		size_t		stop = pos;
-		size_t		n;
-
-		if (c == '\'' && (n = PreContraction(st, pos, end, true)) > 0)
-			stop = pos + n;
-		else if (IsLetter(f) ||
-				 (!newline && !IsNumber(f) && IsLetter(PreFlags(st, pos + 1, end))))
-		{
-			/* a letter run, after one optional non-letter, non-digit */
-			for (stop = IsLetter(f) ? pos : pos + 1; IsLetter(PreFlags(st, stop, end)); stop++)
-				;
-		}
-		else if (IsNumber(f))
-		{
-			for (stop = pos; stop < pos + max_digits && IsNumber(PreFlags(st, stop, end)); stop++)
-				;
-		}
-		else if (IsOther(c == ' ' ? PreFlags(st, pos + 1, end) : f))
-		{
-			uint32_t	t;
-
-			for (stop = pos + (c == ' '); IsOther(PreFlags(st, stop, end)); stop++)
-				;
-			while ((t = PreCpt(st, stop, end)) == '\r' || t == '\n')
-				stop++;
-		}
-		else if (IsSpace(f))
-		{
-			size_t		run = 0;
-			size_t		through_newline = 0;
-
-			for (; IsSpace(PreFlags(st, pos + run, end)); run++)
-			{
-				uint32_t	t = st->cpt[pos + run];
-
-				if (t == '\r' || t == '\n')
-					through_newline = run + 1;
-			}
-			if (through_newline > 0)
-				stop = pos + through_newline;	/* \s*[\r\n]+ */
-			else if (pos + run == end || run == 1)
-				stop = pos + run;	/* \s+(?!\S) at the end, or \s+ */
-			else
-				stop = pos + run - 1;	/* \s+(?!\S) */
-		}
-
-		if (stop > pos)
-		{
-			PreMatch(st, pass, &gap, pos, stop);
-			pos = stop;
-		}
-		else
-			pos++;
+		/* a letter run, after one optional non-letter, non-digit */
+		return PreRun(st, IsLetter(f) ? pos : pos + 1, end, IsLetter);
 	}
-	PreEmit(st, pass, gap, end);
+	if (IsNumber(f))
+	{
+		for (stop = pos; stop < pos + max_digits && IsNumber(PreFlags(st, stop, end)); stop++)
+			;
+		return stop;
+	}
+	if (IsOther(c == ' ' ? PreFlags(st, pos + 1, end) : f))
+	{
+		uint32_t	t;
+
+		stop = PreRun(st, pos + (c == ' '), end, IsOther);
+		while ((t = PreCpt(st, stop, end)) == '\r' || t == '\n')
+			stop++;
+		return stop;
+	}
+	if (IsSpace(f))
+	{
+		size_t		run = 0;
+		size_t		through_newline = 0;
+
+		for (; IsSpace(PreFlags(st, pos + run, end)); run++)
+		{
+			uint32_t	t = st->cpt[pos + run];
+
+			if (t == '\r' || t == '\n')
+				through_newline = run + 1;
+		}
+		if (through_newline > 0)
+			return pos + through_newline;	/* \s*[\r\n]+ */
+		if (pos + run == end || run == 1)
+			return pos + run;	/* \s+(?!\S) at the end, or \s+ */
+		return pos + run - 1;	/* \s+(?!\S) */
+	}
+	return pos;
 }
 
 static void
 SplitLlama3(PreState *st, int pass, size_t ini, size_t end)
 {
-	SplitLlama3Like(st, pass, ini, end, 3);
+	PreScan(st, pass, ini, end, MatchLlama3Like, 3);
 }
 
 static void
 SplitQwen2(PreState *st, int pass, size_t ini, size_t end)
 {
-	SplitLlama3Like(st, pass, ini, end, 1);
+	PreScan(st, pass, ini, end, MatchLlama3Like, 1);
 }
 
 /* \p{N}: every digit alone, the text between digits as pieces */
+static size_t
+MatchEachNumber(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return IsNumber(st->flags[pos]) ? pos + 1 : pos;
+}
+
 static void
 SplitEachNumber(PreState *st, int pass, size_t ini, size_t end)
 {
-	size_t		gap = ini;
-
-	for (size_t pos = ini; pos < end && st->status == LLM_OK; pos++)
-		if (IsNumber(st->flags[pos]))
-			PreMatch(st, pass, &gap, pos, pos + 1);
-	PreEmit(st, pass, gap, end);
+	PreScan(st, pass, ini, end, MatchEachNumber, 0);
 }
 
 /* \p{N}+ */
+static size_t
+MatchNumberRun(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return PreRun(st, pos, end, IsNumber);
+}
+
 static void
 SplitNumberRuns(PreState *st, int pass, size_t ini, size_t end)
 {
-	size_t		gap = ini;
-	size_t		pos = ini;
-
-	while (pos < end && st->status == LLM_OK)
-	{
-		size_t		stop = pos;
-
-		while (stop < end && IsNumber(st->flags[stop]))
-			stop++;
-		if (stop > pos)
-		{
-			PreMatch(st, pass, &gap, pos, stop);
-			pos = stop;
-		}
-		else
-			pos++;
-	}
-	PreEmit(st, pass, gap, end);
+	PreScan(st, pass, ini, end, MatchNumberRun, 0);
 }
 
-/* [\p{P}\$\+<=>\^~\|]+, with ` too for Falcon */
-static void
-SplitPunctRunsWith(PreState *st, int pass, size_t ini, size_t end, bool backtick)
+/* [\p{P}\$\+<=>\^~\|]+, with ` too for Falcon (backtick) */
+static size_t
+MatchPunctRun(const PreState *st, size_t pos, size_t end, size_t backtick)
 {
-	size_t		gap = ini;
-	size_t		pos = ini;
-
-	while (pos < end && st->status == LLM_OK)
+	for (; pos < end; pos++)
 	{
-		size_t		stop = pos;
+		uint32_t	c = st->cpt[pos];
 
-		for (; stop < end; stop++)
-		{
-			uint32_t	c = st->cpt[stop];
-
-			if (!((st->flags[stop] & LLM_UNICODE_PUNCTUATION) ||
-				  (c < 128 && strchr("$+<=>^~|", (int) c) != NULL && c != 0) ||
-				  (backtick && c == '`')))
-				break;
-		}
-		if (stop > pos)
-		{
-			PreMatch(st, pass, &gap, pos, stop);
-			pos = stop;
-		}
-		else
-			pos++;
+		if (!((st->flags[pos] & LLM_UNICODE_PUNCTUATION) ||
+			  (c < 128 && strchr("$+<=>^~|", (int) c) != NULL && c != 0) ||
+			  (backtick && c == '`')))
+			break;
 	}
-	PreEmit(st, pass, gap, end);
+	return pos;
 }
 
 static void
 SplitPunctRuns(PreState *st, int pass, size_t ini, size_t end)
 {
-	SplitPunctRunsWith(st, pass, ini, end, false);
+	PreScan(st, pass, ini, end, MatchPunctRun, false);
 }
 
 static void
 SplitPunctRunsFalcon(PreState *st, int pass, size_t ini, size_t end)
 {
-	SplitPunctRunsWith(st, pass, ini, end, true);
+	PreScan(st, pass, ini, end, MatchPunctRun, true);
 }
 
 /* [0-9][0-9][0-9]: ASCII digits only, three at a time */
+static size_t
+MatchDigitTriple(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	const uint32_t *c = st->cpt + pos;
+
+	if (pos + 3 <= end &&
+		c[0] >= '0' && c[0] <= '9' && c[1] >= '0' && c[1] <= '9' &&
+		c[2] >= '0' && c[2] <= '9')
+		return pos + 3;
+	return pos;
+}
+
 static void
 SplitDigitTriples(PreState *st, int pass, size_t ini, size_t end)
 {
-	size_t		gap = ini;
-	size_t		pos = ini;
-
-	while (pos + 3 <= end && st->status == LLM_OK)
-	{
-		const uint32_t *c = st->cpt + pos;
-
-		if (c[0] >= '0' && c[0] <= '9' && c[1] >= '0' && c[1] <= '9' &&
-			c[2] >= '0' && c[2] <= '9')
-		{
-			PreMatch(st, pass, &gap, pos, pos + 3);
-			pos += 3;
-		}
-		else
-			pos++;
-	}
-	PreEmit(st, pass, gap, end);
+	PreScan(st, pass, ini, end, MatchDigitTriple, 0);
 }
+
+/* A type's splitters, in order: every piece one makes goes through the next. */
+#define PRE_SET_PASSES(st, array) \
+	((st)->passes = (array), (st)->n_passes = (int) (sizeof(array) / sizeof((array)[0])))
 
 LlmStatus
 LlmPretokenize(LlmPreType type, const LlmPreText *text, LlmPreWordFn emit,
@@ -477,28 +451,22 @@ LlmPretokenize(LlmPreType type, const LlmPreText *text, LlmPreWordFn emit,
 	switch (type)
 	{
 		case LLM_PRE_DEFAULT:
-			st.passes = default_passes;
-			st.n_passes = 4;
+			PRE_SET_PASSES(&st, default_passes);
 			break;
 		case LLM_PRE_GPT2:
-			st.passes = gpt2_passes;
-			st.n_passes = 1;
+			PRE_SET_PASSES(&st, gpt2_passes);
 			break;
 		case LLM_PRE_LLAMA3:
-			st.passes = llama3_passes;
-			st.n_passes = 1;
+			PRE_SET_PASSES(&st, llama3_passes);
 			break;
 		case LLM_PRE_QWEN2:
-			st.passes = qwen2_passes;
-			st.n_passes = 1;
+			PRE_SET_PASSES(&st, qwen2_passes);
 			break;
 		case LLM_PRE_SMOLLM:
-			st.passes = smollm_passes;
-			st.n_passes = 2;
+			PRE_SET_PASSES(&st, smollm_passes);
 			break;
 		case LLM_PRE_FALCON:
-			st.passes = falcon_passes;
-			st.n_passes = 3;
+			PRE_SET_PASSES(&st, falcon_passes);
 			break;
 	}
 	if (text->n > 0)

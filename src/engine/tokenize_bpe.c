@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tokenize.h"
+#include "tokenize_merge.h"
 #include "unicode.h"
 
 /* ---- GPT-2's byte alphabet ---- */
@@ -172,22 +173,6 @@ LlmBpeMergesLoad(const GgufKV *kv, LlmBpeMerges **out, LlmError *err)
 
 /* ---- merging one word ---- */
 
-typedef struct BpeSymbol
-{
-	int			prev;
-	int			next;
-	uint32_t	start;			/* byte offset in the encoded word */
-	uint32_t	len;			/* 0 once merged into its left neighbour */
-} BpeSymbol;
-
-typedef struct BpeBigram
-{
-	int32_t		rank;
-	int			left;
-	int			right;
-	uint32_t	len;			/* combined length when it was queued */
-} BpeBigram;
-
 typedef struct BpeSession
 {
 	const LlmVocab *vocab;
@@ -196,95 +181,24 @@ typedef struct BpeSession
 
 	char	   *word;			/* the word in the byte alphabet */
 	size_t		word_cap;
-	BpeSymbol  *sym;
+	LlmMergeSymbol *sym;
 	size_t		sym_cap;
-	BpeBigram  *heap;			/* lowest rank, then leftmost, first */
-	int			heap_count;
-	int			heap_cap;
+	LlmMergeQueue queue;
 } BpeSession;
 
-static inline bool
-BpeBefore(const BpeBigram *a, const BpeBigram *b)
-{
-	if (a->rank != b->rank)
-		return a->rank < b->rank;
-	return a->left < b->left;
-}
-
+/* Symbols merge when the merges list the pair; the lower its rank, the sooner. */
 static bool
-BpeHeapPush(BpeSession *s, BpeBigram b)
+BpePriority(void *arg, const LlmMergeSymbol *left, const LlmMergeSymbol *right,
+			double *priority)
 {
-	int			i;
+	const BpeSession *s = arg;
+	int32_t		rank = BpeRank(s->vocab->merges, s->word + left->start, left->len,
+							   s->word + right->start, right->len);
 
-	if (s->heap_count == s->heap_cap)
-	{
-		int			cap = s->heap_cap ? s->heap_cap * 2 : 64;
-		BpeBigram  *heap = realloc(s->heap, sizeof(BpeBigram) * cap);
-
-		if (heap == NULL)
-			return false;
-		s->heap = heap;
-		s->heap_cap = cap;
-	}
-	i = s->heap_count++;
-	while (i > 0)
-	{
-		int			parent = (i - 1) / 2;
-
-		if (!BpeBefore(&b, &s->heap[parent]))
-			break;
-		s->heap[i] = s->heap[parent];
-		i = parent;
-	}
-	s->heap[i] = b;
+	if (rank < 0)
+		return false;
+	*priority = -(double) rank;
 	return true;
-}
-
-static BpeBigram
-BpeHeapPop(BpeSession *s)
-{
-	BpeBigram	top = s->heap[0];
-	BpeBigram	last = s->heap[--s->heap_count];
-	int			i = 0;
-
-	for (;;)
-	{
-		int			child = 2 * i + 1;
-
-		if (child >= s->heap_count)
-			break;
-		if (child + 1 < s->heap_count && BpeBefore(&s->heap[child + 1], &s->heap[child]))
-			child++;
-		if (!BpeBefore(&s->heap[child], &last))
-			break;
-		s->heap[i] = s->heap[child];
-		i = child;
-	}
-	if (s->heap_count > 0)
-		s->heap[i] = last;
-	return top;
-}
-
-/* Queue the pair left+right if the merges know it. */
-static bool
-BpeTryPair(BpeSession *s, int left, int right)
-{
-	BpeBigram	b;
-	const BpeSymbol *l;
-	const BpeSymbol *r;
-
-	if (left < 0 || right < 0)
-		return true;
-	l = &s->sym[left];
-	r = &s->sym[right];
-	b.rank = BpeRank(s->vocab->merges, s->word + l->start, l->len,
-					 s->word + r->start, r->len);
-	if (b.rank < 0)
-		return true;
-	b.left = left;
-	b.right = right;
-	b.len = l->len + r->len;
-	return BpeHeapPush(s, b);
 }
 
 static bool
@@ -335,7 +249,7 @@ BpeWord(void *arg, size_t start, size_t end, LlmError *err)
 
 	/* at most 4 UTF-8 bytes per code point, 2 per byte in the alphabet */
 	if (!BpeGrow((void **) &s->word, &s->word_cap, 8 * (end - start), 1) ||
-		!BpeGrow((void **) &s->sym, &s->sym_cap, 4 * (end - start), sizeof(BpeSymbol)))
+		!BpeGrow((void **) &s->sym, &s->sym_cap, 4 * (end - start), sizeof(LlmMergeSymbol)))
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory tokenizing a word of %zu characters",
 						   end - start);
 	for (size_t i = start; i < end; i++)
@@ -346,12 +260,12 @@ BpeWord(void *arg, size_t start, size_t end, LlmError *err)
 		for (int j = 0; j < k; j++)
 		{
 			uint32_t	cpt = LlmBpeByteToCpt((uint8_t) utf8[j]);
-			BpeSymbol  *sym = &s->sym[n_sym];
+			LlmMergeSymbol *sym = &s->sym[n_sym];
 
 			sym->prev = n_sym - 1;
 			sym->next = n_sym + 1;
-			sym->start = (uint32_t) n_bytes;
-			sym->len = (uint32_t) LlmUtf8Encode(cpt, s->word + n_bytes);
+			sym->start = n_bytes;
+			sym->len = (size_t) LlmUtf8Encode(cpt, s->word + n_bytes);
 			n_bytes += sym->len;
 			n_sym++;
 		}
@@ -367,35 +281,13 @@ BpeWord(void *arg, size_t start, size_t end, LlmError *err)
 			return LlmTokenBufPush(s->out, id, err);
 	}
 
-	s->heap_count = 0;
-	for (int i = 1; i < n_sym; i++)
-		if (!BpeTryPair(s, i - 1, i))
-			goto oom;
-	while (s->heap_count > 0)
-	{
-		BpeBigram	b = BpeHeapPop(s);
-		BpeSymbol  *l = &s->sym[b.left];
-		BpeSymbol  *r = &s->sym[b.right];
-
-		/* stale: one side was merged away since this pair was queued */
-		if (l->len == 0 || r->len == 0 || l->len + r->len != b.len)
-			continue;
-		l->len += r->len;
-		r->len = 0;
-		l->next = r->next;
-		if (r->next >= 0)
-			s->sym[r->next].prev = b.left;
-		if (!BpeTryPair(s, l->prev, b.left) || !BpeTryPair(s, b.left, l->next))
-			goto oom;
-	}
+	if (!LlmMergeSymbols(&s->queue, s->sym, 0, n_sym - 1, BpePriority, s))
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory tokenizing a word of %zu characters",
+						   end - start);
 
 	for (int i = 0; i >= 0 && status == LLM_OK; i = s->sym[i].next)
 		status = BpeEmitSymbol(s, s->word + s->sym[i].start, s->sym[i].len, err);
 	return status;
-
-oom:
-	return LlmSetError(err, LLM_ERR_NOMEM, "out of memory tokenizing a word of %zu characters",
-					   end - start);
 }
 
 LlmStatus
@@ -438,7 +330,7 @@ LlmTokenizeBpe(const LlmVocab *vocab, const char *text, size_t len,
 
 	free(s.word);
 	free(s.sym);
-	free(s.heap);
+	free(s.queue.items);
 	free(cpt);
 	free(flags);
 	return status;

@@ -15,119 +15,29 @@
 #include <string.h>
 
 #include "tokenize.h"
-
-typedef struct SpmSymbol
-{
-	int			prev;
-	int			next;
-	size_t		start;			/* byte offset in the escaped text */
-	size_t		len;			/* 0 once merged into its left neighbour */
-} SpmSymbol;
-
-typedef struct SpmBigram
-{
-	float		score;
-	int			left;
-	int			right;
-	size_t		len;			/* combined length when it was queued */
-} SpmBigram;
-
-/* A binary max-heap of bigrams: best score first, then leftmost. */
-typedef struct SpmHeap
-{
-	SpmBigram  *items;
-	int			count;
-	int			cap;
-} SpmHeap;
-
-static bool
-SpmBigramBefore(const SpmBigram *a, const SpmBigram *b)
-{
-	if (a->score != b->score)
-		return a->score > b->score;
-	return a->left < b->left;
-}
-
-static bool
-SpmHeapPush(SpmHeap *h, SpmBigram b)
-{
-	int			i;
-
-	if (h->count == h->cap)
-	{
-		int			cap = h->cap ? h->cap * 2 : 64;
-		SpmBigram  *items = realloc(h->items, sizeof(SpmBigram) * cap);
-
-		if (items == NULL)
-			return false;
-		h->items = items;
-		h->cap = cap;
-	}
-	i = h->count++;
-	while (i > 0)
-	{
-		int			parent = (i - 1) / 2;
-
-		if (!SpmBigramBefore(&b, &h->items[parent]))
-			break;
-		h->items[i] = h->items[parent];
-		i = parent;
-	}
-	h->items[i] = b;
-	return true;
-}
-
-static SpmBigram
-SpmHeapPop(SpmHeap *h)
-{
-	SpmBigram	top = h->items[0];
-	SpmBigram	last = h->items[--h->count];
-	int			i = 0;
-
-	for (;;)
-	{
-		int			child = 2 * i + 1;
-
-		if (child >= h->count)
-			break;
-		if (child + 1 < h->count && SpmBigramBefore(&h->items[child + 1], &h->items[child]))
-			child++;
-		if (!SpmBigramBefore(&h->items[child], &last))
-			break;
-		h->items[i] = h->items[child];
-		i = child;
-	}
-	if (h->count > 0)
-		h->items[i] = last;
-	return top;
-}
+#include "tokenize_merge.h"
 
 typedef struct SpmState
 {
 	const LlmVocab *vocab;
 	const char *text;
-	SpmSymbol  *sym;
-	SpmHeap		heap;
-	bool		oom;
+	LlmMergeSymbol *sym;
+	LlmMergeQueue queue;
 } SpmState;
 
-static void
-SpmTryBigram(SpmState *st, int left, int right)
+/* Symbols merge when together they are a token; the higher its score, the sooner. */
+static bool
+SpmPriority(void *arg, const LlmMergeSymbol *left, const LlmMergeSymbol *right,
+			double *priority)
 {
-	SpmBigram	b;
-	int32_t		id;
+	const SpmState *st = arg;
+	int32_t		id = LlmVocabFind(st->vocab, st->text + left->start,
+								  left->len + right->len);
 
-	if (left < 0 || right < 0)
-		return;
-	b.len = st->sym[left].len + st->sym[right].len;
-	id = LlmVocabFind(st->vocab, st->text + st->sym[left].start, b.len);
 	if (id < 0)
-		return;
-	b.score = st->vocab->scores ? st->vocab->scores[id] : 0.0f;
-	b.left = left;
-	b.right = right;
-	if (!SpmHeapPush(&st->heap, b))
-		st->oom = true;
+		return false;
+	*priority = st->vocab->scores ? st->vocab->scores[id] : 0.0f;
+	return true;
 }
 
 /* Length of the UTF-8 sequence a lead byte starts (1 for stray bytes). */
@@ -152,30 +62,7 @@ SpmTokenizeSegment(SpmState *st, int first, int last, LlmTokenBuf *out, LlmError
 	const LlmVocab *vocab = st->vocab;
 	LlmStatus	status = LLM_OK;
 
-	st->sym[first].prev = -1;
-	st->sym[last].next = -1;
-	st->heap.count = 0;
-	for (int i = first + 1; i <= last; i++)
-		SpmTryBigram(st, i - 1, i);
-
-	while (st->heap.count > 0 && !st->oom)
-	{
-		SpmBigram	b = SpmHeapPop(&st->heap);
-		SpmSymbol  *l = &st->sym[b.left];
-		SpmSymbol  *r = &st->sym[b.right];
-
-		/* stale: one side was merged away since this pair was queued */
-		if (l->len == 0 || r->len == 0 || l->len + r->len != b.len)
-			continue;
-		l->len += r->len;
-		r->len = 0;
-		l->next = r->next;
-		if (r->next >= 0)
-			st->sym[r->next].prev = b.left;
-		SpmTryBigram(st, l->prev, b.left);
-		SpmTryBigram(st, b.left, l->next);
-	}
-	if (st->oom)
+	if (!LlmMergeSymbols(&st->queue, st->sym, first, last, SpmPriority, st))
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory tokenizing");
 
 	for (int i = first; status == LLM_OK && i >= 0; i = st->sym[i].next)
@@ -246,7 +133,7 @@ LlmTokenizeSpm(const LlmVocab *vocab, const char *raw, size_t raw_len,
 	 */
 	for (size_t off = 0; off < len; n_sym++)
 		off += SpmUtf8Len((uint8_t) text[off]);
-	st.sym = malloc(sizeof(SpmSymbol) * n_sym);
+	st.sym = malloc(sizeof(LlmMergeSymbol) * n_sym);
 	if (st.sym == NULL)
 	{
 		free(text);
@@ -285,7 +172,7 @@ LlmTokenizeSpm(const LlmVocab *vocab, const char *raw, size_t raw_len,
 		first = i;
 	}
 
-	free(st.heap.items);
+	free(st.queue.items);
 	free(st.sym);
 	free(text);
 	return status;

@@ -25,9 +25,10 @@ typedef struct TestTemplate
 	const char *text;
 } TestTemplate;
 
+/* A conversation and what each of the named templates renders it as. */
 typedef struct TestRender
 {
-	const char *tmpl;
+	const char *tmpls;			/* template names, separated by spaces */
 	const char *conv;
 	bool		gen;
 	const char *expected;
@@ -244,8 +245,9 @@ static const TestTemplate templates[] = {
 		"{%- endif -%}\n"},
 };
 
+/* Templates that render a conversation alike share an entry. */
 static const TestRender renders[] = {
-	{"qwen2", "sua", true,
+	{"qwen2 smollm2 openhermes qwen2.5", "sua", true,
 		"<|im_start|>system\n"
 		"You are a helpful assistant<|im_end|>\n"
 		"<|im_start|>user\n"
@@ -253,7 +255,7 @@ static const TestRender renders[] = {
 		"<|im_start|>assistant\n"
 		"Hi there<|im_end|>\n"
 		"<|im_start|>assistant\n"},
-	{"qwen2", "su", true,
+	{"qwen2 smollm2 openhermes qwen2.5 qwen3", "su", true,
 		"<|im_start|>system\n"
 		"You are a helpful assistant<|im_end|>\n"
 		"<|im_start|>user\n"
@@ -265,55 +267,13 @@ static const TestRender renders[] = {
 		"<|im_start|>user\n"
 		"Hello<|im_end|>\n"
 		"<|im_start|>assistant\n"},
-	{"smollm2", "sua", true,
-		"<|im_start|>system\n"
-		"You are a helpful assistant<|im_end|>\n"
-		"<|im_start|>user\n"
-		"Hello<|im_end|>\n"
-		"<|im_start|>assistant\n"
-		"Hi there<|im_end|>\n"
-		"<|im_start|>assistant\n"},
-	{"smollm2", "su", true,
-		"<|im_start|>system\n"
-		"You are a helpful assistant<|im_end|>\n"
-		"<|im_start|>user\n"
-		"Hello<|im_end|>\n"
-		"<|im_start|>assistant\n"},
 	{"smollm2", "u", true,
 		"<|im_start|>system\n"
 		"You are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
 		"<|im_start|>user\n"
 		"Hello<|im_end|>\n"
 		"<|im_start|>assistant\n"},
-	{"openhermes", "sua", true,
-		"<|im_start|>system\n"
-		"You are a helpful assistant<|im_end|>\n"
-		"<|im_start|>user\n"
-		"Hello<|im_end|>\n"
-		"<|im_start|>assistant\n"
-		"Hi there<|im_end|>\n"
-		"<|im_start|>assistant\n"},
-	{"openhermes", "su", true,
-		"<|im_start|>system\n"
-		"You are a helpful assistant<|im_end|>\n"
-		"<|im_start|>user\n"
-		"Hello<|im_end|>\n"
-		"<|im_start|>assistant\n"},
-	{"openhermes", "u", true,
-		"<|im_start|>user\n"
-		"Hello<|im_end|>\n"
-		"<|im_start|>assistant\n"},
-	{"qwen2.5", "sua", true,
-		"<|im_start|>system\n"
-		"You are a helpful assistant<|im_end|>\n"
-		"<|im_start|>user\n"
-		"Hello<|im_end|>\n"
-		"<|im_start|>assistant\n"
-		"Hi there<|im_end|>\n"
-		"<|im_start|>assistant\n"},
-	{"qwen2.5", "su", true,
-		"<|im_start|>system\n"
-		"You are a helpful assistant<|im_end|>\n"
+	{"openhermes qwen3", "u", true,
 		"<|im_start|>user\n"
 		"Hello<|im_end|>\n"
 		"<|im_start|>assistant\n"},
@@ -334,16 +294,6 @@ static const TestRender renders[] = {
 		"</think>\n"
 		"\n"
 		"Hi there<|im_end|>\n"
-		"<|im_start|>assistant\n"},
-	{"qwen3", "su", true,
-		"<|im_start|>system\n"
-		"You are a helpful assistant<|im_end|>\n"
-		"<|im_start|>user\n"
-		"Hello<|im_end|>\n"
-		"<|im_start|>assistant\n"},
-	{"qwen3", "u", true,
-		"<|im_start|>user\n"
-		"Hello<|im_end|>\n"
 		"<|im_start|>assistant\n"},
 	{"qwen3", "six", true,
 		"<|im_start|>system\n"
@@ -630,7 +580,7 @@ static const TestRender renders[] = {
 		"<start_of_turn>user\n"
 		"Hello<end_of_turn>\n"
 		"<start_of_turn>model\n"},
-	{"gemma-2", "sua", true,
+	{"gemma-2 gemma-3", "sua", true,
 		"<bos><start_of_turn>user\n"
 		"You are a helpful assistant\n"
 		"\n"
@@ -638,31 +588,13 @@ static const TestRender renders[] = {
 		"<start_of_turn>model\n"
 		"Hi there<end_of_turn>\n"
 		"<start_of_turn>model\n"},
-	{"gemma-2", "su", true,
+	{"gemma-2 gemma-3", "su", true,
 		"<bos><start_of_turn>user\n"
 		"You are a helpful assistant\n"
 		"\n"
 		"Hello<end_of_turn>\n"
 		"<start_of_turn>model\n"},
-	{"gemma-2", "u", true,
-		"<bos><start_of_turn>user\n"
-		"Hello<end_of_turn>\n"
-		"<start_of_turn>model\n"},
-	{"gemma-3", "sua", true,
-		"<bos><start_of_turn>user\n"
-		"You are a helpful assistant\n"
-		"\n"
-		"Hello<end_of_turn>\n"
-		"<start_of_turn>model\n"
-		"Hi there<end_of_turn>\n"
-		"<start_of_turn>model\n"},
-	{"gemma-3", "su", true,
-		"<bos><start_of_turn>user\n"
-		"You are a helpful assistant\n"
-		"\n"
-		"Hello<end_of_turn>\n"
-		"<start_of_turn>model\n"},
-	{"gemma-3", "u", true,
+	{"gemma-2 gemma-3", "u", true,
 		"<bos><start_of_turn>user\n"
 		"Hello<end_of_turn>\n"
 		"<start_of_turn>model\n"},
@@ -692,31 +624,46 @@ Template(const char *name)
 }
 
 static void
+CheckRender(const TestRender *r, const char *name)
+{
+	const TestTemplate *t = Template(name);
+	LlmChatOptions opts = {t->bos, t->eos, "26 Jul 2024"};
+	LlmChatResult res;
+	LlmError	err;
+	size_t		c = 0;
+	bool		ok;
+
+	while (strcmp(convs[c].name, r->conv) != 0)
+		c++;
+	ok = LlmChatRender(t->text, &opts, convs[c].msgs, convs[c].n, r->gen, &res, &err) == LLM_OK;
+	CHECK(ok && strcmp(res.text, r->expected) == 0,
+		  "%s renders conversation %s as its template does:\n%s", name, r->conv,
+		  ok ? res.text : err.message);
+	if (!ok)
+		return;
+	CHECK(strcmp(res.family_name, t->family) == 0 && !res.fallback && !res.unknown,
+		  "%s is detected as %s (got %s)", name, t->family, res.family_name);
+	CHECK(res.bos_in_text == (*t->bos && strncmp(r->expected, t->bos, strlen(t->bos)) == 0),
+		  "%s: bos_in_text", name);
+	LlmChatResultFree(&res);
+}
+
+static void
 TestRenders(void)
 {
 	for (size_t i = 0; i < sizeof(renders) / sizeof(renders[0]); i++)
 	{
-		const TestRender *r = &renders[i];
-		const TestTemplate *t = Template(r->tmpl);
-		LlmChatOptions opts = {t->bos, t->eos, "26 Jul 2024"};
-		LlmChatResult res;
-		LlmError	err;
-		size_t		c = 0;
-		bool		ok;
+		const char *p = renders[i].tmpls;
 
-		while (strcmp(convs[c].name, r->conv) != 0)
-			c++;
-		ok = LlmChatRender(t->text, &opts, convs[c].msgs, convs[c].n, r->gen, &res, &err) == LLM_OK;
-		CHECK(ok && strcmp(res.text, r->expected) == 0,
-			  "%s renders conversation %s as its template does:\n%s", r->tmpl, r->conv,
-			  ok ? res.text : err.message);
-		if (!ok)
-			continue;
-		CHECK(strcmp(res.family_name, t->family) == 0 && !res.fallback && !res.unknown,
-			  "%s is detected as %s (got %s)", r->tmpl, t->family, res.family_name);
-		CHECK(res.bos_in_text == (*t->bos && strncmp(r->expected, t->bos, strlen(t->bos)) == 0),
-			  "%s: bos_in_text", r->tmpl);
-		LlmChatResultFree(&res);
+		while (*p != '\0')
+		{
+			size_t		len = strcspn(p, " ");
+			char		name[32];
+
+			snprintf(name, sizeof(name), "%.*s", (int) len, p);
+			CheckRender(&renders[i], name);
+			p += len + (p[len] == ' ');
+		}
 	}
 }
 

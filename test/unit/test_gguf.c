@@ -138,6 +138,15 @@ EmitKey(Emit *e, const char *key, uint32_t type)
 	EmitU32(e, type);
 }
 
+/* An array key up to its element count; the elements follow. */
+static void
+EmitArrayKey(Emit *e, const char *key, uint32_t elem_type, uint64_t n)
+{
+	EmitKey(e, key, GGUF_TYPE_ARRAY);
+	EmitU32(e, elem_type);
+	EmitU64(e, n);
+}
+
 static void
 EmitTensor(Emit *e, const char *name, uint32_t n_dims, const uint64_t *ne,
 		   uint32_t type, uint64_t offset)
@@ -452,6 +461,23 @@ TestRoundTrip(const char *dir)
 	unlink(path);
 }
 
+/*
+ * A writer given a bad argument must refuse to write, with LLM_ERR_ARGUMENT
+ * and a message containing expected.  Frees w.
+ */
+static void
+ExpectWriterError(const char *label, GgufWriter *w, const char *path,
+				  const char *expected)
+{
+	FillCtx		ctx = {UINT64_MAX, 0, {0}};
+	LlmError	err = {0};
+	LlmStatus	status = GgufWriterWrite(w, path, FillPattern, &ctx, &err);
+
+	CHECK(status == LLM_ERR_ARGUMENT && strstr(err.message, expected) != NULL,
+		  "%s: %d %s", label, (int) status, err.message);
+	GgufWriterFree(w);
+}
+
 static void
 TestWriterErrors(const char *dir)
 {
@@ -470,60 +496,48 @@ TestWriterErrors(const char *dir)
 	/* a row that is not whole blocks */
 	w = GgufWriterCreate();
 	GgufWriterAddTensor(w, "a", LLM_TYPE_Q8_0, 2, ne33);
-	status = GgufWriterWrite(w, path, FillPattern, &ctx, &err);
-	CHECK(status == LLM_ERR_ARGUMENT &&
-		  strstr(err.message, "not a multiple of the block size 32") != NULL,
-		  "writer block size: %d %s", (int) status, err.message);
-	GgufWriterFree(w);
+	ExpectWriterError("writer block size", w, path, "not a multiple of the block size 32");
 
 	/* duplicate tensor name, unknown type, bad n_dims, long name */
 	w = GgufWriterCreate();
 	GgufWriterAddTensor(w, "a", LLM_TYPE_F32, 2, ne32);
 	GgufWriterAddTensor(w, "a", LLM_TYPE_F32, 2, ne32);
-	status = GgufWriterWrite(w, path, FillPattern, &ctx, &err);
-	CHECK(status == LLM_ERR_ARGUMENT &&
-		  strstr(err.message, "duplicate tensor name \"a\"") != NULL,
-		  "writer duplicate: %d %s", (int) status, err.message);
-	GgufWriterFree(w);
+	ExpectWriterError("writer duplicate", w, path, "duplicate tensor name \"a\"");
 
 	w = GgufWriterCreate();
 	GgufWriterAddTensor(w, "a", 77, 2, ne32);
-	status = GgufWriterWrite(w, path, FillPattern, &ctx, &err);
-	CHECK(status == LLM_ERR_ARGUMENT &&
-		  strstr(err.message, "unknown type id 77") != NULL,
-		  "writer type: %d %s", (int) status, err.message);
-	GgufWriterFree(w);
+	ExpectWriterError("writer type", w, path, "unknown type id 77");
 
 	w = GgufWriterCreate();
 	GgufWriterAddTensor(w, "a", LLM_TYPE_F32, 5, ne32);
-	status = GgufWriterWrite(w, path, FillPattern, &ctx, &err);
-	CHECK(status == LLM_ERR_ARGUMENT && strstr(err.message, "n_dims 5") != NULL,
-		  "writer n_dims: %d %s", (int) status, err.message);
-	GgufWriterFree(w);
+	ExpectWriterError("writer n_dims", w, path, "n_dims 5");
 
 	memset(long_name, 'n', 64);
 	long_name[64] = '\0';
 	w = GgufWriterCreate();
 	GgufWriterAddTensor(w, long_name, LLM_TYPE_F32, 2, ne32);
-	status = GgufWriterWrite(w, path, FillPattern, &ctx, &err);
-	CHECK(status == LLM_ERR_ARGUMENT && strstr(err.message, "longer than 63") != NULL,
-		  "writer long name: %d %s", (int) status, err.message);
-	GgufWriterFree(w);
+	ExpectWriterError("writer long name", w, path, "longer than 63");
+
+	/* sizes the reader would refuse: a dimension past INT64_MAX, bytes past size_t */
+	{
+		static const uint64_t huge_dim[] = {32, UINT64_C(1) << 63};
+		static const uint64_t huge_row[] = {UINT64_C(1) << 62, 1};
+
+		w = GgufWriterCreate();
+		GgufWriterAddTensor(w, "a", LLM_TYPE_F32, 2, huge_dim);
+		ExpectWriterError("writer dimension", w, path, "tensor \"a\": its data size overflows");
+		w = GgufWriterCreate();
+		GgufWriterAddTensor(w, "a", LLM_TYPE_F32, 2, huge_row);
+		ExpectWriterError("writer byte size", w, path, "tensor \"a\": its data size overflows");
+	}
 
 	w = GgufWriterCreate();
 	GgufWriterSetU32(w, "general.alignment", 48);
-	status = GgufWriterWrite(w, path, FillPattern, &ctx, &err);
-	CHECK(status == LLM_ERR_ARGUMENT &&
-		  strstr(err.message, "not a power of two") != NULL,
-		  "writer alignment: %d %s", (int) status, err.message);
-	GgufWriterFree(w);
+	ExpectWriterError("writer alignment", w, path, "not a power of two");
 
 	w = GgufWriterCreate();
 	GgufWriterSetI32(w, "general.alignment", 32);
-	status = GgufWriterWrite(w, path, FillPattern, &ctx, &err);
-	CHECK(status == LLM_ERR_ARGUMENT && strstr(err.message, "must be uint32") != NULL,
-		  "writer alignment type: %d %s", (int) status, err.message);
-	GgufWriterFree(w);
+	ExpectWriterError("writer alignment type", w, path, "must be uint32");
 
 	/* a failing fill is passed through and leaves no partial file */
 	w = MakeRoundTripWriter();
@@ -617,67 +631,41 @@ BuildAllTypes(Emit *e, uint32_t version)
 	EmitF64(e, 1e300);
 
 	/* arrays of every element type but array */
-	EmitKey(e, "a.u8", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_UINT8);
-	EmitU64(e, 3);
+	EmitArrayKey(e, "a.u8", GGUF_TYPE_UINT8, 3);
 	EmitU8(e, 1);
 	EmitU8(e, 2);
 	EmitU8(e, 255);
-	EmitKey(e, "a.i8", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_INT8);
-	EmitU64(e, 2);
+	EmitArrayKey(e, "a.i8", GGUF_TYPE_INT8, 2);
 	EmitU8(e, (uint8_t) -1);
 	EmitU8(e, 127);
-	EmitKey(e, "a.u16", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_UINT16);
-	EmitU64(e, 2);
+	EmitArrayKey(e, "a.u16", GGUF_TYPE_UINT16, 2);
 	EmitLE(e, 1, 2);
 	EmitLE(e, 65535, 2);
-	EmitKey(e, "a.i16", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_INT16);
-	EmitU64(e, 1);
+	EmitArrayKey(e, "a.i16", GGUF_TYPE_INT16, 1);
 	EmitLE(e, (uint16_t) -2, 2);
-	EmitKey(e, "a.u32", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_UINT32);
-	EmitU64(e, 2);
+	EmitArrayKey(e, "a.u32", GGUF_TYPE_UINT32, 2);
 	EmitU32(e, 7);
 	EmitU32(e, UINT32_MAX);
-	EmitKey(e, "a.i32", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_INT32);
-	EmitU64(e, 1);
+	EmitArrayKey(e, "a.i32", GGUF_TYPE_INT32, 1);
 	EmitU32(e, (uint32_t) -9);
-	EmitKey(e, "a.f32", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_FLOAT32);
-	EmitU64(e, 2);
+	EmitArrayKey(e, "a.f32", GGUF_TYPE_FLOAT32, 2);
 	EmitF32(e, 3.5f);
 	EmitF32(e, -0.5f);
-	EmitKey(e, "a.bool", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_BOOL);
-	EmitU64(e, 3);
+	EmitArrayKey(e, "a.bool", GGUF_TYPE_BOOL, 3);
 	EmitU8(e, 1);
 	EmitU8(e, 0);
 	EmitU8(e, 1);
-	EmitKey(e, "a.str", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_STRING);
-	EmitU64(e, 3);
+	EmitArrayKey(e, "a.str", GGUF_TYPE_STRING, 3);
 	EmitStr(e, "x");
 	EmitStr(e, "");
 	EmitStr(e, "yz");
-	EmitKey(e, "a.u64", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_UINT64);
-	EmitU64(e, 1);
+	EmitArrayKey(e, "a.u64", GGUF_TYPE_UINT64, 1);
 	EmitU64(e, UINT64_C(1) << 50);
-	EmitKey(e, "a.i64", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_INT64);
-	EmitU64(e, 1);
+	EmitArrayKey(e, "a.i64", GGUF_TYPE_INT64, 1);
 	EmitU64(e, (uint64_t) -3);
-	EmitKey(e, "a.f64", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_FLOAT64);
-	EmitU64(e, 1);
+	EmitArrayKey(e, "a.f64", GGUF_TYPE_FLOAT64, 1);
 	EmitF64(e, -2.25);
-	EmitKey(e, "a.empty", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_UINT32);
-	EmitU64(e, 0);
+	EmitArrayKey(e, "a.empty", GGUF_TYPE_UINT32, 0);
 }
 
 static void
@@ -851,15 +839,11 @@ BuildSmall(Emit *e)
 	EmitStr(e, "llama");
 	EmitKey(e, "llama.block_count", GGUF_TYPE_UINT32);
 	EmitU32(e, 2);
-	EmitKey(e, "tokenizer.ggml.tokens", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_STRING);
-	EmitU64(e, 3);
+	EmitArrayKey(e, "tokenizer.ggml.tokens", GGUF_TYPE_STRING, 3);
 	EmitStr(e, "a");
 	EmitStr(e, "bc");
 	EmitStr(e, "");
-	EmitKey(e, "tokenizer.ggml.scores", GGUF_TYPE_ARRAY);
-	EmitU32(e, GGUF_TYPE_FLOAT32);
-	EmitU64(e, 2);
+	EmitArrayKey(e, "tokenizer.ggml.scores", GGUF_TYPE_FLOAT32, 2);
 	EmitF32(e, 1.0f);
 	EmitF32(e, -1.0f);
 	EmitKey(e, "general.flag", GGUF_TYPE_BOOL);
@@ -888,6 +872,14 @@ BuildOneKey(Emit *e, const char *key, uint32_t type)
 {
 	EmitHeader(e, 3, 0, 1);
 	EmitKey(e, key, type);
+}
+
+/* A file whose only content is one array key, up to its element count. */
+static void
+BuildOneArray(Emit *e, const char *key, uint32_t elem_type, uint64_t n)
+{
+	EmitHeader(e, 3, 0, 1);
+	EmitArrayKey(e, key, elem_type, n);
 }
 
 static void
@@ -1043,47 +1035,34 @@ TestHostile(void)
 	ExpectFail("truncated u64", &e,
 			   "file truncated while reading metadata key 0 (\"k\")");
 
-	BuildOneKey(&e, "k", GGUF_TYPE_ARRAY);
-	EmitU32(&e, GGUF_TYPE_UINT32);
-	EmitU64(&e, UINT64_C(1) << 62);
+	BuildOneArray(&e, "k", GGUF_TYPE_UINT32, UINT64_C(1) << 62);
 	EmitFill(&e, 64, 0);
 	ExpectFail("huge array length", &e,
 			   "array of 4611686018427387904 uint32 elements needs more than the 64 bytes left in the file");
-	BuildOneKey(&e, "k", GGUF_TYPE_ARRAY);
-	EmitU32(&e, GGUF_TYPE_UINT64);
-	EmitU64(&e, (UINT64_C(1) << 61) + 1);	/* times 8 wraps to 8 */
+	/* the count times 8 wraps to 8 */
+	BuildOneArray(&e, "k", GGUF_TYPE_UINT64, (UINT64_C(1) << 61) + 1);
 	EmitFill(&e, 64, 0);
 	ExpectFail("array length times size wraps", &e, "needs more than the 64 bytes");
-	BuildOneKey(&e, "k", GGUF_TYPE_ARRAY);
-	EmitU32(&e, GGUF_TYPE_STRING);
-	EmitU64(&e, UINT64_C(1) << 40);
+	BuildOneArray(&e, "k", GGUF_TYPE_STRING, UINT64_C(1) << 40);
 	EmitFill(&e, 64, 0);
 	ExpectFail("huge string array", &e,
 			   "array of 1099511627776 strings needs more than the 64 bytes");
-	BuildOneKey(&e, "k", GGUF_TYPE_ARRAY);
-	EmitU32(&e, GGUF_TYPE_STRING);
-	EmitU64(&e, 2);
+	BuildOneArray(&e, "k", GGUF_TYPE_STRING, 2);
 	EmitStr(&e, "ok");
 	EmitU64(&e, 1000);
 	EmitFill(&e, 10, 0);
 	ExpectFail("string array element too long", &e,
 			   "array element 1: string length 1000 exceeds the 10 bytes left");
-	BuildOneKey(&e, "k", GGUF_TYPE_ARRAY);
-	EmitU32(&e, 13);
-	EmitU64(&e, 1);
+	BuildOneArray(&e, "k", 13, 1);
 	EmitFill(&e, 8, 0);
 	ExpectFail("invalid element type", &e, "invalid array element type id 13");
-	BuildOneKey(&e, "k", GGUF_TYPE_ARRAY);
-	EmitU32(&e, GGUF_TYPE_ARRAY);
-	EmitU64(&e, 1);
+	BuildOneArray(&e, "k", GGUF_TYPE_ARRAY, 1);
 	EmitU32(&e, GGUF_TYPE_UINT8);
 	EmitU64(&e, 1);
 	EmitU8(&e, 0);
 	ExpectFail("nested array", &e,
 			   "metadata key 0 (\"k\"): nested arrays are not supported");
-	BuildOneKey(&e, "k", GGUF_TYPE_ARRAY);
-	EmitU32(&e, GGUF_TYPE_BOOL);
-	EmitU64(&e, 3);
+	BuildOneArray(&e, "k", GGUF_TYPE_BOOL, 3);
 	EmitU8(&e, 0);
 	EmitU8(&e, 1);
 	EmitU8(&e, 7);
@@ -1098,23 +1077,28 @@ TestHostile(void)
 			   "metadata key 1 (\"general.name\"): duplicate key (already defined by metadata key 0)");
 
 	/* alignment */
-	EmitHeader(&e, 3, 0, 1);
-	EmitKey(&e, "general.alignment", GGUF_TYPE_UINT32);
-	EmitU32(&e, 48);
-	ExpectFail("alignment 48", &e, "general.alignment 48 is not a power of two");
-	EmitHeader(&e, 3, 0, 1);
-	EmitKey(&e, "general.alignment", GGUF_TYPE_UINT32);
-	EmitU32(&e, 0);
-	ExpectFail("alignment 0", &e, "general.alignment is 0");
-	EmitHeader(&e, 3, 0, 1);
-	EmitKey(&e, "general.alignment", GGUF_TYPE_INT32);
-	EmitU32(&e, 32);
-	ExpectFail("alignment int32", &e,
-			   "general.alignment has type int32, but it must be uint32");
-	EmitHeader(&e, 3, 0, 1);
-	EmitKey(&e, "general.alignment", GGUF_TYPE_UINT64);
-	EmitU64(&e, 32);
-	ExpectFail("alignment uint64", &e, "general.alignment has type uint64");
+	{
+		static const struct
+		{
+			const char *label;
+			uint32_t	type;
+			uint64_t	value;
+			const char *expected;
+		}			alignments[] = {
+			{"alignment 48", GGUF_TYPE_UINT32, 48, "general.alignment 48 is not a power of two"},
+			{"alignment 0", GGUF_TYPE_UINT32, 0, "general.alignment is 0"},
+			{"alignment int32", GGUF_TYPE_INT32, 32,
+			"general.alignment has type int32, but it must be uint32"},
+			{"alignment uint64", GGUF_TYPE_UINT64, 32, "general.alignment has type uint64"},
+		};
+
+		for (size_t i = 0; i < sizeof(alignments) / sizeof(alignments[0]); i++)
+		{
+			BuildOneKey(&e, "general.alignment", alignments[i].type);
+			EmitLE(&e, alignments[i].value, alignments[i].type == GGUF_TYPE_UINT64 ? 8 : 4);
+			ExpectFail(alignments[i].label, &e, alignments[i].expected);
+		}
+	}
 
 	/* a 64-byte alignment governs offsets and the data section */
 	EmitHeader(&e, 3, 1, 1);
