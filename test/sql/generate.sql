@@ -55,3 +55,14 @@ SELECT llm_generate('x', 'stories', max_tokens => -1);
 SELECT llm_generate('x', 'stories', temperature => -0.5);
 SELECT llm_generate('x', 'stories', top_p => 0);
 SELECT llm_generate('x', 'stories', top_k => -3);
+
+-- parallel safe: the same answers from a parallel worker
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SELECT llm_generate('', 'stories', max_tokens => 16) AS in_worker;
+SELECT llm_token_count('Once upon a time', 'stories') AS count_in_worker;
+EXPLAIN (COSTS OFF) SELECT llm_generate('', 'stories', max_tokens => 16);
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
