@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-install_deps gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user unicode-data
+# node and npm run the llama.cpp peer (test/synth_peer.sh); Debian's when the machine has none
+install_deps $(command -v npm >/dev/null || echo nodejs npm) gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user unicode-data
 build
 
 status=0
