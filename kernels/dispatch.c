@@ -67,6 +67,8 @@ static const LlmKernelTable *llm_kernels_current = NULL;
 
 static const LlmKernelTable llm_kernels_ref = {
 	.name = "ref",
+	.softmax = LlmSoftmax_ref,
+	.swiglu = LlmSwiGlu_ref,
 	.vec_dot = {
 		[LLM_TYPE_F32] = LlmVecDotF32_ref,
 		[LLM_TYPE_F16] = LlmVecDotF16_ref,

@@ -35,6 +35,12 @@ typedef void (*LlmGemmFn) (int64_t n, int nr, int nt, float *s, size_t ldc,
 /* convert n floats to the blocks of one type (n a multiple of its block size) */
 typedef void (*LlmFromFloatFn) (const float *x, void *y, int64_t n);
 
+/* In place over n floats: x = exp(x - max) / sum (attention weights). */
+typedef void (*LlmSoftmaxFn) (float *x, int64_t n);
+
+/* gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)). */
+typedef void (*LlmSwiGluFn) (float *gate, const float *up, int64_t n);
+
 /* convert n elements of one type back to floats */
 typedef void (*LlmToFloatFn) (const void *x, float *y, int64_t n);
 
@@ -45,6 +51,8 @@ typedef struct LlmKernelTable
 	LlmGemmFn	gemm[LLM_TYPE_COUNT];	/* indexed by weight type */
 	LlmFromFloatFn from_float[LLM_TYPE_COUNT];	/* indexed by vec_dot_type */
 	LlmToFloatFn to_float[LLM_TYPE_COUNT];	/* indexed by type */
+	LlmSoftmaxFn softmax;
+	LlmSwiGluFn swiglu;
 } LlmKernelTable;
 
 /*

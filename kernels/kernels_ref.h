@@ -48,6 +48,10 @@ extern void LlmGemmByVecDot(LlmVecDotFn dot, int64_t n, int nr, int nt, float *s
 							size_t ldc, const void *w, size_t w_stride,
 							const void *a, size_t a_stride);
 
+/* elementwise activations (act_ref.c) */
+extern void LlmSoftmax_ref(float *x, int64_t n);
+extern void LlmSwiGlu_ref(float *gate, const float *up, int64_t n);
+
 /* dequantizers (embedding lookup, tests) */
 extern void LlmToFloatF32_ref(const void *x, float *y, int64_t n);
 extern void LlmToFloatF16_ref(const void *x, float *y, int64_t n);

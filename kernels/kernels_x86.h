@@ -26,6 +26,12 @@ extern const LlmKernelTable *LlmKernelsAvx2(void);
 extern const LlmKernelTable *LlmKernelsAvx512Vnni(void);
 extern const LlmKernelTable *LlmKernelsAvx512Bf16(void);
 
+/* x86_act.c: activations with a vectorized exp */
+extern void LlmSoftmax_avx2(float *x, int64_t n);
+extern void LlmSwiGlu_avx2(float *gate, const float *up, int64_t n);
+extern void LlmSoftmax_avx512(float *x, int64_t n);
+extern void LlmSwiGlu_avx512(float *gate, const float *up, int64_t n);
+
 static inline bool
 LlmCpuRunsAvx2(void)
 {

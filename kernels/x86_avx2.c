@@ -1618,6 +1618,8 @@ LlmGemmQ6_K_avx2(int64_t n, int nr, int nt, float *s, size_t ldc,
 
 static const LlmKernelTable llm_kernels_avx2 = {
 	.name = "avx2",
+	.softmax = LlmSoftmax_avx2,
+	.swiglu = LlmSwiGlu_avx2,
 	.vec_dot = {
 		[LLM_TYPE_F32] = LlmVecDotF32_avx2,
 		[LLM_TYPE_F16] = LlmVecDotF16_avx2,

@@ -2372,6 +2372,8 @@ LlmGemmQ6_K_avx512(int64_t n, int nr, int nt, float *s, size_t ldc,
  */
 
 #define LLM_AVX512_COMMON \
+	.softmax = LlmSoftmax_avx512, \
+	.swiglu = LlmSwiGlu_avx512, \
 	.vec_dot = { \
 		[LLM_TYPE_F32] = LlmVecDotF32_avx512, \
 		[LLM_TYPE_F16] = LlmVecDotF16_avx512, \

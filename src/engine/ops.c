@@ -180,32 +180,13 @@ LlmRope(float *x, int n_head, int head_dim, int pos, const LlmHParams *hp,
 void
 LlmSoftmax(float *x, int n)
 {
-	float		max = -INFINITY;
-	double		sum = 0.0;
-	float		inv;
-
-	for (int i = 0; i < n; i++)
-		if (x[i] > max)
-			max = x[i];
-	for (int i = 0; i < n; i++)
-	{
-		x[i] = expf(x[i] - max);
-		sum += (double) x[i];
-	}
-	inv = (float) (1.0 / sum);
-	for (int i = 0; i < n; i++)
-		x[i] *= inv;
+	LlmKernelsGet()->softmax(x, n);
 }
 
 void
 LlmSwiGlu(float *gate, const float *up, int64_t n)
 {
-	for (int64_t i = 0; i < n; i++)
-	{
-		float		g = gate[i];
-
-		gate[i] = g / (1.0f + expf(-g)) * up[i];
-	}
+	LlmKernelsGet()->swiglu(gate, up, n);
 }
 
 void

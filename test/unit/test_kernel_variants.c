@@ -323,6 +323,55 @@ TestLargeTiles(const LlmKernelTable *k, const VariantFormat *f)
 	free(s);
 }
 
+/* softmax and SwiGLU: within a few ulp of libm's expf, elementwise */
+static void
+TestActivations(const LlmKernelTable *k)
+{
+	static const int64_t lens[] = {1, 7, 15, 16, 17, 100, 1000, 4099};
+
+	if (k->softmax == NULL || k->swiglu == NULL)
+	{
+		CHECK(false, "%s: softmax or swiglu missing", k->name);
+		return;
+	}
+	for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++)
+	{
+		int64_t		n = lens[li];
+		float	   *x = malloc(sizeof(float) * n);
+		float	   *y = malloc(sizeof(float) * n);
+		float	   *up = malloc(sizeof(float) * n);
+		float	   *g = malloc(sizeof(float) * n);
+		bool		ok_s = true;
+		bool		ok_g = true;
+
+		for (int64_t i = 0; i < n; i++)
+		{
+			/* scores spread like attention's, some far below the maximum */
+			x[i] = 20.0f * Rand() - ((i % 5) == 0 ? 80.0f : 0.0f);
+			g[i] = 12.0f * Rand() - ((i % 7) == 0 ? 80.0f : 0.0f);
+			up[i] = 2.0f * Rand();
+		}
+		memcpy(y, x, sizeof(float) * n);
+		ref->softmax(x, n);
+		k->softmax(y, n);
+		for (int64_t i = 0; i < n; i++)
+			ok_s &= fabsf(y[i] - x[i]) <= 1e-6f * x[i] + 1e-30f;
+
+		memcpy(y, g, sizeof(float) * n);
+		ref->swiglu(g, up, n);
+		k->swiglu(y, up, n);
+		for (int64_t i = 0; i < n; i++)
+			ok_g &= fabsf(y[i] - g[i]) <= 1e-6f * fabsf(g[i]) + 1e-30f;
+
+		CHECK(ok_s, "%s: softmax n=%lld within 1e-6 relative of ref", k->name, (long long) n);
+		CHECK(ok_g, "%s: swiglu n=%lld within 1e-6 relative of ref", k->name, (long long) n);
+		free(x);
+		free(y);
+		free(up);
+		free(g);
+	}
+}
+
 int
 main(void)
 {
@@ -341,6 +390,7 @@ main(void)
 		}
 		printf("variant %-10s testing\n", names[i]);
 		TestConverters(k);
+		TestActivations(k);
 		for (size_t f = 0; f < N_FORMATS; f++)
 		{
 			TestFormat(k, &formats[f]);
