@@ -43,6 +43,13 @@ SELECT llm_chat('[{"role": "wizard", "content": "x"}]', 'stories');
 SELECT llm_chat('[{"role": "user", "content": 5}]', 'stories');
 SELECT llm_chat('[]', 'stories');
 
+-- a template llm does not know: ChatML is used, and a notice says so once per backend
+INSERT INTO llm_models (name, path) VALUES ('odd-template', '/tmp/llm-fixtures/template-unknown.gguf');
+SELECT chat_template FROM llm_models WHERE name = 'odd-template';
+SELECT llm_chat('[{"role": "user", "content": "Hi"}]', 'odd-template', max_tokens => 4) IS NOT NULL AS first_call;
+SELECT llm_chat('[{"role": "user", "content": "Hi"}]', 'odd-template', max_tokens => 4) IS NOT NULL AS second_call_is_quiet;
+DELETE FROM llm_models WHERE name = 'odd-template';
+
 -- llm_summarize keeps to the word limit
 SELECT array_length(regexp_split_to_array(trim(llm_summarize(
 	'Lily went to the park. She saw a big red ball. She played with it all day and was happy.',
