@@ -509,8 +509,8 @@ extern void LlmGemmQ6_K_i8mm(int64_t n, int nr, int nt, float *s, size_t ldc, co
  * F32 the reference's: a copy, nothing to gain over memcpy.
  */
 #define LLM_ARM_CONVERTERS \
-	.softmax = LlmSoftmax_ref, \
-	.swiglu = LlmSwiGlu_ref, \
+	.softmax = LlmSoftmax_neon, \
+	.swiglu = LlmSwiGlu_neon, \
 	.from_float = { \
 		[LLM_TYPE_F32] = LlmFromFloatF32_ref, \
 		[LLM_TYPE_F16] = LlmFromFloatF16_neon, \

@@ -60,6 +60,10 @@
 #endif
 #endif
 
+/* arm_act.c: activations with a vectorized exp */
+extern void LlmSoftmax_neon(float *x, int64_t n);
+extern void LlmSwiGlu_neon(float *gate, const float *up, int64_t n);
+
 extern const LlmKernelTable *LlmKernelsNeon(void);
 extern const LlmKernelTable *LlmKernelsDotprod(void);
 extern const LlmKernelTable *LlmKernelsI8mm(void);
