@@ -249,25 +249,25 @@ llm_models_validate(PG_FUNCTION_ARGS)
 
 /* ", "-separated names of the registered models (for messages) */
 static char *
-RegisteredNames(void)
+RegisteredNames(const char *catalog)
 {
 	char	   *list;
 
 	SPI_execute(psprintf("SELECT coalesce(string_agg(quote_literal(name), ', ' ORDER BY name), '') FROM %s",
-						 CatalogTable()), true, 1);
+						 catalog), true, 1);
 	list = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	return list ? list : "";
 }
 
 /* The model a NULL argument means: llm.default_model or the only one. */
 static char *
-DefaultModelName(void)
+DefaultModelName(const char *catalog)
 {
 	char	   *name;
 
 	if (llm_default_model[0] != '\0')
 		return pstrdup(llm_default_model);
-	SPI_execute(psprintf("SELECT name FROM %s ORDER BY name LIMIT 2", CatalogTable()), true, 2);
+	SPI_execute(psprintf("SELECT name FROM %s ORDER BY name LIMIT 2", catalog), true, 2);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -277,7 +277,7 @@ DefaultModelName(void)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("no default model is set"),
-				errdetail("Registered models: %s.", RegisteredNames()),
+				errdetail("Registered models: %s.", RegisteredNames(catalog)),
 				errhint("Pass the model argument or SET llm.default_model."));
 	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	return name;
@@ -324,6 +324,7 @@ PrepareContext(LlmLoadedModel *lm)
 LlmLoadedModel *
 LlmGetModel(text *name_arg)
 {
+	const char *catalog;
 	char	   *name;
 	char	   *path;
 	char	   *sha;
@@ -337,15 +338,16 @@ LlmGetModel(text *name_arg)
 	MemoryContext caller = CurrentMemoryContext;
 
 	SPI_connect();
-	name = name_arg ? text_to_cstring(name_arg) : DefaultModelName();
+	catalog = CatalogTable();
+	name = name_arg ? text_to_cstring(name_arg) : DefaultModelName(catalog);
 	args[0] = CStringGetTextDatum(name);
-	SPI_execute_with_args(psprintf("SELECT path, sha256 FROM %s WHERE name = $1", CatalogTable()),
+	SPI_execute_with_args(psprintf("SELECT path, sha256 FROM %s WHERE name = $1", catalog),
 						  1, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
 				errmsg("model \"%s\" is not registered", name),
-				errdetail("Registered models: %s.", RegisteredNames()),
+				errdetail("Registered models: %s.", RegisteredNames(catalog)),
 				errhint("Register it: INSERT INTO llm_models (name, path) VALUES ('%s', '/path/to/model.gguf');",
 						name));
 	path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

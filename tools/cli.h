@@ -9,6 +9,8 @@
 #ifndef LLM_TOOLS_CLI_H
 #define LLM_TOOLS_CLI_H
 
+#include <stdbool.h>
+
 #include "error.h"
 
 extern int	CliInfo(int argc, char **argv);
@@ -22,6 +24,10 @@ extern int	CliVocabTest(int argc, char **argv);
 extern int	CliBenchTokenize(int argc, char **argv);
 extern int	CliChat(int argc, char **argv);
 extern int	CliBenchKernels(int argc, char **argv);
+
+/* Value of "NAME VALUE" in argv, else dflt; whether NAME is in argv. */
+extern const char *CliOpt(int argc, char **argv, const char *name, const char *dflt);
+extern bool CliFlag(int argc, char **argv, const char *name);
 
 /* Print "llm-cli: <message>" to stderr and return 1. */
 extern int	CliFail(const LlmError *err);

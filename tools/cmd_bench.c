@@ -25,15 +25,6 @@ CompareDouble(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static const char *
-BenchOpt(int argc, char **argv, const char *name, const char *dflt)
-{
-	for (int i = 0; i + 1 < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return argv[i + 1];
-	return dflt;
-}
-
 /* The peer's token ids: plain vocabulary tokens for any model. */
 static int32_t
 BenchToken(int i, int stride, int n_vocab)
@@ -46,10 +37,10 @@ BenchToken(int i, int stride, int n_vocab)
 int
 CliBench(int argc, char **argv)
 {
-	int			P = atoi(BenchOpt(argc, argv, "-p", "512"));
-	int			N = atoi(BenchOpt(argc, argv, "-n", "128"));
-	int			threads = atoi(BenchOpt(argc, argv, "-t", "1"));
-	int			reps = atoi(BenchOpt(argc, argv, "--reps", "3"));
+	int			P = atoi(CliOpt(argc, argv, "-p", "512"));
+	int			N = atoi(CliOpt(argc, argv, "-n", "128"));
+	int			threads = atoi(CliOpt(argc, argv, "-t", "1"));
+	int			reps = atoi(CliOpt(argc, argv, "--reps", "3"));
 	double	   *pp;
 	double	   *tg;
 	int32_t    *prompt;

@@ -59,15 +59,6 @@ typedef struct BkJob
 	size_t		ldc;
 } BkJob;
 
-static const char *
-BkOpt(int argc, char **argv, const char *name, const char *dflt)
-{
-	for (int i = 0; i + 1 < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return argv[i + 1];
-	return dflt;
-}
-
 /* eight independent accumulators keep enough loads in flight */
 static void *
 BkSumThread(void *arg)
@@ -387,10 +378,10 @@ CliBenchKernels(int argc, char **argv)
 		{"q4_k", LLM_TYPE_Q4_K}, {"q5_k", LLM_TYPE_Q5_K}, {"q6_k", LLM_TYPE_Q6_K},
 		{"f16", LLM_TYPE_F16}, {"bf16", LLM_TYPE_BF16}, {"f32", LLM_TYPE_F32},
 	};
-	const char *which = BkOpt(argc, argv, "--type", "all");
-	long		mb = atol(BkOpt(argc, argv, "--mb", "512"));
-	int			nthreads = atoi(BkOpt(argc, argv, "-t", "1"));
-	int			reps = atoi(BkOpt(argc, argv, "--reps", "5"));
+	const char *which = CliOpt(argc, argv, "--type", "all");
+	long		mb = atol(CliOpt(argc, argv, "--mb", "512"));
+	int			nthreads = atoi(CliOpt(argc, argv, "-t", "1"));
+	int			reps = atoi(CliOpt(argc, argv, "--reps", "5"));
 	const LlmKernelTable *k = LlmKernelsGet();
 	size_t		llc = BkLastLevelCache();
 	size_t		bw_bytes;

@@ -21,24 +21,6 @@
 #include "generate.h"
 #include "model.h"
 
-static const char *
-ChatOpt(int argc, char **argv, const char *name)
-{
-	for (int i = 0; i + 1 < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return argv[i + 1];
-	return NULL;
-}
-
-static bool
-ChatFlag(int argc, char **argv, const char *name)
-{
-	for (int i = 0; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return true;
-	return false;
-}
-
 static void
 PrintPrompt(const LlmChatResult *r, const LlmVocab *vocab, const int32_t *ids, int n)
 {
@@ -56,9 +38,9 @@ PrintPrompt(const LlmChatResult *r, const LlmVocab *vocab, const int32_t *ids, i
 int
 CliChat(int argc, char **argv)
 {
-	const char *system = ChatOpt(argc, argv, "--system");
-	const char *user = ChatOpt(argc, argv, "--user");
-	const char *tmpl = ChatOpt(argc, argv, "--template");
+	const char *system = CliOpt(argc, argv, "--system", NULL);
+	const char *user = CliOpt(argc, argv, "--user", NULL);
+	const char *tmpl = CliOpt(argc, argv, "--template", NULL);
 	const char *v;
 	LlmChatMessage msgs[2];
 	int			n_msgs = 0;
@@ -74,7 +56,7 @@ CliChat(int argc, char **argv)
 	int32_t    *ids;
 	int			n;
 	int			rc = 0;
-	bool		prompt_only = ChatFlag(argc, argv, "--prompt-only");
+	bool		prompt_only = CliFlag(argc, argv, "--prompt-only");
 	LlmStatus	s;
 
 	if (argc < 1 || user == NULL)
@@ -139,10 +121,10 @@ CliChat(int argc, char **argv)
 	else
 	{
 		LlmSamplerDefaults(&gp.sampling);
-		gp.max_tokens = (v = ChatOpt(argc, argv, "-n")) ? atoi(v) : 256;
-		if ((v = ChatOpt(argc, argv, "--temp")))
+		gp.max_tokens = (v = CliOpt(argc, argv, "-n", NULL)) ? atoi(v) : 256;
+		if ((v = CliOpt(argc, argv, "--temp", NULL)))
 			gp.sampling.temperature = strtof(v, NULL);
-		if ((v = ChatOpt(argc, argv, "--seed")))
+		if ((v = CliOpt(argc, argv, "--seed", NULL)))
 			gp.sampling.seed = strtoull(v, NULL, 10);
 		fprintf(stderr, "[template %s%s, %d prompt tokens]\n", r.family_name,
 				r.fallback ? " (fallback)" : "", n);

@@ -57,25 +57,6 @@ Usage(const char *msg)
 	return 2;
 }
 
-/* Value of "--name VALUE" in argv, or NULL. */
-static const char *
-Opt(int argc, char **argv, const char *name)
-{
-	for (int i = 0; i + 1 < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return argv[i + 1];
-	return NULL;
-}
-
-static bool
-Flag(int argc, char **argv, const char *name)
-{
-	for (int i = 0; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return true;
-	return false;
-}
-
 static int
 LoadModel(const char *path, LlmModel **model)
 {
@@ -162,14 +143,14 @@ CliTokenize(int argc, char **argv)
 	LlmError	err;
 	int32_t    *ids;
 	int			n;
-	bool		pieces = Flag(argc, argv, "--pieces");
+	bool		pieces = CliFlag(argc, argv, "--pieces");
 
 	if (argc < 2)
 		return Usage("tokenize needs MODEL and TEXT");
 	if (LoadModel(argv[0], &m))
 		return 1;
-	if (LlmTokenize(m->vocab, argv[1], strlen(argv[1]), !Flag(argc, argv, "--no-bos"),
-					Flag(argc, argv, "--special"), &ids, &n, &err) != LLM_OK)
+	if (LlmTokenize(m->vocab, argv[1], strlen(argv[1]), !CliFlag(argc, argv, "--no-bos"),
+					CliFlag(argc, argv, "--special"), &ids, &n, &err) != LLM_OK)
 	{
 		LlmModelFree(m);
 		return CliFail(&err);
@@ -232,8 +213,8 @@ ParseIds(const char *s, int *n)
 int
 CliLogits(int argc, char **argv)
 {
-	const char *tokens = Opt(argc, argv, "--tokens");
-	const char *out = Opt(argc, argv, "--out");
+	const char *tokens = CliOpt(argc, argv, "--tokens", NULL);
+	const char *out = CliOpt(argc, argv, "--out", NULL);
 	LlmModel   *m;
 	LlmContext *ctx;
 	LlmError	err;
@@ -282,7 +263,7 @@ CliLogits(int argc, char **argv)
 int
 CliGenerate(int argc, char **argv)
 {
-	const char *prompt = Opt(argc, argv, "--prompt");
+	const char *prompt = CliOpt(argc, argv, "--prompt", NULL);
 	const char *v;
 	const char *stop[1];
 	LlmGenerateParams gp = {0};
@@ -299,26 +280,26 @@ CliGenerate(int argc, char **argv)
 	if (argc < 1 || prompt == NULL)
 		return Usage("generate needs MODEL --prompt TEXT");
 	LlmSamplerDefaults(&gp.sampling);
-	gp.max_tokens = (v = Opt(argc, argv, "-n")) ? atoi(v) : 128;
-	if ((v = Opt(argc, argv, "--temp")))
+	gp.max_tokens = (v = CliOpt(argc, argv, "-n", NULL)) ? atoi(v) : 128;
+	if ((v = CliOpt(argc, argv, "--temp", NULL)))
 		gp.sampling.temperature = strtof(v, NULL);
-	if ((v = Opt(argc, argv, "--seed")))
+	if ((v = CliOpt(argc, argv, "--seed", NULL)))
 		gp.sampling.seed = strtoull(v, NULL, 10);
-	if ((v = Opt(argc, argv, "--top-k")))
+	if ((v = CliOpt(argc, argv, "--top-k", NULL)))
 		gp.sampling.top_k = atoi(v);
-	if ((v = Opt(argc, argv, "--top-p")))
+	if ((v = CliOpt(argc, argv, "--top-p", NULL)))
 		gp.sampling.top_p = strtof(v, NULL);
-	if ((v = Opt(argc, argv, "--min-p")))
+	if ((v = CliOpt(argc, argv, "--min-p", NULL)))
 		gp.sampling.min_p = strtof(v, NULL);
-	if ((v = Opt(argc, argv, "--repeat-penalty")))
+	if ((v = CliOpt(argc, argv, "--repeat-penalty", NULL)))
 		gp.sampling.repeat_penalty = strtof(v, NULL);
-	if ((v = Opt(argc, argv, "--stop")))
+	if ((v = CliOpt(argc, argv, "--stop", NULL)))
 	{
 		stop[0] = v;
 		gp.stop = stop;
 		gp.n_stop = 1;
 	}
-	n_ctx = (v = Opt(argc, argv, "--ctx")) ? atoi(v) : 0;
+	n_ctx = (v = CliOpt(argc, argv, "--ctx", NULL)) ? atoi(v) : 0;
 
 	if (LoadModel(argv[0], &m))
 		return 1;
