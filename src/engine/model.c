@@ -269,8 +269,13 @@ LoadTensors(ModelLoader *ld)
 	return LLM_OK;
 }
 
-LlmStatus
-LlmModelFromGguf(GgufFile *gguf, LlmModel **out, LlmError *err)
+/*
+ * The model of an opened file, taking ownership of gguf.  The vocabulary is
+ * built from the file, or attached from vocab_image when one is given.
+ */
+static LlmStatus
+ModelBuild(GgufFile *gguf, const void *vocab_image, size_t vocab_size,
+		   LlmModel **out, LlmError *err)
 {
 	ModelLoader ld;
 	GgufString	arch;
@@ -305,7 +310,9 @@ LlmModelFromGguf(GgufFile *gguf, LlmModel **out, LlmError *err)
 	}
 	if (s == LLM_OK)
 		s = LoadTensors(&ld);
-	if (s == LLM_OK)
+	if (s == LLM_OK && vocab_image != NULL)
+		s = LlmVocabAttach(gguf, vocab_image, vocab_size, &m->vocab, err);
+	else if (s == LLM_OK)
 		s = LlmVocabLoad(gguf, &m->vocab, err);
 	if (s == LLM_OK && m->vocab->n_tokens != m->hp.n_vocab)
 		s = LlmSetError(err, LLM_ERR_FORMAT, "the tokenizer has %d tokens but token_embd.weight has %d rows",
@@ -317,6 +324,26 @@ LlmModelFromGguf(GgufFile *gguf, LlmModel **out, LlmError *err)
 	}
 	*out = m;
 	return LLM_OK;
+}
+
+LlmStatus
+LlmModelFromGguf(GgufFile *gguf, LlmModel **out, LlmError *err)
+{
+	return ModelBuild(gguf, NULL, 0, out, err);
+}
+
+LlmStatus
+LlmModelAttach(const void *file, size_t file_size, const void *vocab_image,
+			   size_t vocab_size, LlmModel **out, LlmError *err)
+{
+	GgufFile   *gguf;
+	LlmStatus	s;
+
+	*out = NULL;
+	s = GgufOpenMemory(file, file_size, &gguf, err);
+	if (s == LLM_OK)
+		s = ModelBuild(gguf, vocab_image, vocab_size, out, err);
+	return s;
 }
 
 LlmStatus

@@ -91,6 +91,16 @@ extern LlmStatus LlmModelLoad(const char *path, LlmModel **out, LlmError *err);
 /* Build a model from an already opened file; takes ownership of gguf. */
 extern LlmStatus LlmModelFromGguf(GgufFile *gguf, LlmModel **out, LlmError *err);
 
+/*
+ * A model over a whole GGUF file already in memory (a shared-memory copy),
+ * with the vocabulary tables taken from an image LlmVocabImageWrite made of
+ * the same file's vocabulary.  Nothing is copied: file and image must
+ * outlive the model.  This is how a backend attaches to a shared model.
+ */
+extern LlmStatus LlmModelAttach(const void *file, size_t file_size,
+								const void *vocab_image, size_t vocab_size,
+								LlmModel **out, LlmError *err);
+
 extern void LlmModelFree(LlmModel *model);
 
 /* Name of the most common weight type, e.g. "Q4_K" (for display). */

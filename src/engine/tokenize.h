@@ -33,6 +33,27 @@ typedef struct LlmFragment
 } LlmFragment;
 
 /*
+ * Open-addressing hash from token text to id.  Token texts stay in the file
+ * image; the table only holds ids, so it can live in shared memory as is.
+ */
+struct LlmVocabHash
+{
+	uint32_t	mask;
+	int32_t    *slots;			/* id, or -1 when empty */
+};
+
+/* tokenizer.ggml.merges as an open-addressing hash from pair to rank */
+struct LlmBpeMerges
+{
+	const GgufString *text;		/* "left right", views into the file */
+	uint32_t	n;				/* number of merges */
+	uint32_t   *split;			/* [n] length of the left part of each merge */
+	uint32_t	mask;
+	int32_t    *slots;			/* [mask + 1] rank, or -1 when empty */
+	uint32_t   *slot_hash;		/* [mask + 1] */
+};
+
+/*
  * Lookup aids for finding special tokens in text, built when the
  * vocabulary is loaded: which bytes start a special token, which lengths
  * they have, and a hash from their texts to their place in vocab->special

@@ -56,14 +56,6 @@ LlmBpeCptToByte(uint32_t cpt)
 
 /* ---- merges: (left, right) -> rank ---- */
 
-struct LlmBpeMerges
-{
-	const GgufString *text;		/* "left right", views into the file */
-	uint32_t   *split;			/* length of the left part of each merge */
-	uint32_t	mask;
-	int32_t    *slots;			/* rank, or -1 when empty */
-	uint32_t   *slot_hash;
-};
 
 /* FNV-1a of "left right": the hash a merge string has in the table */
 static uint32_t
@@ -133,6 +125,7 @@ LlmBpeMergesLoad(const GgufKV *kv, LlmBpeMerges **out, LlmError *err)
 	if (m == NULL)
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory loading the merges");
 	m->text = kv->v.arr.strings;
+	m->n = (uint32_t) n;
 	m->mask = size - 1;
 	m->split = malloc(sizeof(uint32_t) * (n ? n : 1));
 	m->slots = malloc(sizeof(int32_t) * size);

@@ -12,15 +12,6 @@
 
 #include "tokenize.h"
 
-/*
- * Open-addressing hash from token text to id.  Token texts stay in the file
- * mapping; the table only holds ids.
- */
-struct LlmVocabHash
-{
-	uint32_t	mask;
-	int32_t    *slots;			/* id, or -1 when empty */
-};
 
 static uint32_t
 VocabHashBytes(const char *s, size_t len)
@@ -309,6 +300,14 @@ LlmVocabFree(LlmVocab *vocab)
 {
 	if (vocab == NULL)
 		return;
+	if (vocab->borrowed)
+	{
+		free(vocab->hash);
+		free(vocab->merges);
+		free(vocab->special_index);
+		free(vocab);
+		return;
+	}
 	if (vocab->hash != NULL)
 	{
 		free(vocab->hash->slots);

@@ -86,10 +86,25 @@ typedef struct LlmVocab
 	/* every token that ends generation (EOS, EOT, <|im_end|>, ...) */
 	int32_t    *eog_ids;
 	int			n_eog;
+
+	/* the arrays belong to a vocabulary image (LlmVocabAttach), not to us */
+	bool		borrowed;
 } LlmVocab;
 
 extern LlmStatus LlmVocabLoad(const GgufFile *gguf, LlmVocab **out, LlmError *err);
 extern void LlmVocabFree(LlmVocab *vocab);
+
+/*
+ * The vocabulary's derived tables (hashes, merges, special tokens) as one
+ * position-independent block (vocab_image.c): size it, write it, and build
+ * a vocabulary that uses a block in place, with the token texts taken from
+ * gguf, the file the block was made from.  Attaching costs microseconds
+ * where loading costs milliseconds; the block must outlive the vocabulary.
+ */
+extern size_t LlmVocabImageSize(const LlmVocab *vocab);
+extern void LlmVocabImageWrite(const LlmVocab *vocab, void *dst);
+extern LlmStatus LlmVocabAttach(const GgufFile *gguf, const void *image,
+								size_t size, LlmVocab **out, LlmError *err);
 
 /* id of a token text, or -1 */
 extern int32_t LlmVocabFind(const LlmVocab *vocab, const char *text, size_t len);
