@@ -41,6 +41,8 @@ struct LlmThreadPool
 	/* the current task; published by bumping generation */
 	LlmTaskFn	fn;
 	void	   *arg;
+	int			task_nth;		/* shares of the current task */
+	atomic_int	n_active;		/* threads the next tasks use (<= n_threads) */
 	atomic_uint generation;
 	atomic_int	pending;		/* shares of the current task not yet done */
 	atomic_int *claimed;		/* [n_threads]: share taken by some thread */
@@ -91,7 +93,7 @@ PoolRunShare(LlmThreadPool *pool, int ith)
 												 memory_order_acq_rel,
 												 memory_order_relaxed))
 		return false;
-	pool->fn(pool->arg, ith, pool->n_threads);
+	pool->fn(pool->arg, ith, pool->task_nth);
 	atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
 	return true;
 }
@@ -113,7 +115,13 @@ WorkerMain(void *p)
 		while ((gen = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
 			   !atomic_load(&pool->stop))
 		{
-			if (++spins < LLM_POOL_SPIN)
+			/*
+			 * A worker left out of the tasks (a server-wide thread budget
+			 * granted fewer) sleeps at once: spinning would take the core
+			 * the budget gave to another backend.
+			 */
+			if (++spins < LLM_POOL_SPIN &&
+				start.ith < atomic_load_explicit(&pool->n_active, memory_order_relaxed))
 			{
 				CpuRelax();
 				continue;
@@ -147,6 +155,7 @@ LlmThreadPoolCreate(int n_threads, LlmThreadPool **out, LlmError *err)
 	if (pool == NULL)
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory creating a thread pool");
 	pool->n_threads = 1;
+	atomic_init(&pool->n_active, 1);
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->wake, NULL);
 	if (n_threads == 1)
@@ -189,6 +198,7 @@ LlmThreadPoolCreate(int n_threads, LlmThreadPool **out, LlmError *err)
 			return LlmSetError(err, LLM_ERR_IO, "cannot start worker thread %d: %s", i, strerror(rc));
 		}
 		pool->n_threads = i + 1;
+		atomic_store(&pool->n_active, pool->n_threads);
 	}
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	*out = pool;
@@ -219,18 +229,32 @@ LlmThreadPoolSize(const LlmThreadPool *pool)
 	return pool ? pool->n_threads : 1;
 }
 
+int
+LlmThreadPoolSetActive(LlmThreadPool *pool, int n)
+{
+	if (pool == NULL)
+		return 1;
+	n = n < 1 ? 1 : (n > pool->n_threads ? pool->n_threads : n);
+	atomic_store(&pool->n_active, n);
+	return n;
+}
+
 void
 LlmThreadPoolRun(LlmThreadPool *pool, LlmTaskFn fn, void *arg)
 {
-	if (pool == NULL || pool->n_threads == 1)
+	int			nth = pool ? atomic_load(&pool->n_active) : 1;
+
+	if (nth == 1)
 	{
 		fn(arg, 0, 1);
 		return;
 	}
 	pool->fn = fn;
 	pool->arg = arg;
-	atomic_store_explicit(&pool->pending, pool->n_threads, memory_order_relaxed);
-	for (int i = 0; i < pool->n_threads; i++)
+	pool->task_nth = nth;
+	atomic_store_explicit(&pool->pending, nth, memory_order_relaxed);
+	/* the shares of threads left out stay claimed: nobody runs them */
+	for (int i = 0; i < nth; i++)
 		atomic_store_explicit(&pool->claimed[i], 0, memory_order_release);
 
 	/*
@@ -246,7 +270,7 @@ LlmThreadPoolRun(LlmThreadPool *pool, LlmTaskFn fn, void *arg)
 	}
 
 	/* our share, then any share no worker has started */
-	for (int i = 0; i < pool->n_threads; i++)
+	for (int i = 0; i < nth; i++)
 		PoolRunShare(pool, i);
 
 	for (int spins = 0; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; spins++)

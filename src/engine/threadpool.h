@@ -26,6 +26,14 @@ extern void LlmThreadPoolFree(LlmThreadPool *pool);
 extern int	LlmThreadPoolSize(const LlmThreadPool *pool);
 
 /*
+ * Run the next tasks on the first n threads only (1 <= n <= size; the
+ * others sleep), e.g. when a server-wide budget grants fewer threads than
+ * the pool has.  Results do not depend on it.  Returns the count used.
+ * Only the thread that runs tasks may call it, between tasks.
+ */
+extern int	LlmThreadPoolSetActive(LlmThreadPool *pool, int n);
+
+/*
  * Run fn(arg, i, n) for every i in 0..n-1, share 0 on the calling thread,
  * and return when all shares are done.  pool may be NULL (runs fn(arg, 0, 1)).
  */

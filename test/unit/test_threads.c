@@ -48,6 +48,34 @@ CountShare(void *arg, int ith, int nth)
 	}
 }
 
+/* A pool told to use fewer threads runs exactly that many shares. */
+static void
+TestActive(void)
+{
+	LlmThreadPool *pool;
+	LlmError	err;
+
+	CHECK(LlmThreadPoolCreate(4, &pool, &err) == LLM_OK, "pool of 4");
+	for (int round = 0; round < 3; round++)
+		for (int want = 0; want <= 5; want++)
+		{
+			int			n = LlmThreadPoolSetActive(pool, want);
+			int			expect = want < 1 ? 1 : (want > 4 ? 4 : want);
+			CountTask	t;
+			bool		ok = true;
+
+			memset(&t, 0, sizeof(t));
+			for (int iter = 0; iter < 300; iter++)
+				LlmThreadPoolRun(pool, CountShare, &t);
+			for (int i = 0; i < 4; i++)
+				ok &= atomic_load(&t.calls[i]) == (i < expect ? 300 : 0);
+			CHECK(n == expect && ok && t.nth_seen == expect,
+				  "active %d of 4: %d shares per task, seen nth %d", want, n, t.nth_seen);
+		}
+	LlmThreadPoolFree(pool);
+	CHECK(LlmThreadPoolSetActive(NULL, 3) == 1, "no pool runs on one thread");
+}
+
 static void
 TestPool(void)
 {
@@ -151,6 +179,7 @@ main(void)
 {
 	main_thread = pthread_self();
 	TestPool();
+	TestActive();
 	TestSplit();
 	TestDecodeSameLogits("../shared/models/stories260K.gguf");
 	TestDecodeSameLogits("../shared/parity/syn-qwen2.Q4_K_M.gguf");
