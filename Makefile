@@ -11,7 +11,7 @@
 # tool and the tests.
 
 EXTENSION = llm
-DATA = llm--1.0.sql
+DATA = llm--1.0.sql llm--1.0--1.1.sql
 MODULE_big = llm
 
 KERNEL_SRCS = $(sort $(wildcard kernels/*.c))
@@ -25,7 +25,7 @@ PG_CFLAGS = -ffp-contract=off
 SHLIB_LINK = -lm -lpthread
 
 # in this order: setup creates the extension, the others use it
-REGRESS = setup catalog generate classify embed_score tokenize encoding settings privileges errors
+REGRESS = setup catalog generate classify embed_score tokenize encoding settings privileges pool errors upgrade
 REGRESS_OPTS = --inputdir=test --outputdir=build/regress
 # test files at a fixed path (see test/fixtures/setup.sh)
 REGRESS_PREP = fixtures

@@ -8,20 +8,53 @@
 #include "llm.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/builtins.h"
 
 #include "kernels.h"
 
 PG_MODULE_MAGIC;
 
-#define LLM_VERSION "1.0"
+#define LLM_VERSION "1.1"
 
 void		_PG_init(void);
 
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+LlmShmemRequest(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	LlmPoolRequestShmem();
+}
+
+static void
+LlmShmemStartup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LlmPoolInitShmem();
+}
+
+/*
+ * Settings always; the shared model pool, the compute budget and the
+ * preloading workers only when the server loads the library at start
+ * (shared_preload_libraries): shared memory can be set aside only then.
+ */
 void
 _PG_init(void)
 {
 	LlmDefineSettings();
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = LlmShmemRequest;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = LlmShmemStartup;
+	LlmPreloadRegisterWorkers();
 }
 
 PG_FUNCTION_INFO_V1(llm_version);

@@ -15,6 +15,9 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "storage/dsm.h"
+#include "portability/instr_time.h"
+#include "utils/timestamp.h"
 
 #include "context.h"
 #include "error.h"
@@ -29,23 +32,68 @@ extern int	llm_max_threads;
 extern int	llm_context_size;
 extern int	llm_max_tokens;
 extern char *llm_kernel;
+extern char *llm_preload_models;
+extern int	llm_max_compute_threads;
 
 extern void LlmDefineSettings(void);
 
-/* A model loaded in this backend, with its inference context. */
+/* What identifies one version of a file on disk (see LlmFileIdOf). */
+typedef struct LlmFileId
+{
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	int64		mtime_ns;
+} LlmFileId;
+
+/* Per-model usage counters (llm_model_status). */
+typedef struct LlmModelCounters
+{
+	int64		calls;
+	int64		prompt_tokens;
+	int64		generated_tokens;
+	int64		errors;
+	double		compute_ms;
+	TimestampTz last_used;
+} LlmModelCounters;
+
+/*
+ * A model as this backend uses it, with its inference context.  Its bytes
+ * are either attached from the shared pool (pool_slot >= 0) or this
+ * backend's private copy of the file (pool off).  Never a mapping of the
+ * file itself: a file truncated under a mapping kills the process.
+ */
 typedef struct LlmLoadedModel
 {
 	char	   *name;			/* malloc'd */
 	char	   *path;			/* malloc'd */
 	char		sha256[65];
+	LlmFileId	file;			/* the file as it was when read */
 	LlmModel   *model;
 	LlmContext *ctx;
 	bool		warned_template;	/* told the user the template is unknown */
+
+	/* shared pool */
+	int			pool_slot;		/* -1 when not attached */
+	uint32		pool_generation;
+	dsm_segment *file_seg;
+	dsm_segment *vocab_seg;
+
+	/* pool off: the private copy, its size and this backend's counters */
+	char	   *private_copy;
+	size_t		bytes;
+	double		load_ms;
+	TimestampTz loaded_at;
+	LlmModelCounters counters;
 } LlmLoadedModel;
 
 /* llm_catalog.c */
 extern LlmLoadedModel *LlmGetModel(text *name);
+extern LlmLoadedModel *LlmGetModelExt(text *name, bool *loaded_now);
 extern bool LlmMayReadServerFiles(void);
+extern const char *LlmCatalogTable(void);
+extern int	LlmLocalModels(LlmLoadedModel ***out);
+extern void LlmUnloadLocal(void);
 
 /* llm_infer.c: steps shared by the SQL functions */
 extern int32 *LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t len,
@@ -66,5 +114,38 @@ extern text *LlmUtf8ToText(const char *s, size_t len);
 
 /* llm_sha256.c */
 extern void LlmFileSha256(const char *path, char *hex);
+extern void LlmReadFileSha256(const char *path, char *dst, size_t size, char *hex);
+extern bool LlmFileIdOf(const char *path, LlmFileId *id);
+extern bool LlmFileIdEqual(const LlmFileId *a, const LlmFileId *b);
+extern void LlmFileSha256Cached(const char *path, const LlmFileId *id, char *hex);
+
+/* llm_pool.c: the shared model pool */
+extern bool LlmPoolEnabled(void);
+extern void LlmPoolRequestShmem(void);
+extern void LlmPoolInitShmem(void);
+extern LlmLoadedModel *LlmPoolAttach(const char *name, const char *path,
+									 const char *sha256, const LlmFileId *file,
+									 bool *loaded_now);
+extern bool LlmPoolStillValid(const LlmLoadedModel *lm);
+extern void LlmPoolDetach(LlmLoadedModel *lm);
+extern bool LlmPoolUnload(const char *path, const char *sha256);
+extern void LlmPoolCount(LlmLoadedModel *lm, const LlmModelCounters *delta);
+
+/* llm_budget.c: the server-wide compute budget around each engine call */
+typedef struct LlmCompute
+{
+	LlmLoadedModel *lm;
+	int			threads;		/* granted from the budget (0: no budget) */
+	instr_time	start;
+} LlmCompute;
+
+extern Size LlmBudgetShmemSize(void);
+extern void LlmBudgetInitShmem(void *mem, bool found);
+extern void LlmComputeBegin(LlmLoadedModel *lm, LlmCompute *c);
+extern void LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens,
+						  int generated_tokens);
+
+/* llm_preload.c */
+extern void LlmPreloadRegisterWorkers(void);
 
 #endif							/* LLM_GLUE_H */

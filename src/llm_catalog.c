@@ -28,6 +28,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #define LLM_DEFAULT_CONTEXT 4096
@@ -47,8 +48,8 @@ LlmMayReadServerFiles(void)
  * "schema.llm_models", quoted, wherever the extension was installed (the
  * caller's search_path need not include it).  Needs an SPI connection.
  */
-static const char *
-CatalogTable(void)
+const char *
+LlmCatalogTable(void)
 {
 	char	   *schema;
 
@@ -287,10 +288,79 @@ static void
 FreeLoaded(LlmLoadedModel *lm)
 {
 	LlmContextFree(lm->ctx);
-	LlmModelFree(lm->model);
-	free(lm->name);
-	free(lm->path);
-	free(lm);
+	if (lm->pool_slot >= 0)
+		LlmPoolDetach(lm);
+	else
+		LlmModelFree(lm->model);
+	if (lm->private_copy)
+		pfree(lm->private_copy);
+	pfree(lm->name);
+	pfree(lm->path);
+	pfree(lm);
+}
+
+int
+LlmLocalModels(LlmLoadedModel ***out)
+{
+	static LlmLoadedModel *list[LLM_MAX_LOADED];
+	int			n = 0;
+
+	for (int i = 0; i < LLM_MAX_LOADED; i++)
+		if (loaded[i] != NULL)
+			list[n++] = loaded[i];
+	*out = list;
+	return n;
+}
+
+/*
+ * With the pool off: this backend's private copy of the file, read and
+ * hashed in one pass.  A copy, not a mapping of the file: a file truncated
+ * or copied over under a mapping kills the backend with SIGBUS (and the
+ * server restarts every connection); a copy costs the file's size in each
+ * backend that uses the model, which is what the shared pool avoids.
+ */
+static LlmLoadedModel *
+LoadPrivate(const char *name, const char *path, const char *sha256, const LlmFileId *file)
+{
+	LlmLoadedModel *lm = MemoryContextAllocZero(TopMemoryContext, sizeof(LlmLoadedModel));
+	char		actual[65];
+	instr_time	start;
+	instr_time	took;
+	LlmError	err;
+	LlmStatus	s;
+
+	INSTR_TIME_SET_CURRENT(start);
+	lm->name = MemoryContextStrdup(TopMemoryContext, name);
+	lm->path = MemoryContextStrdup(TopMemoryContext, path);
+	strlcpy(lm->sha256, sha256, sizeof(lm->sha256));
+	lm->file = *file;
+	lm->pool_slot = -1;
+	lm->bytes = file->size;
+	PG_TRY();
+	{
+		lm->private_copy = MemoryContextAllocHuge(TopMemoryContext, Max(file->size, 1));
+		LlmReadFileSha256(path, lm->private_copy, file->size, actual);
+		if (strcmp(actual, sha256) != 0)
+			ereport(ERROR,
+					errcode(ERRCODE_DATA_CORRUPTED),
+					errmsg("model file \"%s\" has changed since model \"%s\" was registered", path, name),
+					errdetail("Its SHA-256 is %s; it was %s.", actual, sha256),
+					errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';", name));
+		s = LlmModelAttach(lm->private_copy, file->size, NULL, 0, &lm->model, &err);
+		if (s != LLM_OK)
+			LlmReportError(s, &err, psprintf("could not load model \"%s\"", name));
+	}
+	PG_CATCH();
+	{
+		FreeLoaded(lm);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	INSTR_TIME_SET_CURRENT(took);
+	INSTR_TIME_SUBTRACT(took, start);
+	lm->load_ms = INSTR_TIME_GET_MILLISEC(took);
+	lm->loaded_at = GetCurrentTimestamp();
+	return lm;
 }
 
 /* The context this call wants: recreated when the settings change. */
@@ -321,8 +391,12 @@ PrepareContext(LlmLoadedModel *lm)
 		LlmReportError(s, &err, psprintf("could not start %d threads", threads));
 }
 
-LlmLoadedModel *
-LlmGetModel(text *name_arg)
+/*
+ * The registration a function's model argument names (NULL: the default
+ * model): its name, path and SHA-256, palloc'd in the caller's context.
+ */
+static void
+LookupModel(text *name_arg, char **name_out, char **path_out, char **sha_out)
 {
 	const char *catalog;
 	char	   *name;
@@ -330,15 +404,10 @@ LlmGetModel(text *name_arg)
 	char	   *sha;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
-	int			slot = -1;
-	LlmLoadedModel *lm;
-	LlmError	err;
-	LlmStatus	s;
-	char		actual[65];
 	MemoryContext caller = CurrentMemoryContext;
 
 	SPI_connect();
-	catalog = CatalogTable();
+	catalog = LlmCatalogTable();
 	name = name_arg ? text_to_cstring(name_arg) : DefaultModelName(catalog);
 	args[0] = CStringGetTextDatum(name);
 	SPI_execute_with_args(psprintf("SELECT path, sha256 FROM %s WHERE name = $1", catalog),
@@ -357,36 +426,63 @@ LlmGetModel(text *name_arg)
 	path = MemoryContextStrdup(caller, path);
 	sha = sha ? MemoryContextStrdup(caller, sha) : "";
 	SPI_finish();
+	*name_out = name;
+	*path_out = path;
+	*sha_out = sha;
+}
+
+LlmLoadedModel *
+LlmGetModel(text *name_arg)
+{
+	return LlmGetModelExt(name_arg, NULL);
+}
+
+/* As LlmGetModel; *loaded_now says whether this call read the file. */
+LlmLoadedModel *
+LlmGetModelExt(text *name_arg, bool *loaded_now)
+{
+	LlmFileId	file;
+	bool		pool_loaded = false;
+	char	   *name;
+	char	   *path;
+	char	   *sha;
+	int			slot = -1;
+	LlmLoadedModel *lm;
+
+	LookupModel(name_arg, &name, &path, &sha);
+
+	/* the file as it is now: a changed file is never used unchecked */
+	if (!LlmFileIdOf(path, &file))
+		ereport(ERROR,
+				errcode_for_file_access(),
+				errmsg("model file \"%s\" of model \"%s\" cannot be read: %m", path, name),
+				errhint("Restore the file, or register the model again with its new path."));
 
 	for (int i = 0; i < LLM_MAX_LOADED; i++)
 	{
 		lm = loaded[i];
 		if (lm != NULL && strcmp(lm->name, name) == 0)
 		{
-			if (strcmp(lm->path, path) == 0 && strcmp(lm->sha256, sha) == 0)
+			if (strcmp(lm->path, path) == 0 && strcmp(lm->sha256, sha) == 0 &&
+				LlmFileIdEqual(&lm->file, &file) &&
+				(lm->pool_slot < 0 || LlmPoolStillValid(lm)))
 			{
+				if (loaded_now)
+					*loaded_now = false;
 				PrepareContext(lm);
 				return lm;
 			}
-			/* re-registered: drop the old one */
-			FreeLoaded(lm);
+			/* re-registered, changed on disk or unloaded: let it go */
 			loaded[i] = NULL;
+			FreeLoaded(lm);
 		}
 	}
 
-	/* the file must still be the one that was registered */
 	if (access(path, R_OK) != 0)
 		ereport(ERROR,
 				errcode_for_file_access(),
 				errmsg("model file \"%s\" of model \"%s\" cannot be read: %m", path, name),
 				errhint("Restore the file, or register the model again with its new path."));
-	LlmFileSha256(path, actual);
-	if (strcmp(actual, sha) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_DATA_CORRUPTED),
-				errmsg("model file \"%s\" has changed since model \"%s\" was registered", path, name),
-				errdetail("Its SHA-256 is %s; it was %s.", actual, sha),
-				errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';", name));
 
 	/* room: evict the first slot if all are taken */
 	for (int i = 0; i < LLM_MAX_LOADED && slot < 0; i++)
@@ -399,24 +495,76 @@ LlmGetModel(text *name_arg)
 		slot = 0;
 	}
 
-	lm = calloc(1, sizeof(LlmLoadedModel));
-	if (lm == NULL)
-		ereport(ERROR, errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"));
-	s = LlmModelLoad(path, &lm->model, &err);
-	if (s != LLM_OK)
+	if (LlmPoolEnabled())
+		lm = LlmPoolAttach(name, path, sha, &file, &pool_loaded);
+	else
 	{
-		free(lm);
-		LlmReportError(s, &err, psprintf("could not load model \"%s\"", name));
+		lm = LoadPrivate(name, path, sha, &file);
+		pool_loaded = true;
 	}
-	lm->name = strdup(name);
-	lm->path = strdup(path);
-	strlcpy(lm->sha256, sha, sizeof(lm->sha256));
-	if (lm->name == NULL || lm->path == NULL)
-	{
-		FreeLoaded(lm);
-		ereport(ERROR, errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"));
-	}
+	if (loaded_now)
+		*loaded_now = pool_loaded;
 	loaded[slot] = lm;
 	PrepareContext(lm);
 	return lm;
+}
+
+/* Let go of every model this backend holds (the pool keeps its copies). */
+void
+LlmUnloadLocal(void)
+{
+	for (int i = 0; i < LLM_MAX_LOADED; i++)
+		if (loaded[i] != NULL)
+		{
+			LlmLoadedModel *lm = loaded[i];
+
+			loaded[i] = NULL;
+			FreeLoaded(lm);
+		}
+}
+
+PG_FUNCTION_INFO_V1(llm_load);
+
+/*
+ * llm_load(model): load a model now (into the shared pool, or with the pool
+ * off into this backend) rather than at its first call.  true if this call
+ * read the file, false if it was loaded already.
+ */
+Datum
+llm_load(PG_FUNCTION_ARGS)
+{
+	bool		loaded_now;
+
+	(void) LlmGetModelExt(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &loaded_now);
+	PG_RETURN_BOOL(loaded_now);
+}
+
+PG_FUNCTION_INFO_V1(llm_unload);
+
+/*
+ * llm_unload(model): drop a model from the shared pool (and this backend).
+ * Backends running it finish their calls on it; its memory goes when the
+ * last of them lets go.  true if it was loaded.
+ */
+Datum
+llm_unload(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *path;
+	char	   *sha;
+	bool		found = false;
+
+	LookupModel(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &name, &path, &sha);
+	for (int i = 0; i < LLM_MAX_LOADED; i++)
+		if (loaded[i] != NULL && strcmp(loaded[i]->path, path) == 0)
+		{
+			LlmLoadedModel *lm = loaded[i];
+
+			loaded[i] = NULL;
+			FreeLoaded(lm);
+			found = true;
+		}
+	if (LlmPoolEnabled())
+		found = LlmPoolUnload(path, sha) || found;
+	PG_RETURN_BOOL(found);
 }

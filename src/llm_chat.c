@@ -241,6 +241,7 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 	int			longest = 0;
 	int32_t		end;
 	double	   *logprob;
+	LlmCompute	c;
 	LlmError	err;
 	LlmStatus	s;
 	size_t		len;
@@ -326,8 +327,10 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 	LlmCheckFits(lm, n_prompt, longest);
 
 	logprob = palloc(sizeof(double) * n_labels);
+	LlmComputeBegin(lm, &c);
 	s = LlmScoreContinuations(lm->ctx, prompt, n_prompt, (const int32_t *const *) cont, cont_len,
 							  n_labels, logprob, &err);
+	LlmComputeEnd(&c, s, n_prompt, 0);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("classification with model \"%s\" failed", lm->name));
 	*labels_out = labels;

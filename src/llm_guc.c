@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "kernels.h"
@@ -21,6 +22,8 @@ int			llm_max_threads = 4;
 int			llm_context_size = 0;
 int			llm_max_tokens = 4096;
 char	   *llm_kernel = NULL;
+char	   *llm_preload_models = NULL;
+int			llm_max_compute_threads = 1;
 
 static bool
 CheckKernel(char **newval, void **extra, GucSource source)
@@ -79,5 +82,21 @@ LlmDefineSettings(void)
 							   "Kernel variant: auto (the best this CPU runs) or a variant name.",
 							   NULL, &llm_kernel, "auto", PGC_SUSET, 0,
 							   CheckKernel, AssignKernel, NULL);
+	/* server-start settings exist only where the pool can (see llm.c) */
+	if (!process_shared_preload_libraries_in_progress)
+	{
+		MarkGUCPrefixReserved("llm");
+		return;
+	}
+	DefineCustomStringVariable("llm.preload_models",
+							   "Models loaded into the shared pool at server start.",
+							   "A comma-separated list of database:model (or model, in database postgres). "
+							   "Needs shared_preload_libraries = 'llm'.",
+							   &llm_preload_models, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("llm.max_compute_threads",
+							"Most inference threads computing at once in the whole server.",
+							"Calls wait for a thread when all are busy. Needs shared_preload_libraries = 'llm'.",
+							&llm_max_compute_threads, ncpu > 0 ? (int) ncpu : 1, 1, 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("llm");
 }

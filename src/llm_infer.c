@@ -124,6 +124,7 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 {
 	LlmGenerateResult res;
 	LlmGenerateParams p = *gp;
+	LlmCompute	c;
 	LlmError	err;
 	LlmStatus	s;
 	text	   *out;
@@ -133,7 +134,9 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 	p.max_tokens = Min(p.max_tokens, lm->ctx->n_ctx - n_prompt);
 	if (p.max_tokens == 0)
 		return cstring_to_text("");
+	LlmComputeBegin(lm, &c);
 	s = LlmGenerate(lm->ctx, prompt, n_prompt, &p, &res, &err);
+	LlmComputeEnd(&c, s, n_prompt, s == LLM_OK ? res.n_tokens : 0);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
 	out = LlmUtf8ToText(res.text, res.len);
@@ -267,6 +270,7 @@ llm_embed(PG_FUNCTION_ARGS)
 	int			n_embd;
 	float	   *vec;
 	Datum	   *elems;
+	LlmCompute	c;
 	LlmError	err;
 	LlmStatus	s;
 
@@ -278,7 +282,9 @@ llm_embed(PG_FUNCTION_ARGS)
 	LlmCheckFits(lm, n, 0);
 	n_embd = lm->model->hp.n_embd;
 	vec = palloc(sizeof(float) * n_embd);
+	LlmComputeBegin(lm, &c);
 	s = LlmEmbedTokens(lm->ctx, ids, n, vec, &err);
+	LlmComputeEnd(&c, s, n, 0);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("embedding with model \"%s\" failed", lm->name));
 	elems = palloc(sizeof(Datum) * n_embd);
@@ -298,6 +304,7 @@ llm_score(PG_FUNCTION_ARGS)
 	int			n;
 	int			n_scored;
 	double		sum;
+	LlmCompute	c;
 	LlmError	err;
 	LlmStatus	s;
 
@@ -305,7 +312,9 @@ llm_score(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	ids = InputTokens(fcinfo, &lm, &n);
 	LlmCheckFits(lm, n, 0);
+	LlmComputeBegin(lm, &c);
 	s = LlmScoreTokens(lm->ctx, ids, n, &sum, &n_scored, &err);
+	LlmComputeEnd(&c, s, n, 0);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("scoring with model \"%s\" failed", lm->name));
 	/* nothing predicted (empty input): no score */

@@ -1,6 +1,6 @@
 -- the extension, its objects and their documentation
 CREATE EXTENSION llm;
-SELECT llm_version() ~ '^llm 1\.0 \(kernels: [a-z0-9_]+\)$' AS version_ok;
+SELECT llm_version() ~ '^llm 1\.1 \(kernels: [a-z0-9_]+\)$' AS version_ok;
 
 -- every function is documented
 SELECT p.proname, obj_description(p.oid, 'pg_proc') IS NOT NULL AS documented

@@ -1,0 +1,754 @@
+/*-------------------------------------------------------------------------
+ *
+ * llm_pool.c
+ *	  The shared model pool: each model file is read once per server into
+ *	  dynamic shared memory, and every backend attaches to it.
+ *
+ * With shared_preload_libraries = 'llm', a fixed registry in the main
+ * shared memory lists the loaded models.  A model is two DSM segments: the
+ * whole GGUF file, copied in (and hashed in the same pass), and the image
+ * of its tokenizer tables (vocab_image.c), which hold offsets only, never
+ * pointers, since each process maps a segment at its own address.  A
+ * backend attaches in about a millisecond: it maps both segments and
+ * parses the GGUF header in place (LlmModelAttach).  Because the weights
+ * are the pool's own copy, the file on disk can be overwritten, truncated
+ * or deleted while models run; a file that changed is noticed by its
+ * identity (device, inode, size, mtime) at the next call.
+ *
+ * Segments are pinned while the model is loaded, and every backend pins
+ * its mapping for the session.  Unloading unpins them: the memory goes
+ * when the last backend using them detaches, which each does at its next
+ * call (or exit), so calls already running finish on the old version.
+ *
+ * Locking rules:
+ *
+ * - pool->lock (an LWLock of the "llm" tranche) protects every entry's
+ *   state, identity, handles, generation and attached count.  Take it
+ *   exclusively to change any of them, shared to read them.  Loading a
+ *   file takes seconds, so it happens with no lock held: the loader marks
+ *   the entry LOADING under the lock, copies, and publishes it READY under
+ *   the lock again.  Backends that want a model being loaded sleep on
+ *   pool->load_cv until its state changes.
+ * - entry->mutex (a spinlock) protects the counters and last_used.  A
+ *   backend attached to an entry may update them holding only the
+ *   spinlock: its attachment keeps the slot from being reused.
+ * - A slot whose state is FREE holds nothing; its generation is bumped
+ *   each time it is taken, so a stale attachment is always recognised.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "llm.h"
+
+#include <sys/stat.h>
+
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/condition_variable.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#define LLM_POOL_SLOTS 64
+
+typedef enum PoolState
+{
+	POOL_FREE = 0,
+	POOL_LOADING,
+	POOL_READY,
+	POOL_RETIRED				/* unloaded; memory goes with the last user */
+} PoolState;
+
+typedef struct PoolEntry
+{
+	PoolState	state;
+	uint32		generation;
+	char		name[NAMEDATALEN];	/* the name it was first loaded under */
+	char		path[MAXPGPATH];
+	char		sha256[65];
+	LlmFileId	file;
+	int			loader_pid;
+	dsm_handle	file_handle;
+	dsm_handle	vocab_handle;
+	Size		file_bytes;
+	Size		vocab_bytes;
+	int			attached;		/* backends mapping it */
+	double		load_ms;
+	TimestampTz loaded_at;
+
+	slock_t		mutex;
+	LlmModelCounters counters;
+} PoolEntry;
+
+typedef struct PoolShared
+{
+	LWLock	   *lock;
+	ConditionVariable load_cv;
+	PoolEntry	entries[LLM_POOL_SLOTS];
+} PoolShared;
+
+static PoolShared *pool = NULL;
+static bool exit_hook_set = false;
+
+bool
+LlmPoolEnabled(void)
+{
+	return pool != NULL;
+}
+
+static Size
+PoolShmemSize(void)
+{
+	return add_size(MAXALIGN(sizeof(PoolShared)), LlmBudgetShmemSize());
+}
+
+void
+LlmPoolRequestShmem(void)
+{
+	RequestAddinShmemSpace(PoolShmemSize());
+	RequestNamedLWLockTranche("llm", 1);
+}
+
+void
+LlmPoolInitShmem(void)
+{
+	bool		found;
+	char	   *mem;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	mem = ShmemInitStruct("llm pool", PoolShmemSize(), &found);
+	pool = (PoolShared *) mem;
+	if (!found)
+	{
+		memset(pool, 0, sizeof(PoolShared));
+		pool->lock = &(GetNamedLWLockTranche("llm"))->lock;
+		ConditionVariableInit(&pool->load_cv);
+		for (int i = 0; i < LLM_POOL_SLOTS; i++)
+			SpinLockInit(&pool->entries[i].mutex);
+	}
+	LlmBudgetInitShmem(mem + MAXALIGN(sizeof(PoolShared)), found);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* A slot this backend was loading goes back to FREE if it exits mid-way. */
+static void
+PoolBackendExit(int code, Datum arg)
+{
+	bool		changed = false;
+
+	if (pool == NULL)
+		return;
+	LWLockAcquire(pool->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < LLM_POOL_SLOTS; i++)
+	{
+		PoolEntry  *e = &pool->entries[i];
+
+		if (e->state == POOL_LOADING && e->loader_pid == MyProcPid)
+		{
+			e->state = POOL_FREE;
+			changed = true;
+		}
+	}
+	LWLockRelease(pool->lock);
+	if (changed)
+		ConditionVariableBroadcast(&pool->load_cv);
+}
+
+/* Called when this backend unmaps a model's file segment (or exits). */
+static void
+PoolOnDetach(dsm_segment *seg, Datum arg)
+{
+	int			slot = (int) (DatumGetInt64(arg) >> 32);
+	uint32		generation = (uint32) DatumGetInt64(arg);
+	PoolEntry  *e = &pool->entries[slot];
+
+	LWLockAcquire(pool->lock, LW_EXCLUSIVE);
+	if (e->generation == generation && e->state != POOL_FREE)
+	{
+		e->attached--;
+		if (e->state == POOL_RETIRED && e->attached <= 0)
+			e->state = POOL_FREE;
+	}
+	LWLockRelease(pool->lock);
+}
+
+/* Unload a slot (exclusive lock held): no new attaches, memory on last detach. */
+static void
+PoolRetire(PoolEntry *e)
+{
+	if (e->state != POOL_READY)
+		return;
+	e->state = POOL_RETIRED;
+	dsm_unpin_segment(e->file_handle);
+	dsm_unpin_segment(e->vocab_handle);
+	if (e->attached <= 0)
+		e->state = POOL_FREE;
+}
+
+/* A READY or LOADING entry of this file version (lock held), or NULL. */
+static PoolEntry *
+PoolFind(const char *path, const char *sha256)
+{
+	for (int i = 0; i < LLM_POOL_SLOTS; i++)
+	{
+		PoolEntry  *e = &pool->entries[i];
+
+		if ((e->state == POOL_READY || e->state == POOL_LOADING) &&
+			strcmp(e->path, path) == 0 && strcmp(e->sha256, sha256) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static LlmLoadedModel *
+NewLoaded(const char *name, const char *path, const char *sha256, const LlmFileId *file)
+{
+	LlmLoadedModel *lm = MemoryContextAllocZero(TopMemoryContext, sizeof(LlmLoadedModel));
+
+	lm->name = MemoryContextStrdup(TopMemoryContext, name);
+	lm->path = MemoryContextStrdup(TopMemoryContext, path);
+	strlcpy(lm->sha256, sha256, sizeof(lm->sha256));
+	lm->file = *file;
+	lm->pool_slot = -1;
+	return lm;
+}
+
+/*
+ * Map an entry's segments (its attached count already taken for us) and
+ * build this backend's view of the model.
+ */
+static void
+PoolMap(LlmLoadedModel *lm, int slot, uint32 generation, dsm_handle fh, dsm_handle vh,
+		Size file_bytes, Size vocab_bytes)
+{
+	LlmError	err;
+	LlmStatus	s;
+
+	lm->pool_slot = slot;
+	lm->pool_generation = generation;
+	lm->file_seg = dsm_attach(fh);
+	if (lm->file_seg == NULL)
+	{
+		/* the count we took must not stay behind */
+		PoolOnDetach(NULL, Int64GetDatum(((int64) slot << 32) | generation));
+		lm->pool_slot = -1;
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("model \"%s\" was unloaded while this backend attached to it", lm->name),
+				errhint("Call the function again."));
+	}
+	dsm_pin_mapping(lm->file_seg);
+	on_dsm_detach(lm->file_seg, PoolOnDetach, Int64GetDatum(((int64) slot << 32) | generation));
+	lm->vocab_seg = dsm_attach(vh);
+	if (lm->vocab_seg == NULL)
+	{
+		LlmPoolDetach(lm);
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("model \"%s\" was unloaded while this backend attached to it", lm->name),
+				errhint("Call the function again."));
+	}
+	dsm_pin_mapping(lm->vocab_seg);
+	s = LlmModelAttach(dsm_segment_address(lm->file_seg), file_bytes,
+					   dsm_segment_address(lm->vocab_seg), vocab_bytes, &lm->model, &err);
+	if (s != LLM_OK)
+	{
+		LlmPoolDetach(lm);
+		LlmReportError(s, &err, psprintf("could not attach to model \"%s\"", lm->name));
+	}
+	lm->bytes = file_bytes + vocab_bytes;
+}
+
+/*
+ * Copy the file into new segments and build its tokenizer image; the slot
+ * is ours (LOADING).  On success the segments are pinned and mapped for
+ * the session; on error they go with the resource owner.
+ */
+static void
+PoolLoad(LlmLoadedModel *lm, PoolEntry *e)
+{
+	dsm_segment *fseg;
+	dsm_segment *vseg;
+	char		actual[65];
+	LlmModel   *built;
+	LlmError	err;
+	LlmStatus	s;
+	Size		vbytes;
+	instr_time	start;
+	instr_time	took;
+
+	INSTR_TIME_SET_CURRENT(start);
+	fseg = dsm_create(lm->file.size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (fseg == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				errmsg("could not create a shared memory segment for model \"%s\"", lm->name),
+				errdetail("The server's dynamic shared memory segments are all in use."));
+	LlmReadFileSha256(lm->path, dsm_segment_address(fseg), lm->file.size, actual);
+	if (strcmp(actual, lm->sha256) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("model file \"%s\" has changed since model \"%s\" was registered",
+					   lm->path, lm->name),
+				errdetail("Its SHA-256 is %s; it was %s.", actual, lm->sha256),
+				errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';",
+						lm->name));
+
+	/* build the tokenizer tables once, then attach like everybody else */
+	s = LlmModelAttach(dsm_segment_address(fseg), lm->file.size, NULL, 0, &built, &err);
+	if (s != LLM_OK)
+		LlmReportError(s, &err, psprintf("could not load model \"%s\"", lm->name));
+	vbytes = LlmVocabImageSize(built->vocab);
+	vseg = dsm_create(vbytes, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (vseg != NULL)
+		LlmVocabImageWrite(built->vocab, dsm_segment_address(vseg));
+	LlmModelFree(built);
+	if (vseg == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				errmsg("could not create a shared memory segment for model \"%s\"", lm->name),
+				errdetail("The server's dynamic shared memory segments are all in use."));
+	INSTR_TIME_SET_CURRENT(took);
+	INSTR_TIME_SUBTRACT(took, start);
+
+	dsm_pin_segment(fseg);
+	dsm_pin_segment(vseg);
+	LWLockAcquire(pool->lock, LW_EXCLUSIVE);
+	/* an older version of the same file is unloaded: the catalog moved on */
+	for (int i = 0; i < LLM_POOL_SLOTS; i++)
+		if (&pool->entries[i] != e && pool->entries[i].state == POOL_READY &&
+			strcmp(pool->entries[i].path, lm->path) == 0)
+			PoolRetire(&pool->entries[i]);
+	e->file_handle = dsm_segment_handle(fseg);
+	e->vocab_handle = dsm_segment_handle(vseg);
+	e->file_bytes = lm->file.size;
+	e->vocab_bytes = vbytes;
+	e->load_ms = INSTR_TIME_GET_MILLISEC(took);
+	e->loaded_at = GetCurrentTimestamp();
+	e->attached = 1;			/* us */
+	e->state = POOL_READY;
+	LWLockRelease(pool->lock);
+	ConditionVariableBroadcast(&pool->load_cv);
+
+	/* our own mappings become the session's, like any attacher's */
+	dsm_detach(fseg);
+	dsm_detach(vseg);
+	PoolMap(lm, e - pool->entries, e->generation, e->file_handle, e->vocab_handle,
+			e->file_bytes, e->vocab_bytes);
+}
+
+LlmLoadedModel *
+LlmPoolAttach(const char *name, const char *path, const char *sha256,
+			  const LlmFileId *file, bool *loaded_now)
+{
+	LlmLoadedModel *lm = NULL;
+
+	Assert(pool != NULL);
+	*loaded_now = false;
+	if (!exit_hook_set)
+	{
+		before_shmem_exit(PoolBackendExit, 0);
+		exit_hook_set = true;
+	}
+
+	for (;;)
+	{
+		PoolEntry  *e;
+
+		LWLockAcquire(pool->lock, LW_EXCLUSIVE);
+		e = PoolFind(path, sha256);
+		if (e != NULL && e->state == POOL_LOADING)
+		{
+			/* another backend is reading it: wait for the outcome */
+			LWLockRelease(pool->lock);
+			ConditionVariableSleep(&pool->load_cv, PG_WAIT_EXTENSION);
+			continue;
+		}
+		ConditionVariableCancelSleep();
+
+		if (e != NULL && !LlmFileIdEqual(&e->file, file))
+		{
+			char		actual[65];
+
+			/*
+			 * The file was touched, copied over or replaced since it was
+			 * read.  The pool still holds the registered bytes; if the file
+			 * now has other bytes, say so rather than serve a version the
+			 * file no longer is.
+			 */
+			LWLockRelease(pool->lock);
+			LlmFileSha256Cached(path, file, actual);
+			if (strcmp(actual, sha256) != 0)
+				ereport(ERROR,
+						errcode(ERRCODE_DATA_CORRUPTED),
+						errmsg("model file \"%s\" has changed since model \"%s\" was registered",
+							   path, name),
+						errdetail("Its SHA-256 is %s; it was %s.", actual, sha256),
+						errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';",
+								name));
+			LWLockAcquire(pool->lock, LW_EXCLUSIVE);
+			if (e->state == POOL_READY && strcmp(e->sha256, sha256) == 0)
+				e->file = *file;	/* same bytes: a touch or an identical copy */
+			LWLockRelease(pool->lock);
+			continue;
+		}
+
+		if (e != NULL)
+		{
+			int			slot = e - pool->entries;
+			uint32		generation = e->generation;
+			dsm_handle	fh = e->file_handle;
+			dsm_handle	vh = e->vocab_handle;
+			Size		fb = e->file_bytes;
+			Size		vb = e->vocab_bytes;
+
+			e->attached++;
+			LWLockRelease(pool->lock);
+			lm = NewLoaded(name, path, sha256, file);
+			PoolMap(lm, slot, generation, fh, vh, fb, vb);
+			return lm;
+		}
+
+		/* not loaded: take a free slot and load it ourselves */
+		for (int i = 0; i < LLM_POOL_SLOTS && e == NULL; i++)
+			if (pool->entries[i].state == POOL_FREE)
+				e = &pool->entries[i];
+		if (e == NULL)
+		{
+			LWLockRelease(pool->lock);
+			ereport(ERROR,
+					errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					errmsg("the model pool is full: %d models are loaded", LLM_POOL_SLOTS),
+					errhint("Unload one with llm_unload(name); see llm_model_status."));
+		}
+		e->state = POOL_LOADING;
+		e->generation++;
+		strlcpy(e->name, name, sizeof(e->name));
+		strlcpy(e->path, path, sizeof(e->path));
+		strlcpy(e->sha256, sha256, sizeof(e->sha256));
+		e->file = *file;
+		e->loader_pid = MyProcPid;
+		e->attached = 0;
+		SpinLockAcquire(&e->mutex);
+		memset(&e->counters, 0, sizeof(e->counters));
+		SpinLockRelease(&e->mutex);
+		LWLockRelease(pool->lock);
+
+		lm = NewLoaded(name, path, sha256, file);
+		PG_TRY();
+		{
+			PoolLoad(lm, e);
+		}
+		PG_CATCH();
+		{
+			/* if the slot is still marked as ours, nothing was published */
+			LWLockAcquire(pool->lock, LW_EXCLUSIVE);
+			if (e->state == POOL_LOADING && e->loader_pid == MyProcPid)
+				e->state = POOL_FREE;
+			LWLockRelease(pool->lock);
+			ConditionVariableBroadcast(&pool->load_cv);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		*loaded_now = true;
+		return lm;
+	}
+}
+
+/* Whether an attachment may still be used: its entry was not unloaded. */
+bool
+LlmPoolStillValid(const LlmLoadedModel *lm)
+{
+	PoolEntry  *e = &pool->entries[lm->pool_slot];
+	bool		ok;
+
+	LWLockAcquire(pool->lock, LW_SHARED);
+	ok = e->generation == lm->pool_generation && e->state == POOL_READY;
+	LWLockRelease(pool->lock);
+	return ok;
+}
+
+void
+LlmPoolDetach(LlmLoadedModel *lm)
+{
+	LlmModelFree(lm->model);
+	lm->model = NULL;
+	if (lm->vocab_seg)
+		dsm_detach(lm->vocab_seg);
+	if (lm->file_seg)
+		dsm_detach(lm->file_seg);	/* PoolOnDetach drops the count */
+	lm->vocab_seg = lm->file_seg = NULL;
+	lm->pool_slot = -1;
+}
+
+bool
+LlmPoolUnload(const char *path, const char *sha256)
+{
+	bool		found = false;
+
+	LWLockAcquire(pool->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < LLM_POOL_SLOTS; i++)
+	{
+		PoolEntry  *e = &pool->entries[i];
+
+		if (e->state == POOL_READY && strcmp(e->path, path) == 0 &&
+			(sha256 == NULL || strcmp(e->sha256, sha256) == 0))
+		{
+			PoolRetire(e);
+			found = true;
+		}
+	}
+	LWLockRelease(pool->lock);
+	return found;
+}
+
+static void
+AddCounters(LlmModelCounters *to, const LlmModelCounters *d)
+{
+	to->calls += d->calls;
+	to->prompt_tokens += d->prompt_tokens;
+	to->generated_tokens += d->generated_tokens;
+	to->errors += d->errors;
+	to->compute_ms += d->compute_ms;
+	to->last_used = Max(to->last_used, d->last_used);
+}
+
+void
+LlmPoolCount(LlmLoadedModel *lm, const LlmModelCounters *delta)
+{
+	PoolEntry  *e;
+
+	if (lm->pool_slot < 0)
+	{
+		AddCounters(&lm->counters, delta);
+		return;
+	}
+	e = &pool->entries[lm->pool_slot];
+	SpinLockAcquire(&e->mutex);
+	AddCounters(&e->counters, delta);
+	SpinLockRelease(&e->mutex);
+}
+
+/* ---- SQL: llm_model_status, llm_model_status_reset ---- */
+
+/* What one row of the status shows; a copy taken under the lock. */
+typedef struct StatusRow
+{
+	char		name[NAMEDATALEN];
+	char		path[MAXPGPATH];
+	char		sha256[65];
+	const char *state;
+	const char *storage;
+	int64		bytes;
+	int			attached;
+	double		load_ms;
+	TimestampTz loaded_at;
+	LlmModelCounters counters;
+} StatusRow;
+
+static const char *
+StateName(PoolState s)
+{
+	switch (s)
+	{
+		case POOL_LOADING:
+			return "loading";
+		case POOL_READY:
+			return "loaded";
+		case POOL_RETIRED:
+			return "unloading";
+		default:
+			return "not loaded";
+	}
+}
+
+/*
+ * The pool's entries, or with the pool off this backend's own models, into
+ * an array with room for extra more rows.
+ */
+static int
+StatusRows(StatusRow **out, int extra)
+{
+	StatusRow  *rows = palloc0(sizeof(StatusRow) * (LLM_POOL_SLOTS + extra));
+	int			n = 0;
+
+	if (pool != NULL)
+	{
+		LWLockAcquire(pool->lock, LW_SHARED);
+		for (int i = 0; i < LLM_POOL_SLOTS; i++)
+		{
+			PoolEntry  *e = &pool->entries[i];
+			StatusRow  *r = &rows[n];
+
+			if (e->state == POOL_FREE)
+				continue;
+			strlcpy(r->name, e->name, sizeof(r->name));
+			strlcpy(r->path, e->path, sizeof(r->path));
+			strlcpy(r->sha256, e->sha256, sizeof(r->sha256));
+			r->state = StateName(e->state);
+			r->storage = "shared memory";
+			r->bytes = e->state == POOL_LOADING ? 0 : (int64) (e->file_bytes + e->vocab_bytes);
+			r->attached = e->attached;
+			r->load_ms = e->load_ms;
+			r->loaded_at = e->loaded_at;
+			SpinLockAcquire(&e->mutex);
+			r->counters = e->counters;
+			SpinLockRelease(&e->mutex);
+			n++;
+		}
+		LWLockRelease(pool->lock);
+	}
+	else
+	{
+		LlmLoadedModel **local;
+		int			nl = LlmLocalModels(&local);
+
+		for (int i = 0; i < nl; i++)
+		{
+			StatusRow  *r = &rows[n++];
+
+			strlcpy(r->name, local[i]->name, sizeof(r->name));
+			strlcpy(r->path, local[i]->path, sizeof(r->path));
+			strlcpy(r->sha256, local[i]->sha256, sizeof(r->sha256));
+			r->state = "loaded";
+			r->storage = "backend memory (pool off)";
+			r->bytes = (int64) local[i]->bytes;
+			r->attached = 1;
+			r->load_ms = local[i]->load_ms;
+			r->loaded_at = local[i]->loaded_at;
+			r->counters = local[i]->counters;
+		}
+	}
+	*out = rows;
+	return n;
+}
+
+PG_FUNCTION_INFO_V1(llm_model_status_rows);
+
+/*
+ * Rows of the llm_model_status view: every model of the pool (or, with the
+ * pool off, of this backend), and every model registered in this database
+ * that is not loaded, named as this database registers it.
+ */
+Datum
+llm_model_status_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	StatusRow  *rows;
+	int			n;
+	uint64		n_reg;
+	char	  **reg_name;
+	char	  **reg_path;
+	char	  **reg_sha;
+	bool	   *reg_seen;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	SPI_connect();
+	SPI_execute(psprintf("SELECT name, path, sha256 FROM %s ORDER BY name",
+						 LlmCatalogTable()), true, 0);
+	n_reg = SPI_processed;
+	reg_name = palloc0(sizeof(char *) * (n_reg + 1));
+	reg_path = palloc0(sizeof(char *) * (n_reg + 1));
+	reg_sha = palloc0(sizeof(char *) * (n_reg + 1));
+	reg_seen = palloc0(sizeof(bool) * (n_reg + 1));
+	for (uint64 i = 0; i < n_reg; i++)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+		char	   *sha = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+
+		reg_name[i] = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		reg_path[i] = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		reg_sha[i] = pstrdup(sha ? sha : "");
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+
+	n = StatusRows(&rows, (int) n_reg);
+	for (int i = 0; i < n; i++)
+		for (uint64 j = 0; j < n_reg; j++)
+			if (strcmp(rows[i].path, reg_path[j]) == 0 && strcmp(rows[i].sha256, reg_sha[j]) == 0)
+			{
+				/* the name this database knows it by */
+				strlcpy(rows[i].name, reg_name[j], sizeof(rows[i].name));
+				reg_seen[j] = true;
+				break;
+			}
+	for (uint64 j = 0; j < n_reg; j++)
+		if (!reg_seen[j])
+		{
+			StatusRow  *r = &rows[n++];
+
+			strlcpy(r->name, reg_name[j], sizeof(r->name));
+			strlcpy(r->path, reg_path[j], sizeof(r->path));
+			strlcpy(r->sha256, reg_sha[j], sizeof(r->sha256));
+			r->state = "not loaded";
+			r->storage = pool ? NULL : "backend memory (pool off)";
+		}
+
+	for (int i = 0; i < n; i++)
+	{
+		StatusRow  *r = &rows[i];
+		bool		loaded = strcmp(r->state, "not loaded") != 0;
+		Datum		v[16];
+		bool		nulls[16] = {0};
+
+		v[0] = CStringGetTextDatum(r->name);
+		v[1] = CStringGetTextDatum(r->path);
+		v[2] = CStringGetTextDatum(r->sha256);
+		v[3] = CStringGetTextDatum(r->state);
+		v[4] = BoolGetDatum(strcmp(r->state, "loaded") == 0);
+		v[5] = r->storage ? CStringGetTextDatum(r->storage) : (Datum) 0;
+		nulls[5] = r->storage == NULL;
+		v[6] = Int64GetDatum(r->bytes);
+		nulls[6] = !loaded;
+		v[7] = Int32GetDatum(r->attached);
+		v[8] = Float8GetDatum(r->load_ms);
+		nulls[8] = !loaded;
+		v[9] = TimestampTzGetDatum(r->loaded_at);
+		nulls[9] = !loaded || r->loaded_at == 0;
+		v[10] = TimestampTzGetDatum(r->counters.last_used);
+		nulls[10] = r->counters.last_used == 0;
+		v[11] = Int64GetDatum(r->counters.calls);
+		v[12] = Int64GetDatum(r->counters.prompt_tokens);
+		v[13] = Int64GetDatum(r->counters.generated_tokens);
+		v[14] = Float8GetDatum(r->counters.compute_ms);
+		v[15] = Int64GetDatum(r->counters.errors);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(llm_model_status_reset);
+
+/* Zero the counters of every model in the pool (or of this backend). */
+Datum
+llm_model_status_reset(PG_FUNCTION_ARGS)
+{
+	if (pool != NULL)
+	{
+		LWLockAcquire(pool->lock, LW_SHARED);
+		for (int i = 0; i < LLM_POOL_SLOTS; i++)
+		{
+			PoolEntry  *e = &pool->entries[i];
+
+			SpinLockAcquire(&e->mutex);
+			memset(&e->counters, 0, sizeof(e->counters));
+			SpinLockRelease(&e->mutex);
+		}
+		LWLockRelease(pool->lock);
+	}
+	else
+	{
+		LlmLoadedModel **local;
+		int			nl = LlmLocalModels(&local);
+
+		for (int i = 0; i < nl; i++)
+			memset(&local[i]->counters, 0, sizeof(local[i]->counters));
+	}
+	PG_RETURN_VOID();
+}
