@@ -5,6 +5,7 @@
 #   make check-unit      C unit tests (kernels, GGUF, JSON, tokenizer, engine)
 #   make check-parity    forward-pass parity against llama.cpp (../shared/parity)
 #   make installcheck    pg_regress tests against an installed server
+#   make check-tap       TAP tests: servers with the shared pool (not as root)
 #
 # The engine and kernels are pure C and are compiled twice: into the
 # extension with PostgreSQL's flags, and into build/ for the command-line
@@ -71,7 +72,7 @@ $(BUILD)/test/%: test/unit/%.c test/unit/unit.h $(BUILD)/libllm-engine.a $(TOOL_
 	@mkdir -p $(dir $@)
 	$(CC) $(ENGINE_CFLAGS) $(ENGINE_CPPFLAGS) -Itest/unit -o $@ $< $(TOOL_LIB_OBJS) $(BUILD)/libllm-engine.a -lm
 
-.PHONY: check-unit check-parity check-kernels fixtures check-cancel
+.PHONY: check-unit check-parity check-kernels fixtures check-cancel check-tap
 fixtures: bin/llm-cli
 	@mkdir -p build/regress
 	bash test/fixtures/setup.sh
@@ -79,6 +80,15 @@ fixtures: bin/llm-cli
 # needs a running server (PGHOST/PGPORT) with the extension installed
 check-cancel: bin/llm-cli
 	bash test/cancel.sh
+
+# TAP tests (test/tap/*.pl): servers of their own with their own settings
+# (PostgreSQL::Test::Cluster).  initdb refuses root: run as another user.
+TAP_DIR ?= /tmp/llm-tap
+check-tap: bin/llm-cli
+	rm -rf $(TAP_DIR) && mkdir -p $(TAP_DIR)
+	PATH="$(bindir):$$PATH" TESTDIR=$(TAP_DIR) PG_REGRESS=$(pgxsdir)/src/test/regress/pg_regress LLM_CLI=$(CURDIR)/bin/llm-cli \
+		LLM_SHARED=$(abspath ../shared) \
+		prove -I $(pgxsdir)/src/test/perl $(if $(PROVE_TESTS),$(PROVE_TESTS),test/tap/*.pl)
 
 check-unit: $(UNIT_TESTS)
 	@status=0; for t in $(UNIT_TESTS); do $$t || status=1; done; exit $$status

@@ -33,14 +33,22 @@ if ! run make -s installcheck; then
 	cat build/regress/regression.diffs 2>/dev/null || true
 fi
 run make -s check-cancel || true
+# TAP: servers of their own (shared pool, restarts); initdb refuses root
+if [ "$(id -u)" = 0 ]; then
+	run runuser -u postgres -- make -s check-tap || true
+else
+	run make -s check-tap || true
+fi
 
 # One closing line over every suite: each C suite and the parity check end
 # with "N passed, M failed", pg_regress with "All N tests passed." or
-# "M of N tests failed."
+# "M of N tests failed.", prove with "Files=F, Tests=N" and "Failed X/N".
 awk '
 	/^([a-z_-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[a-z_-]+: /, ""); p += $1; f += $3 }
 	/All [0-9]+ tests passed/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { p += $i; break } }
 	/[0-9]+ of [0-9]+ tests failed/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { f += $i; p += $(i + 2) - $i; break } }
+	/^Files=[0-9]+, Tests=[0-9]+/ { split($2, t, "="); sub(/,/, "", t[2]); p += t[2] }
+	/^Failed [0-9]+\/[0-9]+ subtests/ { split($2, t, "/"); f += t[1]; p -= t[1] }
 	END { printf "total: %d passed, %d failed\n", p, f }
 ' "$log"
 rm -f "$log"

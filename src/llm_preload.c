@@ -5,16 +5,23 @@
  *	  shared pool when the server starts, so that the first query after a
  *	  start (or a crash restart) does not wait for a file to be read.
  *
- * Models are registered per database, so one worker runs per database named
- * in the setting.  It loads that database's models one after the other,
- * logging (not failing on) those it cannot load, then stays idle: the
- * postmaster starts it again after a crash restart, which empties the pool.
+ * Models are registered per database, so a launcher (connected to no
+ * database) starts one worker per database named in the setting that
+ * exists, and warns once about those that do not.  Each worker loads its
+ * database's models one after the other, logging (not failing on) those it
+ * cannot load, and exits.  The launcher stays idle: the postmaster starts
+ * it again after a crash restart, which empties the pool.
  *
  *-------------------------------------------------------------------------
  */
 #include "llm.h"
 
 #include "access/xact.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -27,6 +34,7 @@
 #define LLM_PRELOAD_MAX_DATABASES 8
 
 PGDLLEXPORT void LlmPreloadMain(Datum arg);
+PGDLLEXPORT void LlmPreloadLauncherMain(Datum arg);
 
 /*
  * One item of llm.preload_models: "model" (database postgres) or
@@ -66,8 +74,62 @@ NextItem(const char **p, char *db, size_t dbsize, char *model, size_t msize)
 	return true;
 }
 
+static void
+FillWorker(BackgroundWorker *w, const char *function, const char *db)
+{
+	memset(w, 0, sizeof(*w));
+	w->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	strlcpy(w->bgw_library_name, "llm", BGW_MAXLEN);
+	strlcpy(w->bgw_function_name, function, BGW_MAXLEN);
+	if (db != NULL)
+	{
+		snprintf(w->bgw_name, BGW_MAXLEN, "llm preload %s", db);
+		strlcpy(w->bgw_extra, db, BGW_EXTRALEN);
+	}
+	else
+		snprintf(w->bgw_name, BGW_MAXLEN, "llm preload launcher");
+	strlcpy(w->bgw_type, w->bgw_name, BGW_MAXLEN);
+}
+
 void
 LlmPreloadRegisterWorkers(void)
+{
+	BackgroundWorker w;
+
+	if (llm_preload_models == NULL || llm_preload_models[0] == '\0')
+		return;
+	FillWorker(&w, "LlmPreloadLauncherMain", NULL);
+	w.bgw_restart_time = 10;
+	RegisterBackgroundWorker(&w);
+}
+
+/*
+ * Whether a database exists, read from pg_database by a plain scan: with no
+ * database selected, an index scan (get_database_oid) cannot be used.
+ */
+static bool
+DatabaseExists(const char *name)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	StartTransactionCommand();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (!found && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		found = strcmp(NameStr(((Form_pg_database) GETSTRUCT(tup))->datname), name) == 0;
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return found;
+}
+
+/* Start a loading worker per database of the setting that exists. */
+void
+LlmPreloadLauncherMain(Datum arg)
 {
 	char		dbs[LLM_PRELOAD_MAX_DATABASES][NAMEDATALEN];
 	int			n_db = 0;
@@ -75,14 +137,26 @@ LlmPreloadRegisterWorkers(void)
 	char		db[NAMEDATALEN];
 	char		model[NAMEDATALEN];
 
-	while (p != NULL && NextItem(&p, db, sizeof(db), model, sizeof(model)))
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	while (NextItem(&p, db, sizeof(db), model, sizeof(model)))
 	{
 		int			i;
+		bool		exists;
 
 		for (i = 0; i < n_db && strcmp(dbs[i], db) != 0; i++)
 			;
 		if (i < n_db)
 			continue;
+		exists = DatabaseExists(db);
+		if (!exists)
+		{
+			ereport(WARNING,
+					errmsg("llm.preload_models names database \"%s\", which does not exist", db));
+			continue;
+		}
 		if (n_db == LLM_PRELOAD_MAX_DATABASES)
 		{
 			ereport(WARNING,
@@ -96,17 +170,29 @@ LlmPreloadRegisterWorkers(void)
 	for (int i = 0; i < n_db; i++)
 	{
 		BackgroundWorker w;
+		BackgroundWorkerHandle *handle;
+		pid_t		pid;
 
-		memset(&w, 0, sizeof(w));
-		w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		w.bgw_restart_time = 10;
-		strlcpy(w.bgw_library_name, "llm", BGW_MAXLEN);
-		strlcpy(w.bgw_function_name, "LlmPreloadMain", BGW_MAXLEN);
-		snprintf(w.bgw_name, BGW_MAXLEN, "llm preload %s", dbs[i]);
-		strlcpy(w.bgw_type, "llm preload", BGW_MAXLEN);
-		strlcpy(w.bgw_extra, dbs[i], BGW_EXTRALEN);
-		RegisterBackgroundWorker(&w);
+		FillWorker(&w, "LlmPreloadMain", dbs[i]);
+		w.bgw_restart_time = BGW_NEVER_RESTART;
+		w.bgw_notify_pid = MyProcPid;
+		if (!RegisterDynamicBackgroundWorker(&w, &handle))
+		{
+			ereport(WARNING,
+					errmsg("could not start the llm preload worker of database \"%s\"", dbs[i]),
+					errhint("Raise max_worker_processes."));
+			continue;
+		}
+		/* one database after the other: loading is I/O and memory bound */
+		if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED)
+			(void) WaitForBackgroundWorkerShutdown(handle);
+	}
+
+	for (;;)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -160,12 +246,5 @@ LlmPreloadMain(Datum arg)
 	while (NextItem(&p, db, sizeof(db), model, sizeof(model)))
 		if (strcmp(db, dbname) == 0)
 			PreloadOne(model);
-
-	/* stay, so that the postmaster runs us again after a crash restart */
-	for (;;)
-	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
+	proc_exit(0);
 }

@@ -1,0 +1,177 @@
+# The shared model pool, on a server with shared_preload_libraries = 'llm':
+# preloading, loading and unloading under use, a backend killed mid-call,
+# model files truncated, copied over and deleted while in use, and the
+# compute budget making a call wait.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use File::Copy;
+use Test::More;
+
+my $cli = $ENV{LLM_CLI} or die "LLM_CLI must name bin/llm-cli";
+my $shared = $ENV{LLM_SHARED} or die "LLM_SHARED must name ../shared";
+my $dir = PostgreSQL::Test::Utils::tempdir;
+
+# a tiny real model, and a full-size random one whose calls take seconds
+copy("$shared/models/stories260K.gguf", "$dir/stories.gguf") or die;
+copy("$shared/parity/stories260K.Q8_0.gguf", "$dir/stories-q8.gguf") or die;
+system($cli, 'synth', '--shape', 'smollm2-135m', '--type', 'q8_0', '--out', "$dir/smol.gguf") == 0
+  or die "synth failed";
+copy("$dir/smol.gguf", "$dir/smol-original.gguf") or die;
+
+my $node = PostgreSQL::Test::Cluster->new('pool');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'llm'
+llm.preload_models = 'postgres:stories, postgres:smol'
+llm.max_compute_threads = 1
+llm.context_size = 1024
+restart_after_crash = on
+});
+$node->start;
+$node->safe_psql('postgres', qq{
+CREATE EXTENSION llm;
+INSERT INTO llm_models (name, path) VALUES ('stories', '$dir/stories.gguf'),
+  ('smol', '$dir/smol.gguf'), ('stories-q8', '$dir/stories-q8.gguf');
+});
+
+my $long = "SELECT md5(llm_generate('Once upon a time', 'smol', max_tokens => 300, temperature => 0))";
+my $short = "SELECT llm_generate('Once upon a time', 'stories', max_tokens => 20, temperature => 0)";
+my $expect_long = $node->safe_psql('postgres', $long);
+my $expect_short = $node->safe_psql('postgres', $short);
+
+sub status
+{
+	my ($name, $cols) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT $cols FROM llm_model_status WHERE name = '$name'");
+}
+
+# a session running a long call in the background
+sub start_long
+{
+	my $s = $node->background_psql('postgres');
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	$s->query_until(qr/started/, "\\echo started\n$long;\n\\echo finished\n");
+	return ($s, $pid);
+}
+
+sub finish_long
+{
+	my ($s) = @_;
+	my $out = $s->query_until(qr/finished/, '');
+	$s->quit;
+	return $out =~ /([0-9a-f]{32})/ ? $1 : "no result in: $out";
+}
+
+sub running
+{
+	my ($pid) = @_;
+	$node->poll_query_until('postgres',
+		"SELECT state = 'active' AND query LIKE '%llm_generate%' FROM pg_stat_activity WHERE pid = $pid")
+	  or die "the long call did not start";
+}
+
+# ---- preloading at server start ----
+$node->restart;
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 2 FROM llm_model_status WHERE name IN ('stories', 'smol') AND state = 'loaded'"),
+	'llm.preload_models loads the models at server start');
+is(status('stories', 'storage'), 'shared memory', 'preloaded models live in shared memory');
+is(status('stories-q8', 'state'), 'not loaded', 'models not preloaded are listed as not loaded');
+is($node->safe_psql('postgres', $short), $expect_short, 'a preloaded model gives the same answer');
+is(status('stories', 'attached_backends'), '0', 'a backend that exited is no longer attached');
+
+# ---- unload while another session uses the model, then load again ----
+my ($s, $pid) = start_long();
+running($pid);
+is($node->safe_psql('postgres', "SELECT llm_unload('smol')"), 't', 'llm_unload of a model in use');
+is(status('smol', 'state || attached_backends'), 'unloading1',
+	'unloaded but still attached: the memory stays for the running call');
+is(finish_long($s), $expect_long, 'the running call finishes on the unloaded model with the right answer');
+ok($node->poll_query_until('postgres',
+		"SELECT state = 'not loaded' FROM llm_model_status WHERE name = 'smol'"),
+	'the memory goes with the last user');
+is($node->safe_psql('postgres', "SELECT llm_load('smol')"), 't', 'llm_load reads it again');
+is($node->safe_psql('postgres', "SELECT llm_load('smol')"), 'f', 'llm_load of a loaded model does nothing');
+is($node->safe_psql('postgres', $long), $expect_long, 'the reloaded model gives the same answer');
+
+# ---- the compute budget: one thread for the whole server ----
+($s, $pid) = start_long();
+running($pid);
+my $w = $node->background_psql('postgres');
+my $wpid = $w->query_safe('SELECT pg_backend_pid()');
+$w->query_until(qr/started/,
+	"\\echo started\nSELECT llm_score('Once upon a time there was', 'stories') IS NOT NULL AS scored;\n\\echo finished\n");
+ok($node->poll_query_until('postgres',
+		"SELECT wait_event_type = 'Extension' FROM pg_stat_activity WHERE pid = $wpid"),
+	'a call waits for a thread while the budget is in use, shown as wait event type Extension');
+is(finish_long($s), $expect_long, 'the call holding the thread finishes');
+like($w->query_until(qr/finished/, ''), qr/\bt\b/, 'the waiting call runs once the thread is free');
+$w->quit;
+
+# a waiting call is cancellable, and gives back its place in the queue
+($s, $pid) = start_long();
+running($pid);
+$w = $node->background_psql('postgres', on_error_stop => 0);
+$wpid = $w->query_safe('SELECT pg_backend_pid()');
+$w->query_until(qr/started/,
+	"\\echo started\nSELECT llm_score('Once upon a time', 'stories');\n\\echo finished\n");
+$node->poll_query_until('postgres',
+	"SELECT wait_event_type = 'Extension' FROM pg_stat_activity WHERE pid = $wpid") or die;
+$node->safe_psql('postgres', "SELECT pg_cancel_backend($wpid)");
+$w->query_until(qr/finished/, '');
+like($w->{stderr}, qr/canceling statement due to user request/, 'a waiting call is cancelled');
+$w->quit;
+is(finish_long($s), $expect_long, 'the running call is not disturbed');
+is($node->safe_psql('postgres', $short), $expect_short, 'the budget is whole again after a cancel');
+
+# ---- a backend killed with SIGKILL in the middle of a call ----
+($s, $pid) = start_long();
+running($pid);
+kill 'KILL', $pid;
+$s->{run}->kill_kill;
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 2 FROM llm_model_status WHERE name IN ('stories', 'smol') AND state = 'loaded'"),
+	'after the crash restart the preload worker loads the models again');
+is($node->safe_psql('postgres', "SELECT sum(attached_backends) FROM llm_model_status"), '0',
+	'the registry is consistent after the restart');
+is($node->safe_psql('postgres', $long), $expect_long, 'the model answers as before after the restart');
+
+# ---- the file truncated, copied over and deleted while in use ----
+($s, $pid) = start_long();
+running($pid);
+truncate("$dir/smol.gguf", 1000000) or die;
+is(finish_long($s), $expect_long, 'a call finishes on the pool copy while its file is truncated');
+my ($ret, $out, $err) = $node->psql('postgres', $long);
+like($err, qr/has changed since model "smol" was registered/, 'a truncated file is noticed at the next call');
+copy("$dir/smol-original.gguf", "$dir/smol.gguf") or die;
+is($node->safe_psql('postgres', $long), $expect_long,
+	'the registered bytes copied back are used again, without re-registering');
+
+($s, $pid) = start_long();
+running($pid);
+copy("$dir/stories-q8.gguf", "$dir/smol.gguf") or die;	# cp truncates, then writes
+is(finish_long($s), $expect_long, 'a call finishes while another file is copied over its file');
+$node->safe_psql('postgres', "UPDATE llm_models SET path = path WHERE name = 'smol'");
+is($node->safe_psql('postgres', "SELECT llm_generate('Once upon a time', 'smol', max_tokens => 20, temperature => 0)"),
+	$node->safe_psql('postgres', "SELECT llm_generate('Once upon a time', 'stories-q8', max_tokens => 20, temperature => 0)"),
+	'after UPDATE ... SET path = path the new file answers');
+is($node->safe_psql('postgres', "SELECT count(*) FROM llm_model_status WHERE path = '$dir/smol.gguf' AND state = 'loaded'"),
+	'1', 'the old version left the pool when the new one was loaded');
+
+copy("$dir/smol-original.gguf", "$dir/smol.gguf") or die;
+$node->safe_psql('postgres', "UPDATE llm_models SET path = path WHERE name = 'smol'");
+($s, $pid) = start_long();
+running($pid);
+unlink("$dir/smol.gguf") or die;
+is(finish_long($s), $expect_long, 'a call finishes while its file is deleted');
+($ret, $out, $err) = $node->psql('postgres', $long);
+like($err, qr/cannot be read: No such file or directory/, 'a deleted file is an error at the next call');
+
+ok(!$node->log_contains(qr/terminated by signal 7|Bus error/), 'no backend died of SIGBUS');
+is($node->safe_psql('postgres', $short), $expect_short, 'the server still answers');
+
+$node->stop;
+done_testing();
