@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The shared model pool, measured on a throw-away cluster:
+#  1. the first call of a new connection, with the pool off and on, for the
+#     SmolLM2-135M (Q8_0) and Qwen2.5-0.5B (Q4_K_M) shapes;
+#  2. 32 concurrent sessions scoring a ~300-token text (Debian package
+#     descriptions) against one session, llm.threads = 2 everywhere, with
+#     the pool on (compute budget llm.max_compute_threads = 2) and off.
+#
+#   bash scripts/bench_pool.sh [--reps 5] [--seconds 30] [--clients 32]
+#
+# Models are written by llm-cli synth into $LLM_BENCH_DIR (default
+# /tmp/llm-bench); the cluster lives in /tmp/llm-bench-pg and is removed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+reps=5
+seconds=30
+clients=32
+while [ $# -gt 0 ]; do
+	case $1 in
+		--reps) reps=$2; shift 2 ;;
+		--seconds) seconds=$2; shift 2 ;;
+		--clients) clients=$2; shift 2 ;;
+		*) echo "unknown option $1" >&2; exit 2 ;;
+	esac
+done
+
+install_deps
+build
+dir=${LLM_BENCH_DIR:-/tmp/llm-bench}
+mkdir -p "$dir"
+chmod 755 "$dir"
+[ -f "$dir/smol-q8_0.gguf" ] || bin/llm-cli synth --shape smollm2-135m --type q8_0 --out "$dir/smol-q8_0.gguf" >/dev/null
+[ -f "$dir/qwen-q4_k_m.gguf" ] || bin/llm-cli synth --shape qwen2.5-0.5b --type q4_k_m --out "$dir/qwen-q4_k_m.gguf" >/dev/null
+chmod 644 "$dir"/*.gguf
+
+PG_PORT=54331 PG_SOCK=/tmp/llm-bench-sock PG_DATA=/tmp/llm-bench-pg
+start_cluster >/dev/null
+trap 'stop_cluster; as_root rm -rf "$PG_DATA" "$PG_SOCK"; rm -rf "$work"' EXIT
+work=$(mktemp -d)
+chmod 777 "$work"
+
+restart() {
+	pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w \
+		-o "-p $PG_PORT -k $PG_SOCK -c listen_addresses='' $*" restart >/dev/null
+}
+q() { psql -X -Atq -c "$1"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
+
+q "CREATE EXTENSION llm"
+q "INSERT INTO llm_models (name, path) VALUES ('smol', '$dir/smol-q8_0.gguf'), ('qwen', '$dir/qwen-q4_k_m.gguf')"
+# ~300 tokens of text nobody here wrote
+q "CREATE TABLE bench_text AS SELECT string_agg(d, ' ') AS t FROM (SELECT d FROM regexp_split_to_table(pg_read_file('/var/lib/dpkg/status'), '\n') d WHERE d LIKE ' %' AND d NOT LIKE ' .%' LIMIT 40) s"
+q "UPDATE bench_text SET t = (SELECT string_agg(w, ' ') FROM (SELECT w FROM regexp_split_to_table(t, '\s+') w WHERE w <> '' LIMIT 230) s)"
+tokens=$(q "SELECT llm_token_count(t, 'smol') FROM bench_text")
+
+# milliseconds of the first and the second call in a new connection
+first_call() {
+	psql -X -At -c '\timing on' -c "SELECT llm_token_count('hello', '$1')" \
+		-c "SELECT llm_token_count('hello', '$1')" | awk '/^Time:/ { printf "%s ", $2 } END { print "" }'
+}
+first_calls() {
+	local label=$1 model
+	for model in smol qwen; do
+		psql -X -Atq -c "SELECT llm_load('$model')" >/dev/null
+		local f=() s=()
+		for _ in $(seq "$reps"); do
+			read -r a b <<<"$(first_call "$model")"
+			f+=("$a"); s+=("$b")
+		done
+		echo "| $model | $label | $(printf '%s\n' "${f[@]}" | median) | $(printf '%s\n' "${s[@]}" | median) | $(printf '%s\n' "${f[@]}" | sort -g | tr '\n' ' ') |"
+	done
+}
+
+echo "first call of a new connection ($reps connections each, median ms):"
+echo "| model | pool | first call | second call | all first calls |"
+echo "|---|---|---|---|---|"
+first_calls off
+restart "-c shared_preload_libraries=llm -c llm.preload_models=postgres:smol,postgres:qwen"
+until [ "$(q "SELECT count(*) FROM llm_model_status WHERE state = 'loaded'")" = 2 ]; do sleep 0.5; done
+first_calls on
+
+# throughput: pgbench sessions scoring the text
+echo "SELECT llm_score(t, 'smol') FROM bench_text;" > "$work/score.sql"
+run_pgbench() {
+	local n=$1
+	rm -f "$work"/pgbench_log.*
+	(cd "$work" && PGOPTIONS="-c llm.threads=2" pg_run env PGHOST="$PG_SOCK" PGPORT="$PG_PORT" PGUSER=postgres \
+		/usr/lib/postgresql/$PG_MAJOR/bin/pgbench -n -c "$n" -j 2 -T "$seconds" -l -f score.sql postgres 2>/dev/null) |
+		awk '/^tps = / { print $3 }'
+}
+# per-session transactions: min / median / max over the sessions
+spread() {
+	cat "$work"/pgbench_log.* | awk '{ c[$1]++ } END { for (k in c) print c[k] }' | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%d / %d / %d", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+throughput() {
+	local label=$1 one=() many=() spreads=()
+	for _ in $(seq 3); do
+		one+=("$(run_pgbench 1)")
+		many+=("$(run_pgbench "$clients")")
+		spreads+=("$(spread)")
+	done
+	local t1 tn
+	t1=$(printf '%s\n' "${one[@]}" | median)
+	tn=$(printf '%s\n' "${many[@]}" | median)
+	echo "| $label | $(awk -v t="$t1" -v k="$tokens" 'BEGIN { printf "%.0f", t * k }') | $(awk -v t="$tn" -v k="$tokens" 'BEGIN { printf "%.0f", t * k }') | $(awk -v a="$tn" -v b="$t1" 'BEGIN { printf "%.2fx", a / b }') | ${spreads[*]} |"
+}
+echo
+echo "throughput: llm_score of a $tokens-token text, llm.threads = 2, ${seconds} s runs, median of 3 (prompt tokens/s):"
+echo "| pool | 1 session | $clients sessions | ratio | calls per session, min / median / max, each run |"
+echo "|---|---|---|---|---|"
+throughput "on (llm.max_compute_threads = 2)"
+restart "-c shared_preload_libraries=''"
+throughput "off"
