@@ -34,6 +34,7 @@ extern int	llm_max_tokens;
 extern char *llm_kernel;
 extern char *llm_preload_models;
 extern int	llm_max_compute_threads;
+extern bool llm_lock_memory;
 
 extern void LlmDefineSettings(void);
 
@@ -111,6 +112,9 @@ extern bool LlmCancelRequested(void *arg);
 /* llm_text.c: conversion between the database encoding and UTF-8 */
 extern char *LlmTextToUtf8(text *t, size_t *len);
 extern text *LlmUtf8ToText(const char *s, size_t len);
+
+/* llm_catalog.c: llm.lock_memory */
+extern void LlmLockMemory(LlmLoadedModel *lm, const void *addr, size_t size);
 
 /* llm_sha256.c */
 extern void LlmFileSha256(const char *path, char *hex);

@@ -15,11 +15,15 @@
 #include "llm.h"
 
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "catalog/namespace.h"
+#include "commands/dbcommands.h"
 #include "catalog/pg_authid.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -202,7 +206,11 @@ llm_models_validate(PG_FUNCTION_ARGS)
 	tuple = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? trig->tg_newtuple : trig->tg_trigtuple;
 
 	name = SPI_getvalue(tuple, desc, SPI_fnumber(desc, "name"));
-	if (name == NULL || name[0] == '\0')
+	if (name == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_NOT_NULL_VIOLATION),
+				errmsg("model name must not be NULL"));
+	if (name[0] == '\0')
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("model name must not be empty"));
@@ -260,6 +268,39 @@ RegisteredNames(const char *catalog)
 	return list ? list : "";
 }
 
+/*
+ * The error for a name with no registration, saying what a user can do
+ * about it: the name that differs only in case, that the catalog is per
+ * database, or that the name came from llm.default_model.
+ */
+static void
+ReportUnregistered(const char *catalog, const char *name, bool from_setting)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	char	   *registered = RegisteredNames(catalog);
+	char	   *similar = NULL;
+
+	SPI_execute_with_args(psprintf("SELECT name FROM %s WHERE lower(name) = lower($1) ORDER BY name LIMIT 1",
+								   catalog), 1, argtypes, args, NULL, true, 1);
+	if (SPI_processed == 1)
+		similar = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+	ereport(ERROR,
+			errcode(ERRCODE_UNDEFINED_OBJECT),
+			from_setting ?
+			errmsg("model \"%s\" named by llm.default_model is not registered", name) :
+			errmsg("model \"%s\" is not registered", name),
+			registered[0] == '\0' ?
+			errdetail("No model is registered in database \"%s\"; models are registered per database.",
+					  get_database_name(MyDatabaseId)) :
+			errdetail("Registered models: %s.", registered),
+			similar ? errhint("Did you mean \"%s\"? Model names are case-sensitive.", similar) :
+			from_setting ? errhint("SET llm.default_model to a registered model, or pass the model argument.") :
+			errhint("Register it: INSERT INTO llm_models (name, path) VALUES ('%s', '/path/to/model.gguf');",
+					name));
+}
+
 /* The model a NULL argument means: llm.default_model or the only one. */
 static char *
 DefaultModelName(const char *catalog)
@@ -284,6 +325,26 @@ DefaultModelName(const char *catalog)
 	return name;
 }
 
+/*
+ * A registered file that cannot be read now (errno set): missing, or not
+ * readable by the operating-system user the server runs as.
+ */
+static void
+ReportUnreadable(const char *path, const char *name)
+{
+	int			save = errno;
+	struct passwd *pw = getpwuid(geteuid());
+
+	errno = save;
+	ereport(ERROR,
+			errcode_for_file_access(),
+			errmsg("model file \"%s\" of model \"%s\" cannot be read: %m", path, name),
+			save == EACCES ?
+			errhint("The server runs as operating-system user \"%s\", which must be able to read the file and search its directories.",
+					pw ? pw->pw_name : "?") :
+			errhint("Restore the file, or register the model again with its new path."));
+}
+
 static void
 FreeLoaded(LlmLoadedModel *lm)
 {
@@ -297,6 +358,31 @@ FreeLoaded(LlmLoadedModel *lm)
 	pfree(lm->name);
 	pfree(lm->path);
 	pfree(lm);
+}
+
+/*
+ * With llm.lock_memory: keep a model's bytes in RAM for as long as this
+ * backend uses them (mlock is per process; shared pages stay locked while
+ * any backend holds them locked).  A refusal is a warning, not an error:
+ * the model works, it may just be swapped out.
+ */
+void
+LlmLockMemory(LlmLoadedModel *lm, const void *addr, size_t size)
+{
+	struct rlimit lim;
+
+	if (!llm_lock_memory || size == 0)
+		return;
+	if (mlock(addr, size) == 0)
+		return;
+	getrlimit(RLIMIT_MEMLOCK, &lim);
+	ereport(WARNING,
+			errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+			errmsg("could not lock the %zu MB of model \"%s\" in memory: %m", size >> 20, lm->name),
+			errdetail("The server's memlock limit is %s.",
+					  lim.rlim_cur == RLIM_INFINITY ? "unlimited" :
+					  psprintf("%llu kB", (unsigned long long) lim.rlim_cur >> 10)),
+			errhint("Raise the limit of the server's operating-system user (ulimit -l, LimitMEMLOCK= of its systemd unit), or SET llm.lock_memory = off."));
 }
 
 int
@@ -360,6 +446,7 @@ LoadPrivate(const char *name, const char *path, const char *sha256, const LlmFil
 	INSTR_TIME_SUBTRACT(took, start);
 	lm->load_ms = INSTR_TIME_GET_MILLISEC(took);
 	lm->loaded_at = GetCurrentTimestamp();
+	LlmLockMemory(lm, lm->private_copy, file->size);
 	return lm;
 }
 
@@ -413,12 +500,7 @@ LookupModel(text *name_arg, char **name_out, char **path_out, char **sha_out)
 	SPI_execute_with_args(psprintf("SELECT path, sha256 FROM %s WHERE name = $1", catalog),
 						  1, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("model \"%s\" is not registered", name),
-				errdetail("Registered models: %s.", RegisteredNames(catalog)),
-				errhint("Register it: INSERT INTO llm_models (name, path) VALUES ('%s', '/path/to/model.gguf');",
-						name));
+		ReportUnregistered(catalog, name, name_arg == NULL);
 	path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	sha = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	/* keep the strings past SPI_finish */
@@ -452,11 +534,8 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 	LookupModel(name_arg, &name, &path, &sha);
 
 	/* the file as it is now: a changed file is never used unchecked */
-	if (!LlmFileIdOf(path, &file))
-		ereport(ERROR,
-				errcode_for_file_access(),
-				errmsg("model file \"%s\" of model \"%s\" cannot be read: %m", path, name),
-				errhint("Restore the file, or register the model again with its new path."));
+	if (!LlmFileIdOf(path, &file) || access(path, R_OK) != 0)
+		ReportUnreadable(path, name);
 
 	for (int i = 0; i < LLM_MAX_LOADED; i++)
 	{
@@ -477,12 +556,6 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 			FreeLoaded(lm);
 		}
 	}
-
-	if (access(path, R_OK) != 0)
-		ereport(ERROR,
-				errcode_for_file_access(),
-				errmsg("model file \"%s\" of model \"%s\" cannot be read: %m", path, name),
-				errhint("Restore the file, or register the model again with its new path."));
 
 	/* room: evict the first slot if all are taken */
 	for (int i = 0; i < LLM_MAX_LOADED && slot < 0; i++)

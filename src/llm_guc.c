@@ -24,6 +24,7 @@ int			llm_max_tokens = 4096;
 char	   *llm_kernel = NULL;
 char	   *llm_preload_models = NULL;
 int			llm_max_compute_threads = 1;
+bool		llm_lock_memory = false;
 
 static bool
 CheckKernel(char **newval, void **extra, GucSource source)
@@ -82,6 +83,10 @@ LlmDefineSettings(void)
 							   "Kernel variant: auto (the best this CPU runs) or a variant name.",
 							   NULL, &llm_kernel, "auto", PGC_SUSET, 0,
 							   CheckKernel, AssignKernel, NULL);
+	DefineCustomBoolVariable("llm.lock_memory",
+							 "Lock the weights of models in use in memory (mlock).",
+							 "A model's pages then never go to swap; the memlock limit of the server must allow it.",
+							 &llm_lock_memory, false, PGC_SUSET, 0, NULL, NULL, NULL);
 	/* server-start settings exist only where the pool can (see llm.c) */
 	if (!process_shared_preload_libraries_in_progress)
 	{

@@ -94,6 +94,34 @@ typedef struct PoolShared
 static PoolShared *pool = NULL;
 static bool exit_hook_set = false;
 
+/*
+ * This backend's mappings of pool entries.  A segment can be mapped only
+ * once per process, and one file may be in use under several names (or in
+ * several databases' registrations), so the models using one entry share
+ * its mapping; it goes when the last of them does.  The entry's attached
+ * count counts backends, not models.
+ */
+typedef struct LocalMapping
+{
+	int			slot;
+	uint32		generation;
+	dsm_segment *file_seg;
+	dsm_segment *vocab_seg;
+	int			refs;			/* LlmLoadedModels using it; 0: unused */
+} LocalMapping;
+
+static LocalMapping mappings[LLM_POOL_SLOTS * 2];
+
+static LocalMapping *
+FindMapping(int slot, uint32 generation)
+{
+	for (int i = 0; i < lengthof(mappings); i++)
+		if (mappings[i].refs > 0 && mappings[i].slot == slot &&
+			mappings[i].generation == generation)
+			return &mappings[i];
+	return NULL;
+}
+
 bool
 LlmPoolEnabled(void)
 {
@@ -218,49 +246,74 @@ NewLoaded(const char *name, const char *path, const char *sha256, const LlmFileI
 }
 
 /*
- * Map an entry's segments (its attached count already taken for us) and
- * build this backend's view of the model.
+ * Map an entry's segments, or share this backend's mapping of them, and
+ * build lm's view of the model.  The caller counted this backend in the
+ * entry's attached count unless it already had a mapping.
  */
 static void
 PoolMap(LlmLoadedModel *lm, int slot, uint32 generation, dsm_handle fh, dsm_handle vh,
 		Size file_bytes, Size vocab_bytes)
 {
+	LocalMapping *map = FindMapping(slot, generation);
 	LlmError	err;
 	LlmStatus	s;
 
+	if (map == NULL)
+	{
+		for (int i = 0; i < lengthof(mappings) && map == NULL; i++)
+			if (mappings[i].refs == 0)
+				map = &mappings[i];
+		if (map == NULL)
+			elog(ERROR, "too many model mappings in one backend");
+		map->slot = slot;
+		map->generation = generation;
+		map->vocab_seg = NULL;
+		/* until on_dsm_detach owns it, the count we took must not leak */
+		PG_TRY();
+		{
+			map->file_seg = dsm_attach(fh);
+		}
+		PG_CATCH();
+		{
+			PoolOnDetach(NULL, Int64GetDatum(((int64) slot << 32) | generation));
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		if (map->file_seg == NULL)
+		{
+			PoolOnDetach(NULL, Int64GetDatum(((int64) slot << 32) | generation));
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("model \"%s\" was unloaded while this backend attached to it", lm->name),
+					errhint("Call the function again."));
+		}
+		dsm_pin_mapping(map->file_seg);
+		on_dsm_detach(map->file_seg, PoolOnDetach, Int64GetDatum(((int64) slot << 32) | generation));
+		map->vocab_seg = dsm_attach(vh);
+		if (map->vocab_seg == NULL)
+		{
+			dsm_detach(map->file_seg);
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("model \"%s\" was unloaded while this backend attached to it", lm->name),
+					errhint("Call the function again."));
+		}
+		dsm_pin_mapping(map->vocab_seg);
+	}
+	map->refs++;
 	lm->pool_slot = slot;
 	lm->pool_generation = generation;
-	lm->file_seg = dsm_attach(fh);
-	if (lm->file_seg == NULL)
-	{
-		/* the count we took must not stay behind */
-		PoolOnDetach(NULL, Int64GetDatum(((int64) slot << 32) | generation));
-		lm->pool_slot = -1;
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("model \"%s\" was unloaded while this backend attached to it", lm->name),
-				errhint("Call the function again."));
-	}
-	dsm_pin_mapping(lm->file_seg);
-	on_dsm_detach(lm->file_seg, PoolOnDetach, Int64GetDatum(((int64) slot << 32) | generation));
-	lm->vocab_seg = dsm_attach(vh);
-	if (lm->vocab_seg == NULL)
-	{
-		LlmPoolDetach(lm);
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("model \"%s\" was unloaded while this backend attached to it", lm->name),
-				errhint("Call the function again."));
-	}
-	dsm_pin_mapping(lm->vocab_seg);
-	s = LlmModelAttach(dsm_segment_address(lm->file_seg), file_bytes,
-					   dsm_segment_address(lm->vocab_seg), vocab_bytes, &lm->model, &err);
+	lm->file_seg = map->file_seg;
+	lm->vocab_seg = map->vocab_seg;
+	s = LlmModelAttach(dsm_segment_address(map->file_seg), file_bytes,
+					   dsm_segment_address(map->vocab_seg), vocab_bytes, &lm->model, &err);
 	if (s != LLM_OK)
 	{
 		LlmPoolDetach(lm);
 		LlmReportError(s, &err, psprintf("could not attach to model \"%s\"", lm->name));
 	}
 	lm->bytes = file_bytes + vocab_bytes;
+	LlmLockMemory(lm, dsm_segment_address(map->file_seg), file_bytes);
 }
 
 /*
@@ -406,7 +459,8 @@ LlmPoolAttach(const char *name, const char *path, const char *sha256,
 			Size		fb = e->file_bytes;
 			Size		vb = e->vocab_bytes;
 
-			e->attached++;
+			if (FindMapping(slot, generation) == NULL)
+				e->attached++;
 			LWLockRelease(pool->lock);
 			lm = NewLoaded(name, path, sha256, file);
 			PoolMap(lm, slot, generation, fh, vh, fb, vb);
@@ -475,12 +529,15 @@ LlmPoolStillValid(const LlmLoadedModel *lm)
 void
 LlmPoolDetach(LlmLoadedModel *lm)
 {
+	LocalMapping *map = FindMapping(lm->pool_slot, lm->pool_generation);
+
 	LlmModelFree(lm->model);
 	lm->model = NULL;
-	if (lm->vocab_seg)
-		dsm_detach(lm->vocab_seg);
-	if (lm->file_seg)
-		dsm_detach(lm->file_seg);	/* PoolOnDetach drops the count */
+	if (map != NULL && --map->refs == 0)
+	{
+		dsm_detach(map->vocab_seg);
+		dsm_detach(map->file_seg);	/* PoolOnDetach drops the count */
+	}
 	lm->vocab_seg = lm->file_seg = NULL;
 	lm->pool_slot = -1;
 }

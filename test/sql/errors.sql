@@ -6,6 +6,24 @@ SELECT llm_generate('x');
 SET llm.default_model = 'nope';
 SELECT llm_generate('x');
 RESET llm.default_model;
+-- a name that differs only in case points at the registered one
+SELECT llm_generate('x', 'Stories');
+-- NULL name and NULL path are the same kind of error
+INSERT INTO llm_models (name, path) VALUES (NULL, '/tmp/llm-fixtures/stories260K.gguf');
+INSERT INTO llm_models (name, path) VALUES ('nullpath', NULL);
+-- a file the server's operating-system user cannot read
+INSERT INTO llm_models (name, path) VALUES ('locked', '/tmp/llm-fixtures/syn-llama-tied.F16.gguf');
+\! chmod 000 /tmp/llm-fixtures/syn-llama-tied.F16.gguf
+SELECT llm_generate('x', 'locked');
+\! chmod 666 /tmp/llm-fixtures/syn-llama-tied.F16.gguf
+DELETE FROM llm_models WHERE name = 'locked';
+-- in a database without registrations, the error says the catalog is per database
+CREATE DATABASE llm_empty;
+\c llm_empty
+CREATE EXTENSION llm;
+SELECT llm_generate('x', 'stories');
+\c contrib_regression
+DROP DATABASE llm_empty;
 
 -- a prompt longer than the context
 SET llm.context_size = 32;

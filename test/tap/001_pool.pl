@@ -83,6 +83,34 @@ is(status('stories-q8', 'state'), 'not loaded', 'models not preloaded are listed
 is($node->safe_psql('postgres', $short), $expect_short, 'a preloaded model gives the same answer');
 is(status('stories', 'attached_backends'), '0', 'a backend that exited is no longer attached');
 
+# one file under two names (here, or in two databases): one mapping per backend
+$node->safe_psql('postgres', "INSERT INTO llm_models (name, path) VALUES ('stories-too', '$dir/stories.gguf')");
+is($node->safe_psql('postgres', "SELECT llm_token_count('hello', 'stories'); SELECT llm_token_count('hello', 'stories-too'); SELECT llm_unload('stories-too'); SELECT llm_generate('Once upon a time', 'stories', max_tokens => 20, temperature => 0)"),
+	"4\n4\nt\n$expect_short", 'a backend uses one file under two names, and unloads it through either');
+$node->safe_psql('postgres', "DELETE FROM llm_models WHERE name = 'stories-too'");
+is(status('stories', 'attached_backends'), '0', 'no attachment is left behind');
+
+# ---- llm.lock_memory: the weights locked, or a warning naming the limit ----
+{
+	my $l = $node->background_psql('postgres', on_error_stop => 0);
+	my $lpid = $l->query_safe('SELECT pg_backend_pid()');
+	$l->query_safe("SET llm.lock_memory = on");
+	$l->query("SELECT llm_token_count('hello', 'smol')");
+	my $warning = $l->{stderr};
+	my ($limit) = slurp_file("/proc/$lpid/limits") =~ /^Max locked memory\s+(\S+)/m;
+	my ($locked_kb) = slurp_file("/proc/$lpid/status") =~ /^VmLck:\s+(\d+) kB/m;
+	if ($limit eq 'unlimited' || $limit >= -s "$dir/smol.gguf")
+	{
+		ok($locked_kb * 1024 >= -s "$dir/smol.gguf", "the model is locked in memory ($locked_kb kB)");
+	}
+	else
+	{
+		like($warning, qr/could not lock the \d+ MB of model "smol" in memory.*memlock limit is \d+ kB/s,
+			"a memlock limit of $limit bytes gives a warning naming it");
+	}
+	$l->quit;
+}
+
 # ---- unload while another session uses the model, then load again ----
 my ($s, $pid) = start_long();
 running($pid);
@@ -162,7 +190,7 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM llm_model_status WHERE pat
 	'1', 'the old version left the pool when the new one was loaded');
 
 copy("$dir/smol-original.gguf", "$dir/smol.gguf") or die;
-$node->safe_psql('postgres', "UPDATE llm_models SET path = path WHERE name = 'smol'");
+$node->safe_psql('postgres', "UPDATE llm_models SET path = path WHERE name = 'smol'; SELECT llm_load('smol')");
 ($s, $pid) = start_long();
 running($pid);
 unlink("$dir/smol.gguf") or die;
