@@ -789,22 +789,50 @@ LlmTileF(LlmFloatKind kind, int64_t n, const char *const *wr, const char *const 
 	}
 }
 
+/*
+ * One activation row, eight weight rows at a time.  Each row keeps one
+ * accumulator and runs over the common dimension exactly as in LlmTileF
+ * (eight lanes, the partial tail zero-padded, the same LlmHsum8x8 tree), so
+ * an output element has the same bits whether its activation row came alone
+ * or inside a tile: batched and single-sequence decoding must agree exactly.
+ * The eight independent chains also hide the FMA latency.
+ */
+LLM_INLINE LLM_AVX2 void
+LlmGemvF(LlmFloatKind kind, int64_t n, int nr, float *s, const void *w, size_t ws, const void *a)
+{
+	for (int r0 = 0; r0 < nr; r0 += 8)
+	{
+		int			rows = nr - r0 < 8 ? nr - r0 : 8;
+		const char *wr[8];
+		__m256		acc[8];
+
+#pragma GCC unroll 8
+		for (int j = 0; j < 8; j++)
+		{
+			wr[j] = (const char *) w + ws * (r0 + (j < rows ? j : rows - 1));
+			acc[j] = _mm256_setzero_ps();
+		}
+		for (int64_t i = 0; i < n; i += 8)
+		{
+			int			m = n - i >= 8 ? 8 : (int) (n - i);
+			__m256		av = m == 8 ? LlmLoadF(kind, a, i) : LlmLoadFPart(kind, a, i, m);
+
+#pragma GCC unroll 8
+			for (int j = 0; j < 8; j++)
+				acc[j] = _mm256_fmadd_ps(m == 8 ? LlmLoadF(kind, wr[j], i) :
+										 LlmLoadFPart(kind, wr[j], i, m), av, acc[j]);
+		}
+		LlmStore8(s + r0, LlmHsum8x8(acc), rows);
+	}
+}
+
 LLM_INLINE LLM_AVX2 void
 LlmGemmF(LlmFloatKind kind, int64_t n, int nr, int nt, float *s, size_t ldc,
 		 const void *w, size_t ws, const void *a, size_t as)
 {
 	if (nt == 1)
 	{
-		for (int r0 = 0; r0 < nr; r0 += 8)
-		{
-			int			rows = nr - r0 < 8 ? nr - r0 : 8;
-			__m256		acc[8];
-
-			for (int i = 0; i < 8; i++)
-				acc[i] = i < rows ? LlmRowFF(kind, n, (const char *) w + ws * (r0 + i), a) :
-					_mm256_setzero_ps();
-			LlmStore8(s + r0, LlmHsum8x8(acc), rows);
-		}
+		LlmGemvF(kind, n, nr, s, w, ws, a);
 		return;
 	}
 	{
@@ -1152,7 +1180,7 @@ LlmGemvQ32(LlmType type, int64_t n, int nr, float *s, const void *w, size_t ws, 
 #define LLM_PK_KB 16			/* blocks per chunk of the common dimension */
 #define LLM_PK_TS 96			/* activation rows per group */
 #define LLM_PK_T 4				/* activation rows per micro-kernel call */
-#define LLM_PK_MIN_NT 4			/* fewer activation rows: GEMV per row */
+#define LLM_PK_MIN_NT 1			/* fewer activation rows: GEMV per row */
 
 typedef struct LlmQ32Panel
 {

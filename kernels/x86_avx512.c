@@ -1626,13 +1626,13 @@ LlmGemmPackedQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 }
 
 /* few activation rows: stream the weights per row; many: packed panels */
-#define LLM_PK_MIN_NT 4
+#define LLM_PK_MIN_NT 1
 
 LLM_INLINE LLM_AVX512 void
 LlmGemmQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 		   const void *w, size_t ws, const void *a, size_t as)
 {
-	if (nt >= LLM_PK_MIN_NT && n >= QK8_0 * 4)
+	if (nt >= LLM_PK_MIN_NT)
 		LlmGemmPackedQ32(type, n, nr, nt, s, ldc, w, ws, a, as);
 	else
 		for (int t = 0; t < nt; t++)
@@ -1709,31 +1709,6 @@ LlmLoadFMask(LlmFloatKind kind, const void *p, int64_t i, __mmask16 m)
 	}
 }
 
-/* BF16 row times BF16 row with VDPBF16PS, as lanes */
-LLM_INLINE LLM_AVX512BF16 __m512
-LlmRowBf16Dp(int64_t n, const LlmBf16 *x, const LlmBf16 *y)
-{
-	__m512		acc0 = _mm512_setzero_ps();
-	__m512		acc1 = _mm512_setzero_ps();
-	int64_t		i = 0;
-
-	for (; i + 64 <= n; i += 64)
-	{
-		acc0 = _mm512_dpbf16_ps(acc0, (__m512bh) _mm512_loadu_si512(x + i),
-								(__m512bh) _mm512_loadu_si512(y + i));
-		acc1 = _mm512_dpbf16_ps(acc1, (__m512bh) _mm512_loadu_si512(x + i + 32),
-								(__m512bh) _mm512_loadu_si512(y + i + 32));
-	}
-	for (; i < n; i += 32)
-	{
-		__mmask32	m = n - i >= 32 ? ~(__mmask32) 0 : (__mmask32) ((1u << (n - i)) - 1);
-
-		acc0 = _mm512_dpbf16_ps(acc0, (__m512bh) _mm512_maskz_loadu_epi16(m, x + i),
-								(__m512bh) _mm512_maskz_loadu_epi16(m, y + i));
-	}
-	return _mm512_add_ps(acc0, acc1);
-}
-
 /* sixteen lanes of row results into s[0..rows) */
 LLM_INLINE LLM_AVX512 void
 LlmStore16(float *s, const __m512 *acc, int rows)
@@ -1756,40 +1731,38 @@ LlmStoreTile4(__m512 sum, float *s, size_t ldc, int rows, int tn)
 		_mm_mask_storeu_ps(s + 3 * ldc, m, _mm512_extractf32x4_ps(sum, 3));
 }
 
-/* one weight row times one activation row of the same kind, as lanes */
-LLM_INLINE LLM_AVX512 __m512
-LlmRowFF(LlmFloatKind kind, int64_t n, const void *x, const void *y)
-{
-	__m512		acc0 = _mm512_setzero_ps();
-	__m512		acc1 = _mm512_setzero_ps();
-	int64_t		i = 0;
-
-	for (; i + 32 <= n; i += 32)
-	{
-		acc0 = _mm512_fmadd_ps(LlmLoadF(kind, x, i), LlmLoadF(kind, y, i), acc0);
-		acc1 = _mm512_fmadd_ps(LlmLoadF(kind, x, i + 16), LlmLoadF(kind, y, i + 16), acc1);
-	}
-	for (; i < n; i += 16)
-	{
-		__mmask16	m = n - i >= 16 ? (__mmask16) 0xffff : LlmMask16(n - i);
-
-		acc0 = _mm512_fmadd_ps(LlmLoadFMask(kind, x, i, m), LlmLoadFMask(kind, y, i, m), acc0);
-	}
-	return _mm512_add_ps(acc0, acc1);
-}
-
-/* one activation row: s[r] = dot(row r, a), sixteen rows reduced together */
+/*
+ * One activation row: sixteen weight rows at a time, each with one
+ * accumulator running over the common dimension exactly as in LlmTileF
+ * (sixteen lanes, the tail masked to zero, the same LlmHsum16x16 tree), so
+ * an output element has the same bits whether its activation row came alone
+ * or inside a tile: batched and single-sequence decoding must agree exactly.
+ */
 LLM_INLINE LLM_AVX512 void
 LlmGemvF(LlmFloatKind kind, int64_t n, int nr, float *s, const void *w, size_t ws, const void *a)
 {
 	for (int r0 = 0; r0 < nr; r0 += 16)
 	{
 		int			rows = nr - r0 < 16 ? nr - r0 : 16;
+		const char *wr[16];
 		__m512		acc[16];
 
-		for (int i = 0; i < 16; i++)
-			acc[i] = i < rows ? LlmRowFF(kind, n, (const char *) w + ws * (r0 + i), a) :
-				_mm512_setzero_ps();
+#pragma GCC unroll 16
+		for (int j = 0; j < 16; j++)
+		{
+			wr[j] = (const char *) w + ws * (r0 + (j < rows ? j : rows - 1));
+			acc[j] = _mm512_setzero_ps();
+		}
+		for (int64_t i = 0; i < n; i += 16)
+		{
+			__mmask16	m = n - i >= 16 ? (__mmask16) 0xffff : LlmMask16(n - i);
+			__m512		av = m == 0xffff ? LlmLoadF(kind, a, i) : LlmLoadFMask(kind, a, i, m);
+
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++)
+				acc[j] = _mm512_fmadd_ps(m == 0xffff ? LlmLoadF(kind, wr[j], i) :
+										 LlmLoadFMask(kind, wr[j], i, m), av, acc[j]);
+		}
 		LlmStore16(s + r0, acc, rows);
 	}
 }
@@ -1939,15 +1912,29 @@ LlmGemmBf16_avx512bf16(int64_t n, int nr, int nt, float *s, size_t ldc,
 {
 	if (nt == 1)
 	{
+		/* one accumulator per row, in LlmTileBf16Dp's order (see LlmGemvF) */
 		for (int r0 = 0; r0 < nr; r0 += 16)
 		{
 			int			rows = nr - r0 < 16 ? nr - r0 : 16;
+			const LlmBf16 *wr[16];
 			__m512		acc[16];
 
-			for (int i = 0; i < 16; i++)
-				acc[i] = i < rows ?
-					LlmRowBf16Dp(n, (const LlmBf16 *) ((const char *) w + ws * (r0 + i)), a) :
-					_mm512_setzero_ps();
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++)
+			{
+				wr[j] = (const LlmBf16 *) ((const char *) w + ws * (r0 + (j < rows ? j : rows - 1)));
+				acc[j] = _mm512_setzero_ps();
+			}
+			for (int64_t i = 0; i < n; i += 32)
+			{
+				__mmask32	m = n - i >= 32 ? ~(__mmask32) 0 : (__mmask32) ((1u << (n - i)) - 1);
+				__m512i		av = _mm512_maskz_loadu_epi16(m, (const LlmBf16 *) a + i);
+
+#pragma GCC unroll 16
+				for (int j = 0; j < 16; j++)
+					acc[j] = _mm512_dpbf16_ps(acc[j], (__m512bh) _mm512_maskz_loadu_epi16(m, wr[j] + i),
+											  (__m512bh) av);
+			}
 			LlmStore16(s + r0, acc, rows);
 		}
 		return;
