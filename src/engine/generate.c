@@ -152,7 +152,7 @@ LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 		}
 		if (result->n_tokens >= params->max_tokens)
 			break;
-		if (ctx->n_past >= ctx->n_ctx)
+		if (LlmContextPast(ctx) >= ctx->n_ctx)
 		{
 			result->stop_reason = "context";
 			break;
