@@ -13,10 +13,13 @@
  * the K-quant mins and Q6_K's 32 through the Q8_K group sums.
  *
  * The structure follows x86_avx512.c at half the width: a GEMV that
- * prepares the activation row once and streams weight rows in order with
- * eight row results reduced together, a GEMM over packed eight-row panels
- * (32-bit lane i = row i) with broadcast activation words, and tiles for
- * the K-quants and float formats.
+ * prepares the activation row once and streams weight rows in order, a
+ * GEMM over packed eight-row panels (32-bit lane i = row i) with broadcast
+ * activation words, and tiles for the K-quants and float formats.  Within
+ * the variant every gemm computes each output element in one fixed order
+ * whatever the number of rows (the GEMV finishes its block sums in the
+ * packed GEMM's float order), so that batched decoding gives a sequence
+ * the bits it gets alone.
  *
  * Activation converters are bit-identical to the reference; dequantizers
  * repeat its float operations without fused multiply-adds.  Dot products
@@ -789,22 +792,50 @@ LlmTileF(LlmFloatKind kind, int64_t n, const char *const *wr, const char *const 
 	}
 }
 
+/*
+ * One activation row, eight weight rows at a time.  Each row keeps one
+ * accumulator and runs over the common dimension exactly as in LlmTileF
+ * (eight lanes, the partial tail zero-padded, the same LlmHsum8x8 tree), so
+ * an output element has the same bits whether its activation row came alone
+ * or inside a tile: batched and single-sequence decoding must agree exactly.
+ * The eight independent chains also hide the FMA latency.
+ */
+LLM_INLINE LLM_AVX2 void
+LlmGemvF(LlmFloatKind kind, int64_t n, int nr, float *s, const void *w, size_t ws, const void *a)
+{
+	for (int r0 = 0; r0 < nr; r0 += 8)
+	{
+		int			rows = nr - r0 < 8 ? nr - r0 : 8;
+		const char *wr[8];
+		__m256		acc[8];
+
+#pragma GCC unroll 8
+		for (int j = 0; j < 8; j++)
+		{
+			wr[j] = (const char *) w + ws * (r0 + (j < rows ? j : rows - 1));
+			acc[j] = _mm256_setzero_ps();
+		}
+		for (int64_t i = 0; i < n; i += 8)
+		{
+			int			m = n - i >= 8 ? 8 : (int) (n - i);
+			__m256		av = m == 8 ? LlmLoadF(kind, a, i) : LlmLoadFPart(kind, a, i, m);
+
+#pragma GCC unroll 8
+			for (int j = 0; j < 8; j++)
+				acc[j] = _mm256_fmadd_ps(m == 8 ? LlmLoadF(kind, wr[j], i) :
+										 LlmLoadFPart(kind, wr[j], i, m), av, acc[j]);
+		}
+		LlmStore8(s + r0, LlmHsum8x8(acc), rows);
+	}
+}
+
 LLM_INLINE LLM_AVX2 void
 LlmGemmF(LlmFloatKind kind, int64_t n, int nr, int nt, float *s, size_t ldc,
 		 const void *w, size_t ws, const void *a, size_t as)
 {
 	if (nt == 1)
 	{
-		for (int r0 = 0; r0 < nr; r0 += 8)
-		{
-			int			rows = nr - r0 < 8 ? nr - r0 : 8;
-			__m256		acc[8];
-
-			for (int i = 0; i < 8; i++)
-				acc[i] = i < rows ? LlmRowFF(kind, n, (const char *) w + ws * (r0 + i), a) :
-					_mm256_setzero_ps();
-			LlmStore8(s + r0, LlmHsum8x8(acc), rows);
-		}
+		LlmGemvF(kind, n, nr, s, w, ws, a);
 		return;
 	}
 	{
@@ -975,12 +1006,11 @@ LlmVecDotQ5_0_avx2(int64_t n, float *s, const void *w, const void *a)
 }
 
 /*
- * GEMV for Q4_0/Q5_0 with a prepared activation: two blocks A, B fill one
- * register with their 2 x 16 nibble bytes, whose low nibbles are elements
- * 0..15 and high nibbles 16..31; the activation is prepared as
- * [A0..15 B0..15] and [A16..31 B16..31], with the block scales, and the
- * offset term -off * sum(a) * da per block as a float (with offsets of 8
- * and 16 it cancels against nothing large).
+ * GEMV preparation for Q4_0/Q5_0: two blocks A, B fill one register with
+ * their 2 x 16 nibble bytes, whose low nibbles are elements 0..15 and high
+ * nibbles 16..31; the activation is prepared as [A0..15 B0..15] and
+ * [A16..31 B16..31], with the block scales and the offset term
+ * -off * sum(a) of each block.
  */
 #define LLM_GEMV_PAIRS 256		/* pairs of blocks per prepared chunk */
 
@@ -988,7 +1018,11 @@ typedef struct LlmPairPrep
 {
 	int8_t		q[LLM_GEMV_PAIRS][64] __attribute__((aligned(32)));
 	float		da[2 * LLM_GEMV_PAIRS];
-	float		corr[2 * LLM_GEMV_PAIRS];
+	int32_t		corr[2 * LLM_GEMV_PAIRS];
+	int32_t		corr_lanes[2 * LLM_GEMV_PAIRS] __attribute__((aligned(32)));	/* per group of 8
+																				 * blocks, in
+																				 * LlmGemvQ32's lane
+																				 * order */
 } LlmPairPrep;
 
 LLM_INLINE LLM_AVX2 void
@@ -1009,131 +1043,92 @@ LlmPrepPairs(LlmType type, const BlockQ8_0 *y, int nblk, LlmPairPrep *p)
 		s4 = _mm_hadd_epi32(s4, s4);
 		s4 = _mm_hadd_epi32(s4, s4);
 		p->da[b] = LlmH2F(y[b].d);
-		p->corr[b] = (float) (-off * _mm_cvtsi128_si32(s4)) * p->da[b];
+		p->corr[b] = -off * _mm_cvtsi128_si32(s4);
 	}
+	/* zero for the missing blocks of a last short group */
+	for (int g = 0; g < nblk; g += 8)
+		for (int l = 0; l < 8; l++)
+			p->corr_lanes[g + l] = g + 2 * (l % 4) + l / 4 < nblk ? p->corr[g + 2 * (l % 4) + l / 4] : 0;
 }
 
-/* a Q4_0/Q5_0 row over nq groups of four prepared blocks, as lanes */
-LLM_INLINE LLM_AVX2 __m256
-LlmRowPairs(LlmType type, const void *x, int nq, const LlmPairPrep *p)
+/*
+ * Exact integer dots of weight blocks 2k and 2k+1 of row x with the
+ * activation (Q4_0/Q5_0 from the prepared pair k, without the offset term;
+ * Q8_0 directly): the low 128 bits hold four partial sums of block 2k, the
+ * high 128 bits of block 2k + 1.
+ */
+LLM_INLINE LLM_AVX2 __m256i
+LlmPairIntQ32(LlmType type, const void *x, int k, const BlockQ8_0 *y, const LlmPairPrep *p)
 {
 	const __m256i m4 = _mm256_set1_epi8(0x0F);
-	const __m256i ones = _mm256_set1_epi16(1);
-	__m256		acc0 = _mm256_setzero_ps();
-	__m256		acc1 = _mm256_setzero_ps();
-	__m128		accc = _mm_setzero_ps();
-
-	for (int q = 0; q < nq; q++)
-	{
-		__m128		dw = LlmHalves4(LlmQ32Scale(type, x, 4 * q), LlmQ32Scale(type, x, 4 * q + 1),
-								LlmQ32Scale(type, x, 4 * q + 2), LlmQ32Scale(type, x, 4 * q + 3));
-		__m256		sc = _mm256_castps128_ps256(_mm_mul_ps(dw, _mm_loadu_ps(p->da + 4 * q)));
-
-		accc = _mm_fmadd_ps(dw, _mm_loadu_ps(p->corr + 4 * q), accc);
-#pragma GCC unroll 2
-		for (int h = 0; h < 2; h++)
-		{
-			int			b = 4 * q + 2 * h;
-			const uint8_t *qa;
-			const uint8_t *qb;
-			__m256i		w,
-						lo,
-						hi,
-						d;
-
-			if (type == LLM_TYPE_Q4_0)
-			{
-				qa = ((const BlockQ4_0 *) x)[b].qs;
-				qb = ((const BlockQ4_0 *) x)[b + 1].qs;
-			}
-			else
-			{
-				qa = ((const BlockQ5_0 *) x)[b].qs;
-				qb = ((const BlockQ5_0 *) x)[b + 1].qs;
-			}
-			w = LlmLoad2x128(qa, qb);
-			LLM_KEEP(w);
-			lo = _mm256_and_si256(w, m4);
-			hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), m4);
-			if (type == LLM_TYPE_Q5_0)
-			{
-				uint32_t	ha = LlmLoadU32(((const BlockQ5_0 *) x)[b].qh);
-				uint32_t	hb = LlmLoadU32(((const BlockQ5_0 *) x)[b + 1].qh);
-				const __m256i b16 = _mm256_set1_epi8(16);
-
-				lo = _mm256_or_si256(lo, _mm256_and_si256(LlmBitsToBytes32((ha & 0xffff) | (hb << 16)), b16));
-				hi = _mm256_or_si256(hi, _mm256_and_si256(LlmBitsToBytes32((ha >> 16) | (hb & 0xffff0000)), b16));
-			}
-			d = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_load_si256((const __m256i *) p->q[2 * q + h])),
-												   _mm256_maddubs_epi16(hi, _mm256_load_si256((const __m256i *) (p->q[2 * q + h] + 32)))),
-								  ones);
-			if (h)
-				acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d),
-									   _mm256_permutevar8x32_ps(sc, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3)), acc1);
-			else
-				acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d),
-									   _mm256_permutevar8x32_ps(sc, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)), acc0);
-		}
-	}
-	return _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_castps128_ps256(accc));
-}
-
-/* s[r] = dot(row r, y): rows in order, eight reduced together */
-LLM_INLINE LLM_AVX2 void
-LlmGemvQ32(LlmType type, int64_t n, int nr, float *s, const void *w, size_t ws, const BlockQ8_0 *y)
-{
-	const int64_t nb = n / QK8_0;
-	const size_t bb = LlmQ32BlockBytes(type);
-	LlmPairPrep prep;
+	const uint8_t *qa;
+	const uint8_t *qb;
+	__m256i		w,
+				lo,
+				hi;
 
 	if (type == LLM_TYPE_Q8_0)
 	{
-		/* the sign trick works per weight: nothing to prepare */
-		for (int r0 = 0; r0 < nr; r0 += 8)
-		{
-			int			rows = nr - r0 < 8 ? nr - r0 : 8;
-			__m256		acc[8];
+		__m256i		d0 = LlmQ32DotOne(type, x, 2 * k, &y[2 * k]);
+		__m256i		d1 = LlmQ32DotOne(type, x, 2 * k + 1, &y[2 * k + 1]);
 
-			for (int i = 0; i < 8; i++)
-				acc[i] = i < rows ? LlmRowQ32(type, nb, (const char *) w + ws * (r0 + i), y) :
-					_mm256_setzero_ps();
-			LlmStore8(s + r0, LlmHsum8x8(acc), rows);
-		}
-		return;
+		return _mm256_add_epi32(_mm256_permute2x128_si256(d0, d1, 0x20),
+								_mm256_permute2x128_si256(d0, d1, 0x31));
 	}
-	for (int64_t b0 = 0; b0 == 0 || b0 < nb; b0 += 2 * LLM_GEMV_PAIRS)
+	if (type == LLM_TYPE_Q4_0)
 	{
-		int			nbc = nb - b0 < 2 * LLM_GEMV_PAIRS ? (int) (nb - b0) : 2 * LLM_GEMV_PAIRS;
-		int			nq = nbc / 4;
-		int			ntail = nbc % 4;
+		qa = ((const BlockQ4_0 *) x)[2 * k].qs;
+		qb = ((const BlockQ4_0 *) x)[2 * k + 1].qs;
+	}
+	else
+	{
+		qa = ((const BlockQ5_0 *) x)[2 * k].qs;
+		qb = ((const BlockQ5_0 *) x)[2 * k + 1].qs;
+	}
+	w = LlmLoad2x128(qa, qb);
+	lo = _mm256_and_si256(w, m4);
+	hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), m4);
+	if (type == LLM_TYPE_Q5_0)
+	{
+		uint32_t	ha = LlmLoadU32(((const BlockQ5_0 *) x)[2 * k].qh);
+		uint32_t	hb = LlmLoadU32(((const BlockQ5_0 *) x)[2 * k + 1].qh);
+		const __m256i b16 = _mm256_set1_epi8(16);
 
-		LlmPrepPairs(type, y + b0, 4 * nq, &prep);
-		for (int r0 = 0; r0 < nr; r0 += 8)
-		{
-			int			rows = nr - r0 < 8 ? nr - r0 : 8;
-			__m256		acc[8];
-			__m256		sum;
+		lo = _mm256_or_si256(lo, _mm256_and_si256(LlmBitsToBytes32((ha & 0xffff) | (hb << 16)), b16));
+		hi = _mm256_or_si256(hi, _mm256_and_si256(LlmBitsToBytes32((ha >> 16) | (hb & 0xffff0000)), b16));
+	}
+	return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_load_si256((const __m256i *) p->q[k])),
+											  _mm256_maddubs_epi16(hi, _mm256_load_si256((const __m256i *) (p->q[k] + 32)))),
+							 _mm256_set1_epi16(1));
+}
 
-			for (int i = 0; i < 8; i++)
-			{
-				const char *x = (const char *) w + ws * (r0 + i) + bb * b0;
+/* transpose eight rows of eight floats: lane i of r[l] becomes old lane l of r[i] */
+LLM_INLINE LLM_AVX2 void
+LlmTranspose8x8F(__m256 r[8])
+{
+	__m256		t[8];
+	__m256		u[8];
 
-				if (i >= rows)
-					acc[i] = _mm256_setzero_ps();
-				else
-				{
-					acc[i] = LlmRowPairs(type, x, nq, &prep);
-					if (ntail > 0)
-						acc[i] = _mm256_add_ps(acc[i], LlmRowQ32(type, ntail, (const char *) x + bb * 4 * nq,
-																  y + b0 + 4 * nq));
-				}
-			}
-			sum = LlmHsum8x8(acc);
-			if (b0 > 0)
-				LlmAdd8(s + r0, sum, rows);
-			else
-				LlmStore8(s + r0, sum, rows);
-		}
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++)
+	{
+		t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+	}
+	/* u[4i + p], 128-bit lane k: element 4k + p of rows 4i..4i+3 */
+#pragma GCC unroll 2
+	for (int i = 0; i < 2; i++)
+	{
+		u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+		u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+		u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+		u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+	}
+#pragma GCC unroll 4
+	for (int p = 0; p < 4; p++)
+	{
+		r[p] = _mm256_permute2f128_ps(u[p], u[4 + p], 0x20);
+		r[4 + p] = _mm256_permute2f128_ps(u[p], u[4 + p], 0x31);
 	}
 }
 
@@ -1363,6 +1358,140 @@ LlmGemmPackedQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 						break;
 				}
 			}
+		}
+	}
+}
+
+/*
+ * The same as LlmPairIntQ32 for one block i (offset term left out for
+ * Q4_0/Q5_0): four partial sums in the low 128 bits, zero above.
+ */
+LLM_INLINE LLM_AVX2 __m256i
+LlmOneIntQ32(LlmType type, const void *x, int i, const BlockQ8_0 *y)
+{
+	__m256i		d;
+
+	if (type == LLM_TYPE_Q8_0)
+		d = LlmQ32DotOne(type, x, i, &y[i]);
+	else
+		d = _mm256_madd_epi16(_mm256_maddubs_epi16(LlmQ45Quants(type, x, i),
+												   _mm256_loadu_si256((const __m256i *) y[i].qs)),
+							  _mm256_set1_epi16(1));
+	return _mm256_inserti128_si256(_mm256_setzero_si256(),
+								   _mm_add_epi32(_mm256_castsi256_si128(d), _mm256_extracti128_si256(d, 1)), 0);
+}
+
+/*
+ * The fp16 scales of blocks 0..7 of a group of row x, block 2 (l % 4) + l / 4
+ * in lane l (as the hadd folding leaves the block sums); blocks from kg on
+ * are not read and give 0.
+ */
+LLM_INLINE LLM_AVX2 __m128i
+LlmGroupScales(LlmType type, const char *x, int kg)
+{
+	uint64_t	h0 = 0;
+	uint64_t	h1 = 0;
+
+	if (kg == 8)
+	{
+		h0 = (uint64_t) LlmQ32Scale(type, x, 0) | ((uint64_t) LlmQ32Scale(type, x, 2) << 16) |
+			((uint64_t) LlmQ32Scale(type, x, 4) << 32) | ((uint64_t) LlmQ32Scale(type, x, 6) << 48);
+		h1 = (uint64_t) LlmQ32Scale(type, x, 1) | ((uint64_t) LlmQ32Scale(type, x, 3) << 16) |
+			((uint64_t) LlmQ32Scale(type, x, 5) << 32) | ((uint64_t) LlmQ32Scale(type, x, 7) << 48);
+	}
+	else
+		for (int l = 0; l < 4; l++)
+		{
+			if (2 * l < kg)
+				h0 |= (uint64_t) LlmQ32Scale(type, x, 2 * l) << (16 * l);
+			if (2 * l + 1 < kg)
+				h1 |= (uint64_t) LlmQ32Scale(type, x, 2 * l + 1) << (16 * l);
+		}
+	return _mm_set_epi64x((long long) h1, (long long) h0);
+}
+
+/*
+ * One activation row: s[r] = dot(weight row r, y) for r < nr, with the
+ * bits of the packed GEMM above, so that a row decoded alone and a row in a
+ * batch agree exactly.  That fixes the float order per element: per chunk
+ * of LLM_PK_KB blocks, acc = fma(float(block sum) * dw, da, acc) over the
+ * blocks in order, and the chunk sums added up in order.
+ *
+ * Instead of packing panels, each of eight weight rows is streamed from
+ * start to end as in a plain GEMV (two blocks per register), leaving
+ * float(block sum) * dw per block in a small buffer, eight blocks a
+ * vector (lane = block, in the order the hadd folding leaves them); a last
+ * group of fewer blocks is computed one block at a time, zeros in the
+ * missing lanes.  Then groups of eight vectors are transposed
+ * (lane = row) and the FMA chain runs over their blocks.
+ */
+LLM_INLINE LLM_AVX2 void
+LlmGemvQ32(LlmType type, int64_t n, int nr, float *s, const void *w, size_t ws, const BlockQ8_0 *y)
+{
+	const int64_t nb = n / QK8_0;
+	const size_t bb = LlmQ32BlockBytes(type);
+	LlmPairPrep prep;
+	float		buf[8][2 * LLM_GEMV_PAIRS] __attribute__((aligned(32)));
+
+	for (int64_t b0 = 0; b0 < nb; b0 += 2 * LLM_GEMV_PAIRS)
+	{
+		int			nbc = nb - b0 < 2 * LLM_GEMV_PAIRS ? (int) (nb - b0) : 2 * LLM_GEMV_PAIRS;
+		const char *wc = (const char *) w + bb * b0;
+		const BlockQ8_0 *yc = y + b0;
+
+		if (type != LLM_TYPE_Q8_0)
+			LlmPrepPairs(type, yc, nbc, &prep);
+		for (int r0 = 0; r0 < nr; r0 += 8)
+		{
+			int			rows = nr - r0 < 8 ? nr - r0 : 8;
+			__m256		sum = _mm256_setzero_ps();
+
+			for (int i = 0; i < 8; i++)
+			{
+				const char *x = wc + ws * (r0 + (i < rows ? i : rows - 1));
+
+				for (int g = 0; g < nbc; g += 8)
+				{
+					int			kg = nbc - g < 8 ? nbc - g : 8;
+					const char *xg = x + bb * g;
+					__m256i		v[4];
+					__m256i		z;
+
+#pragma GCC unroll 4
+					for (int k = 0; k < 4; k++)
+						v[k] = 2 * k + 1 < kg ? LlmPairIntQ32(type, x, g / 2 + k, yc, &prep) :
+							2 * k < kg ? LlmOneIntQ32(type, x, g + 2 * k, yc) :
+							_mm256_setzero_si256();
+					z = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+					if (type != LLM_TYPE_Q8_0)
+						z = _mm256_add_epi32(z, _mm256_load_si256((const __m256i *) (prep.corr_lanes + g)));
+					_mm256_store_ps(buf[i] + g, _mm256_mul_ps(_mm256_cvtepi32_ps(z),
+															  _mm256_cvtph_ps(LlmGroupScales(type, xg, kg))));
+				}
+			}
+			if (b0 > 0)
+				sum = _mm256_maskload_ps(s + r0, LlmMask8(rows));
+			for (int c = 0; c < nbc; c += LLM_PK_KB)
+			{
+				int			kc = nbc - c < LLM_PK_KB ? nbc - c : LLM_PK_KB;
+				__m256		acc = _mm256_setzero_ps();
+
+				for (int g = c; g < c + kc; g += 8)
+				{
+					int			kg = c + kc - g < 8 ? c + kc - g : 8;
+					__m256		p[8];
+
+#pragma GCC unroll 8
+					for (int i = 0; i < 8; i++)
+						p[i] = _mm256_load_ps(buf[i] + g);
+					LlmTranspose8x8F(p);
+					for (int b = 0; b < kg; b++)
+						acc = _mm256_fmadd_ps(p[4 * (b % 2) + b / 2],
+											  _mm256_set1_ps(LlmH2F(yc[g + b].d)), acc);
+				}
+				sum = b0 == 0 && c == 0 ? acc : _mm256_add_ps(sum, acc);
+			}
+			LlmStore8(s + r0, sum, rows);
 		}
 	}
 }

@@ -18,11 +18,13 @@
  * - GEMV (gemm with few activation rows): the activation row is first
  *	 rearranged once (quants regrouped to match how four weight blocks sit
  *	 in a register, block sums and scales precomputed), so that the loop
- *	 over weight rows does little more than load, mask, VPDPBUSD and one FMA
- *	 per four blocks; it has to keep up with memory bandwidth.  Weight rows
- *	 are streamed strictly in order: on the machines measured, reading two or
+ *	 over weight rows does little more than load, mask and VPDPBUSD per four
+ *	 blocks; it has to keep up with memory bandwidth.  Weight rows are
+ *	 streamed strictly in order: on the machines measured, reading two or
  *	 more rows side by side lost a third of the bandwidth to the hardware
- *	 prefetcher.
+ *	 prefetcher.  The block sums are then finished in the packed GEMM's
+ *	 float order (see LlmGemvQ32), so that one activation row gets the same
+ *	 bits through either path.
  * - packed GEMM (prompt processing): sixteen weight rows are transposed
  *	 into a panel where 32-bit lane i holds four quants of row i, so that
  *	 one VPDPBUSD with a broadcast activation dword advances sixteen rows,
@@ -33,8 +35,13 @@
  * and apply the sub-block scales with VPDPWSSD (GEMV: the activation
  * regrouped to match one 64-byte load of nibbles; GEMM: 4 x 2 tiles that
  * decode each weight chunk once).  Float formats use FMA (VDPBF16PS for
- * BF16 in "avx512bf16") with sixteen row results reduced together for GEMV
- * and 4 x 4 tiles otherwise.
+ * BF16 in "avx512bf16") in 4 x 4 tiles, or for one activation row sixteen
+ * weight rows in the tiles' order.
+ *
+ * Within the variant, every gemm computes each output element in one fixed
+ * order whatever the number of rows and the element's place in a tile:
+ * batched decoding relies on a sequence getting the same bits alone and
+ * among others (test_kernel_variants checks it).
  *
  * What was measured on Zen 4 (one 512-bit VPDPBUSD or FMA per cycle, about
  * one 64-byte load per cycle) shaped this: software prefetching lowered
@@ -42,8 +49,8 @@
  * shuffles but more loads per weight byte lost to plain ones once the
  * weights came from L2 instead of L1.
  *
- * Scratch lives on the stack, at most about 36 kB per call (prepared
- * activations, a packed panel); nothing is allocated, nothing is kept
+ * Scratch lives on the stack, at most about 70 kB per call (prepared
+ * activations and the GEMV's block sums, or a packed panel); nothing is allocated, nothing is kept
  * between calls, so every function is safe to call from several threads.
  *
  * Activation converters are bit-identical to the reference (see
@@ -1154,9 +1161,9 @@ LlmVecDotQ6_K_avx512(int64_t n, float *s, const void *w, const void *a)
  * activation holds the matching quants in the same order
  * ([A0..15 B0..15 C0..15 D0..15] and the same for 16..31), an accumulator
  * start value carrying -offset * sum(a) of each block, and the float
- * scales.  Per four weight blocks that leaves: four loads, two masks, two
- * VPDPBUSD, the four weight scales and one FMA.  Q8_0 blocks keep their
- * 32 quants together, two blocks per register.
+ * scales.  Per four weight blocks that leaves: four loads, two masks and
+ * two VPDPBUSD.  Q8_0 blocks keep their 32 quants together, two blocks per
+ * register.
  * ------------------------------------------------------------------------
  */
 
@@ -1219,32 +1226,28 @@ LlmQ5Masks4(const BlockQ5_0 *b, __mmask64 *klo, __mmask64 *khi)
 	*khi = (h0 >> 16) | ((h1 >> 16) << 16) | ((h2 >> 16) << 32) | ((h3 >> 16) << 48);
 }
 
-/* acc + weight quad q (blocks 4q..4q+3 of row x) times prepared quad q */
-LLM_INLINE LLM_AVX512 __m512
-LlmQuadQ32(LlmType type, const void *x, int q, const LlmQ32Prep *p, __m512 acc)
+/*
+ * Exact integer dots of weight quad q (blocks 4q..4q+3 of row x) with
+ * prepared quad q, offsets taken out: 128-bit lane j holds four partial
+ * sums of block 4q + j.
+ */
+LLM_INLINE LLM_AVX512 __m512i
+LlmQuadIntQ32(LlmType type, const void *x, int q, const LlmQ32Prep *p)
 {
-	const __m512i idx4 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-	__m128		sc;
-	__m512i		d;
-
 	if (type == LLM_TYPE_Q8_0)
 	{
 		const BlockQ8_0 *b = (const BlockQ8_0 *) x + 4 * q;
 		const __m512i flip = _mm512_set1_epi8((char) 0x80);
-		const __m512i idx01 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-		const __m512i idx23 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);
 		__m512i		d0 = _mm512_dpbusd_epi32(_mm512_load_si512(p->init[q]),
 											 _mm512_xor_si512(LlmLoad2x256(b[0].qs, b[1].qs), flip),
 											 _mm512_load_si512(p->q[q]));
 		__m512i		d1 = _mm512_dpbusd_epi32(_mm512_load_si512(p->init[q] + 16),
 											 _mm512_xor_si512(LlmLoad2x256(b[2].qs, b[3].qs), flip),
 											 _mm512_load_si512(p->q[q] + 64));
-		__m512		scz;
 
-		sc = _mm_mul_ps(LlmHalves4(b[0].d, b[1].d, b[2].d, b[3].d), _mm_loadu_ps(p->da[q]));
-		scz = _mm512_castps128_ps512(sc);
-		acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_permutexvar_ps(idx01, scz), acc);
-		return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_permutexvar_ps(idx23, scz), acc);
+		/* blocks 0 and 1 fill d0's halves, 2 and 3 d1's: fold to one lane each */
+		return _mm512_add_epi32(_mm512_shuffle_i32x4(d0, d1, _MM_SHUFFLE(2, 0, 2, 0)),
+								_mm512_shuffle_i32x4(d0, d1, _MM_SHUFFLE(3, 1, 3, 1)));
 	}
 	else
 	{
@@ -1255,7 +1258,8 @@ LlmQuadQ32(LlmType type, const void *x, int q, const LlmQ32Prep *p, __m512 acc)
 				   *q3;
 		__m512i		wv,
 					lo,
-					hi;
+					hi,
+					d;
 
 		if (type == LLM_TYPE_Q4_0)
 		{
@@ -1265,7 +1269,6 @@ LlmQuadQ32(LlmType type, const void *x, int q, const LlmQ32Prep *p, __m512 acc)
 			q1 = b[1].qs;
 			q2 = b[2].qs;
 			q3 = b[3].qs;
-			sc = LlmHalves4(b[0].d, b[1].d, b[2].d, b[3].d);
 		}
 		else
 		{
@@ -1275,7 +1278,6 @@ LlmQuadQ32(LlmType type, const void *x, int q, const LlmQ32Prep *p, __m512 acc)
 			q1 = b[1].qs;
 			q2 = b[2].qs;
 			q3 = b[3].qs;
-			sc = LlmHalves4(b[0].d, b[1].d, b[2].d, b[3].d);
 		}
 		wv = LlmLoad4x128(q0, q1, q2, q3);
 		lo = _mm512_and_si512(wv, m4);
@@ -1290,44 +1292,61 @@ LlmQuadQ32(LlmType type, const void *x, int q, const LlmQ32Prep *p, __m512 acc)
 			hi = _mm512_mask_add_epi8(hi, khi, hi, _mm512_set1_epi8(16));
 		}
 		d = _mm512_dpbusd_epi32(_mm512_load_si512(p->init[q]), lo, _mm512_load_si512(p->q[q]));
-		d = _mm512_dpbusd_epi32(d, hi, _mm512_load_si512(p->q[q] + 64));
-		sc = _mm_mul_ps(sc, _mm_loadu_ps(p->da[q]));
-		return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d),
-							   _mm512_permutexvar_ps(idx4, _mm512_castps128_ps512(sc)), acc);
+		return _mm512_dpbusd_epi32(d, hi, _mm512_load_si512(p->q[q] + 64));
 	}
 }
 
-/* one weight row over nq prepared quads, plus tail blocks from y, as lanes */
-LLM_INLINE LLM_AVX512 __m512
-LlmRowQ32(LlmType type, const void *x, int nq, const LlmQ32Prep *p,
-		  int ntail, const BlockQ8_0 *ytail)
+/*
+ * Whole block sums of four quads: lane 4j + q of the result is block
+ * 4q + j of the sixteen (the four partial sums of each added).
+ */
+LLM_INLINE LLM_AVX512 __m512i
+LlmBlockSums16(const __m512i *v)
 {
-	__m512		acc0 = _mm512_setzero_ps();
-	__m512		acc1 = _mm512_setzero_ps();
-	int			q = 0;
+	__m512i		x = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]),
+									 _mm512_unpackhi_epi32(v[0], v[1]));
+	__m512i		y = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]),
+									 _mm512_unpackhi_epi32(v[2], v[3]));
 
-	for (; q + 2 <= nq; q += 2)
+	return _mm512_add_epi32(_mm512_unpacklo_epi64(x, y), _mm512_unpackhi_epi64(x, y));
+}
+
+/* transpose sixteen rows of sixteen floats: lane i of r[l] becomes old lane l of r[i] */
+LLM_INLINE LLM_AVX512 void
+LlmTranspose16x16(__m512 r[16])
+{
+	__m512		t[16];
+	__m512		u[16];
+
+#pragma GCC unroll 16
+	for (int i = 0; i < 8; i++)
 	{
-		acc0 = LlmQuadQ32(type, x, q, p, acc0);
-		acc1 = LlmQuadQ32(type, x, q + 1, p, acc1);
+		t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
 	}
-	if (q < nq)
-		acc0 = LlmQuadQ32(type, x, q, p, acc0);
-	if (ntail > 0)
+	/* u[4i + p], 128-bit lane k: element 4k + p of rows 4i..4i+3 */
+#pragma GCC unroll 16
+	for (int i = 0; i < 4; i++)
 	{
-		__m256		t = _mm256_setzero_ps();
-
-		for (int i = 0; i < ntail; i++)
-		{
-			int64_t		bi = 4 * (int64_t) nq + i;
-			float		sc = LlmH2F(LlmQ32Scale(type, x, bi)) * LlmH2F(ytail[i].d);
-
-			t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LlmQ32DotOne(type, x, bi, &ytail[i])),
-								_mm256_set1_ps(sc), t);
-		}
-		acc1 = _mm512_add_ps(acc1, _mm512_zextps256_ps512(t));
+		u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[4 * i]), _mm512_castps_pd(t[4 * i + 2])));
+		u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[4 * i]), _mm512_castps_pd(t[4 * i + 2])));
+		u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[4 * i + 1]), _mm512_castps_pd(t[4 * i + 3])));
+		u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[4 * i + 1]), _mm512_castps_pd(t[4 * i + 3])));
 	}
-	return _mm512_add_ps(acc0, acc1);
+	/* a 4 x 4 transpose of 128-bit lanes for each p */
+#pragma GCC unroll 16
+	for (int p = 0; p < 4; p++)
+	{
+		__m512		a = _mm512_shuffle_f32x4(u[p], u[4 + p], _MM_SHUFFLE(1, 0, 1, 0));
+		__m512		b = _mm512_shuffle_f32x4(u[p], u[4 + p], _MM_SHUFFLE(3, 2, 3, 2));
+		__m512		c = _mm512_shuffle_f32x4(u[8 + p], u[12 + p], _MM_SHUFFLE(1, 0, 1, 0));
+		__m512		d = _mm512_shuffle_f32x4(u[8 + p], u[12 + p], _MM_SHUFFLE(3, 2, 3, 2));
+
+		r[p] = _mm512_shuffle_f32x4(a, c, _MM_SHUFFLE(2, 0, 2, 0));
+		r[4 + p] = _mm512_shuffle_f32x4(a, c, _MM_SHUFFLE(3, 1, 3, 1));
+		r[8 + p] = _mm512_shuffle_f32x4(b, d, _MM_SHUFFLE(2, 0, 2, 0));
+		r[12 + p] = _mm512_shuffle_f32x4(b, d, _MM_SHUFFLE(3, 1, 3, 1));
+	}
 }
 
 /* bytes per block of a 32-weight type */
@@ -1336,48 +1355,6 @@ LlmQ32BlockBytes(LlmType type)
 {
 	return type == LLM_TYPE_Q4_0 ? sizeof(BlockQ4_0) :
 		type == LLM_TYPE_Q5_0 ? sizeof(BlockQ5_0) : sizeof(BlockQ8_0);
-}
-
-/*
- * s[r] = dot(weight row r, y) for r < nr.  Rows are streamed in order;
- * sixteen row results are reduced together.  Rows longer than one prepared
- * chunk (16384 weights) are done chunk by chunk, adding into s.
- */
-LLM_INLINE LLM_AVX512 void
-LlmGemvQ32(LlmType type, int64_t n, int nr, float *s, const void *w, size_t ws,
-		   const BlockQ8_0 *y)
-{
-	const int64_t nb = n / QK8_0;
-	const int64_t nq_all = nb / 4;
-	const int	ntail = (int) (nb % 4);
-	const size_t bb = LlmQ32BlockBytes(type);
-	LlmQ32Prep	prep;
-
-	for (int64_t q0 = 0; q0 == 0 || q0 < nq_all; q0 += LLM_GEMV_QUADS)
-	{
-		int			nq = (int) (nq_all - q0 < LLM_GEMV_QUADS ? nq_all - q0 : LLM_GEMV_QUADS);
-		bool		last = q0 + nq >= nq_all;
-		const char *wc = (const char *) w + bb * 4 * q0;
-
-		LlmPrepQ32(type, y + 4 * q0, nq, &prep);
-		for (int r0 = 0; r0 < nr; r0 += 16)
-		{
-			int			rows = nr - r0 < 16 ? nr - r0 : 16;
-			__mmask16	m = LlmMask16(rows);
-			__m512		acc[16];
-			__m512		sum;
-
-			for (int i = 0; i < 16; i++)
-				acc[i] = i < rows ?
-					LlmRowQ32(type, wc + ws * (r0 + i), nq, &prep, last ? ntail : 0,
-							  y + 4 * (q0 + nq)) :
-					_mm512_setzero_ps();
-			sum = LlmHsum16x16(acc);
-			if (q0 > 0)
-				sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, s + r0));
-			_mm512_mask_storeu_ps(s + r0, m, sum);
-		}
-	}
 }
 
 /* ------------------------------------------------------------------------
@@ -1625,6 +1602,114 @@ LlmGemmPackedQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 	}
 }
 
+/*
+ * One activation row: s[r] = dot(weight row r, y) for r < nr, with the
+ * bits of the packed GEMM above, so that a row decoded alone and a row in a
+ * batch agree exactly.  That fixes the float order per element: per chunk
+ * of LLM_PK_KB blocks, acc = fma(float(block sum) * dw, da, acc) over the
+ * blocks in order, and the chunk sums added up in order.
+ *
+ * Instead of packing panels, each of sixteen weight rows is streamed from
+ * start to end as in a plain GEMV (four blocks per prepared quad), leaving
+ * float(block sum) * dw per block in a small buffer, a chunk of sixteen
+ * blocks a vector (lane = block, in LlmBlockSums16's order); blocks of a
+ * last short quad are summed one at a time, missing blocks give zero
+ * lanes.  Then each chunk's sixteen vectors are transposed (lane = row)
+ * and the FMA chain runs over its blocks.
+ */
+LLM_INLINE LLM_AVX512 void
+LlmGemvQ32(LlmType type, int64_t n, int nr, float *s, const void *w, size_t ws,
+		   const BlockQ8_0 *y)
+{
+	const int64_t nb = n / QK8_0;
+	const size_t bb = LlmQ32BlockBytes(type);
+	__m512i		lane_block;
+	__m512i		sidx;
+	LlmQ32Prep	prep;
+	float		buf[16][4 * LLM_GEMV_QUADS] __attribute__((aligned(64)));
+
+	/* block 4q + j of a chunk sits in lane 4j + q of LlmBlockSums16 */
+	{
+		int32_t		idx[16];
+
+		for (int l = 0; l < 16; l++)
+			idx[l] = 4 * (l % 4) + l / 4;
+		lane_block = _mm512_loadu_si512(idx);
+		sidx = _mm512_mullo_epi32(lane_block, _mm512_set1_epi32((int) bb));
+	}
+	for (int64_t b0 = 0; b0 < nb; b0 += 4 * LLM_GEMV_QUADS)
+	{
+		int			nbc = nb - b0 < 4 * LLM_GEMV_QUADS ? (int) (nb - b0) : 4 * LLM_GEMV_QUADS;
+		const char *wc = (const char *) w + bb * b0;
+		const BlockQ8_0 *yc = y + b0;
+
+		LlmPrepQ32(type, yc, nbc / 4, &prep);
+		for (int r0 = 0; r0 < nr; r0 += 16)
+		{
+			int			rows = nr - r0 < 16 ? nr - r0 : 16;
+			__mmask16	m = LlmMask16(rows);
+			__m512		sum = _mm512_setzero_ps();
+
+			for (int i = 0; i < 16; i++)
+			{
+				const char *x = wc + ws * (r0 + (i < rows ? i : rows - 1));
+
+				for (int c = 0; c < nbc; c += 16)
+				{
+					int			kc = nbc - c < 16 ? nbc - c : 16;
+					__mmask16	valid = _mm512_cmpgt_epi32_mask(_mm512_set1_epi32(kc), lane_block);
+					__m512i		v[4];
+					__m512		dw;
+
+#pragma GCC unroll 4
+					for (int k = 0; k < 4; k++)
+					{
+						int			q = c / 4 + k;
+
+						if (4 * q + 4 <= nbc)
+							v[k] = LlmQuadIntQ32(type, x, q, &prep);
+						else
+						{
+							/* a short last quad: whole block dots, offsets included */
+							v[k] = _mm512_setzero_si512();
+							for (int j = 0; 4 * q + j < nbc; j++)
+							{
+								__m256i		d = LlmQ32DotOne(type, x, 4 * q + j, &yc[4 * q + j]);
+
+								v[k] = _mm512_mask_blend_epi32((__mmask16) (0xF << (4 * j)), v[k],
+															   _mm512_broadcast_i32x4(_mm_add_epi32(_mm256_castsi256_si128(d),
+																									_mm256_extracti128_si256(d, 1))));
+							}
+						}
+					}
+					dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(
+															   _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid, sidx,
+																						   x + bb * c, 1)));
+					_mm512_store_ps(buf[i] + c, _mm512_mul_ps(_mm512_cvtepi32_ps(LlmBlockSums16(v)), dw));
+				}
+			}
+			if (b0 > 0)
+				sum = _mm512_maskz_loadu_ps(m, s + r0);
+			for (int c = 0; c < nbc; c += 16)
+			{
+				int			kc = nbc - c < 16 ? nbc - c : 16;
+				__m512		p[16];
+				__m512		acc = _mm512_setzero_ps();
+
+#pragma GCC unroll 16
+				for (int i = 0; i < 16; i++)
+					p[i] = _mm512_load_ps(buf[i] + c);
+				LlmTranspose16x16(p);
+				for (int b = 0; b < kc; b++)
+					acc = _mm512_fmadd_ps(p[4 * (b % 4) + b / 4],
+										  _mm512_set1_ps(LlmH2F(yc[c + b].d)), acc);
+				sum = b0 == 0 && c == 0 ? acc : _mm512_add_ps(sum, acc);
+			}
+			_mm512_mask_storeu_ps(s + r0, m, sum);
+		}
+	}
+}
+
 /* few activation rows: stream the weights per row; many: packed panels */
 #define LLM_PK_MIN_NT 4
 
@@ -1632,7 +1717,7 @@ LLM_INLINE LLM_AVX512 void
 LlmGemmQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 		   const void *w, size_t ws, const void *a, size_t as)
 {
-	if (nt >= LLM_PK_MIN_NT && n >= QK8_0 * 4)
+	if (nt >= LLM_PK_MIN_NT)
 		LlmGemmPackedQ32(type, n, nr, nt, s, ldc, w, ws, a, as);
 	else
 		for (int t = 0; t < nt; t++)
@@ -1709,31 +1794,6 @@ LlmLoadFMask(LlmFloatKind kind, const void *p, int64_t i, __mmask16 m)
 	}
 }
 
-/* BF16 row times BF16 row with VDPBF16PS, as lanes */
-LLM_INLINE LLM_AVX512BF16 __m512
-LlmRowBf16Dp(int64_t n, const LlmBf16 *x, const LlmBf16 *y)
-{
-	__m512		acc0 = _mm512_setzero_ps();
-	__m512		acc1 = _mm512_setzero_ps();
-	int64_t		i = 0;
-
-	for (; i + 64 <= n; i += 64)
-	{
-		acc0 = _mm512_dpbf16_ps(acc0, (__m512bh) _mm512_loadu_si512(x + i),
-								(__m512bh) _mm512_loadu_si512(y + i));
-		acc1 = _mm512_dpbf16_ps(acc1, (__m512bh) _mm512_loadu_si512(x + i + 32),
-								(__m512bh) _mm512_loadu_si512(y + i + 32));
-	}
-	for (; i < n; i += 32)
-	{
-		__mmask32	m = n - i >= 32 ? ~(__mmask32) 0 : (__mmask32) ((1u << (n - i)) - 1);
-
-		acc0 = _mm512_dpbf16_ps(acc0, (__m512bh) _mm512_maskz_loadu_epi16(m, x + i),
-								(__m512bh) _mm512_maskz_loadu_epi16(m, y + i));
-	}
-	return _mm512_add_ps(acc0, acc1);
-}
-
 /* sixteen lanes of row results into s[0..rows) */
 LLM_INLINE LLM_AVX512 void
 LlmStore16(float *s, const __m512 *acc, int rows)
@@ -1756,40 +1816,38 @@ LlmStoreTile4(__m512 sum, float *s, size_t ldc, int rows, int tn)
 		_mm_mask_storeu_ps(s + 3 * ldc, m, _mm512_extractf32x4_ps(sum, 3));
 }
 
-/* one weight row times one activation row of the same kind, as lanes */
-LLM_INLINE LLM_AVX512 __m512
-LlmRowFF(LlmFloatKind kind, int64_t n, const void *x, const void *y)
-{
-	__m512		acc0 = _mm512_setzero_ps();
-	__m512		acc1 = _mm512_setzero_ps();
-	int64_t		i = 0;
-
-	for (; i + 32 <= n; i += 32)
-	{
-		acc0 = _mm512_fmadd_ps(LlmLoadF(kind, x, i), LlmLoadF(kind, y, i), acc0);
-		acc1 = _mm512_fmadd_ps(LlmLoadF(kind, x, i + 16), LlmLoadF(kind, y, i + 16), acc1);
-	}
-	for (; i < n; i += 16)
-	{
-		__mmask16	m = n - i >= 16 ? (__mmask16) 0xffff : LlmMask16(n - i);
-
-		acc0 = _mm512_fmadd_ps(LlmLoadFMask(kind, x, i, m), LlmLoadFMask(kind, y, i, m), acc0);
-	}
-	return _mm512_add_ps(acc0, acc1);
-}
-
-/* one activation row: s[r] = dot(row r, a), sixteen rows reduced together */
+/*
+ * One activation row: sixteen weight rows at a time, each with one
+ * accumulator running over the common dimension exactly as in LlmTileF
+ * (sixteen lanes, the tail masked to zero, the same LlmHsum16x16 tree), so
+ * an output element has the same bits whether its activation row came alone
+ * or inside a tile: batched and single-sequence decoding must agree exactly.
+ */
 LLM_INLINE LLM_AVX512 void
 LlmGemvF(LlmFloatKind kind, int64_t n, int nr, float *s, const void *w, size_t ws, const void *a)
 {
 	for (int r0 = 0; r0 < nr; r0 += 16)
 	{
 		int			rows = nr - r0 < 16 ? nr - r0 : 16;
+		const char *wr[16];
 		__m512		acc[16];
 
-		for (int i = 0; i < 16; i++)
-			acc[i] = i < rows ? LlmRowFF(kind, n, (const char *) w + ws * (r0 + i), a) :
-				_mm512_setzero_ps();
+#pragma GCC unroll 16
+		for (int j = 0; j < 16; j++)
+		{
+			wr[j] = (const char *) w + ws * (r0 + (j < rows ? j : rows - 1));
+			acc[j] = _mm512_setzero_ps();
+		}
+		for (int64_t i = 0; i < n; i += 16)
+		{
+			__mmask16	m = n - i >= 16 ? (__mmask16) 0xffff : LlmMask16(n - i);
+			__m512		av = m == 0xffff ? LlmLoadF(kind, a, i) : LlmLoadFMask(kind, a, i, m);
+
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++)
+				acc[j] = _mm512_fmadd_ps(m == 0xffff ? LlmLoadF(kind, wr[j], i) :
+										 LlmLoadFMask(kind, wr[j], i, m), av, acc[j]);
+		}
 		LlmStore16(s + r0, acc, rows);
 	}
 }
@@ -1939,15 +1997,29 @@ LlmGemmBf16_avx512bf16(int64_t n, int nr, int nt, float *s, size_t ldc,
 {
 	if (nt == 1)
 	{
+		/* one accumulator per row, in LlmTileBf16Dp's order (see LlmGemvF) */
 		for (int r0 = 0; r0 < nr; r0 += 16)
 		{
 			int			rows = nr - r0 < 16 ? nr - r0 : 16;
+			const LlmBf16 *wr[16];
 			__m512		acc[16];
 
-			for (int i = 0; i < 16; i++)
-				acc[i] = i < rows ?
-					LlmRowBf16Dp(n, (const LlmBf16 *) ((const char *) w + ws * (r0 + i)), a) :
-					_mm512_setzero_ps();
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++)
+			{
+				wr[j] = (const LlmBf16 *) ((const char *) w + ws * (r0 + (j < rows ? j : rows - 1)));
+				acc[j] = _mm512_setzero_ps();
+			}
+			for (int64_t i = 0; i < n; i += 32)
+			{
+				__mmask32	m = n - i >= 32 ? ~(__mmask32) 0 : (__mmask32) ((1u << (n - i)) - 1);
+				__m512i		av = _mm512_maskz_loadu_epi16(m, (const LlmBf16 *) a + i);
+
+#pragma GCC unroll 16
+				for (int j = 0; j < 16; j++)
+					acc[j] = _mm512_dpbf16_ps(acc[j], (__m512bh) _mm512_maskz_loadu_epi16(m, wr[j] + i),
+											  (__m512bh) av);
+			}
 			LlmStore16(s + r0, acc, rows);
 		}
 		return;

@@ -6,6 +6,11 @@
  *	  P prompt tokens in one batch, then N single-token decode steps without
  *	  sampling, median of --reps runs.
  *
+ *	  --batch B adds batched generation: B sequences forked from one
+ *	  decoded prompt (LlmSeqCopy), then N steps that each decode one token
+ *	  of every sequence in one LlmDecodeBatch, with logits for all; the
+ *	  figure is generated tokens per second over all B sequences.
+ *
  *-------------------------------------------------------------------------
  */
 #include <stdio.h>
@@ -34,6 +39,54 @@ BenchToken(int i, int stride, int n_vocab)
 	return id < n_vocab ? id : id % n_vocab;
 }
 
+/*
+ * Median tokens/s of N steps of B sequences decoded together, each after a
+ * P-token prompt decoded once into sequence 0 and copied to the others.
+ */
+static int
+BenchBatch(LlmModel *m, int P, int N, int B, int threads, int reps, const int32_t *prompt,
+		   double *tgb)
+{
+	LlmContext *ctx;
+	LlmError	err;
+	LlmBatchToken *items = malloc(sizeof(LlmBatchToken) * B);
+	float	   *logits = malloc(sizeof(float) * m->hp.n_vocab * B);
+
+	if (items == NULL || logits == NULL)
+	{
+		fprintf(stderr, "llm-cli: out of memory\n");
+		return 1;
+	}
+	if (LlmContextCreateSeq(m, P + N + 16, P > B ? P : B, B, &ctx, &err) != LLM_OK ||
+		LlmContextSetThreads(ctx, threads, &err) != LLM_OK)
+		return CliFail(&err);
+	for (int r = 0; r < reps; r++)
+	{
+		double		t0;
+
+		LlmContextReset(ctx);
+		if (LlmDecode(ctx, prompt, P, logits, false, &err) != LLM_OK)
+			return CliFail(&err);
+		for (int b = 1; b < B; b++)
+			if (LlmSeqCopy(ctx, 0, b, P, &err) != LLM_OK)
+				return CliFail(&err);
+		t0 = CliNow();
+		for (int i = 0; i < N; i++)
+		{
+			for (int b = 0; b < B; b++)
+				items[b] = (LlmBatchToken) {BenchToken(i + 17 * b, 31, m->hp.n_vocab), b, true};
+			if (LlmDecodeBatch(ctx, items, B, logits, &err) != LLM_OK)
+				return CliFail(&err);
+		}
+		tgb[r] = (double) N * B / (CliNow() - t0);
+	}
+	qsort(tgb, reps, sizeof(double), CompareDouble);
+	LlmContextFree(ctx);
+	free(items);
+	free(logits);
+	return 0;
+}
+
 int
 CliBench(int argc, char **argv)
 {
@@ -41,6 +94,7 @@ CliBench(int argc, char **argv)
 	int			N = atoi(CliOpt(argc, argv, "-n", "128"));
 	int			threads = atoi(CliOpt(argc, argv, "-t", "1"));
 	int			reps = atoi(CliOpt(argc, argv, "--reps", "3"));
+	int			B = atoi(CliOpt(argc, argv, "--batch", "0"));
 	double	   *pp;
 	double	   *tg;
 	int32_t    *prompt;
@@ -49,9 +103,9 @@ CliBench(int argc, char **argv)
 	LlmError	err;
 	float	   *logits;
 
-	if (argc < 1 || P < 1 || N < 1 || reps < 1 || threads < 1)
+	if (argc < 1 || P < 1 || N < 1 || reps < 1 || threads < 1 || B < 0 || B > LLM_MAX_SEQ)
 	{
-		fprintf(stderr, "usage: llm-cli bench MODEL [-p 512] [-n 128] [-t THREADS] [--reps 3]\n");
+		fprintf(stderr, "usage: llm-cli bench MODEL [-p 512] [-n 128] [-t THREADS] [--reps 3] [--batch B]\n");
 		return 2;
 	}
 	if (LlmModelLoad(argv[0], &m, &err) != LLM_OK)
@@ -92,6 +146,16 @@ CliBench(int argc, char **argv)
 	printf("threads: %d (kernels: %s)\n", threads, LlmKernelsGet()->name);
 	printf("pp%d t/s: %.2f\n", P, pp[reps / 2]);
 	printf("tg%d t/s: %.2f\n", N, tg[reps / 2]);
+	if (B > 0)
+	{
+		double	   *tgb = malloc(sizeof(double) * reps);
+
+		if (tgb == NULL || BenchBatch(m, P, N, B, threads, reps, prompt, tgb) != 0)
+			return 1;
+		printf("tg%d x %d sequences t/s: %.2f (%.2fx one sequence; %.2f steps/s)\n",
+			   N, B, tgb[reps / 2], tgb[reps / 2] / tg[reps / 2], tgb[reps / 2] / B);
+		free(tgb);
+	}
 
 	free(pp);
 	free(tg);

@@ -46,7 +46,7 @@ Usage(const char *msg)
 			"  logits MODEL --tokens 1,2,3 --out FILE    raw float32 [n_tokens][n_vocab]\n"
 			"  generate MODEL --prompt TEXT [-n N] [--temp T] [--seed S] [--top-k K]\n"
 			"           [--top-p P] [--min-p P] [--repeat-penalty R] [--ctx N] [--stop S]\n"
-			"  bench MODEL [-p 512] [-n 128] [-t THREADS] [--reps 3]\n"
+			"  bench MODEL [-p 512] [-n 128] [-t THREADS] [--reps 3] [--batch B]\n"
 			"  parity DIR [--all-kernels]          check models against llama.cpp references\n"
 			"  synth --shape NAME --type TYPE --out FILE   random-weight model of a real shape\n"
 			"  vocab-test VOCAB.gguf               llama.cpp tokenizer cases (.inp/.out beside it)\n"

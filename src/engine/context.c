@@ -40,6 +40,13 @@ LlmStatus
 LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
 				 LlmContext **out, LlmError *err)
 {
+	return LlmContextCreateSeq(model, n_ctx, n_batch, 1, out, err);
+}
+
+LlmStatus
+LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
+					LlmContext **out, LlmError *err)
+{
 	const LlmHParams *hp = &model->hp;
 	const size_t kv_dim = (size_t) hp->n_head_kv * hp->head_dim;
 	const size_t q_dim = (size_t) hp->n_head * hp->head_dim;
@@ -51,11 +58,15 @@ LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
 		n_ctx = hp->n_ctx_train;
 	if (n_batch <= 0)
 		n_batch = 512;
-	if (n_batch > n_ctx)
-		n_batch = n_ctx;
 	if (n_ctx <= 0 || n_ctx > (1 << 24))
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "context size %d is out of range (1..%d)",
 						   n_ctx, 1 << 24);
+	if (n_seq < 1 || n_seq > LLM_MAX_SEQ)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "%d sequences is out of range (1..%d)",
+						   n_seq, LLM_MAX_SEQ);
+	/* a chunk never holds more rows than all sequences have cells */
+	if ((int64_t) n_batch > (int64_t) n_ctx * n_seq)
+		n_batch = n_ctx * n_seq;
 
 	ctx = calloc(1, sizeof(LlmContext));
 	if (ctx == NULL)
@@ -63,33 +74,38 @@ LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
 	ctx->model = model;
 	ctx->n_ctx = n_ctx;
 	ctx->n_batch = n_batch;
+	ctx->n_seq = n_seq;
 
 	widest_in = hp->n_ff > hp->n_embd ? hp->n_ff : hp->n_embd;
 	if ((int64_t) q_dim > widest_in)
 		widest_in = q_dim;
 
-	ctx->k_cache = ContextAllocFloats(hp->n_layer, n_ctx, kv_dim);
-	ctx->v_cache = ContextAllocFloats(hp->n_layer, n_ctx, kv_dim);
+	ctx->seq_past = calloc(n_seq, sizeof(int));
+	ctx->k_cache = ContextAllocFloats((size_t) hp->n_layer * n_seq, n_ctx, kv_dim);
+	ctx->v_cache = ContextAllocFloats((size_t) hp->n_layer * n_seq, n_ctx, kv_dim);
 	ctx->x = ContextAllocFloats(n_batch, hp->n_embd, 1);
 	ctx->xb = ContextAllocFloats(n_batch, hp->n_embd, 1);
 	ctx->q = ContextAllocFloats(n_batch, q_dim, 1);
 	ctx->k = ContextAllocFloats(n_batch, kv_dim, 1);
 	ctx->v = ContextAllocFloats(n_batch, kv_dim, 1);
 	ctx->att_out = ContextAllocFloats(n_batch, q_dim, 1);
-	ctx->scores_per_thread = ScoresPerThread(n_ctx, n_batch);
+	ctx->scores_per_thread = ScoresPerThread(n_ctx, n_batch < n_ctx ? n_batch : n_ctx);
 	ctx->scores = ContextAllocFloats(ctx->scores_per_thread, 1, 1);
 	ctx->n_threads = 1;
 	ctx->gate = ContextAllocFloats(n_batch, hp->n_ff, 1);
 	ctx->up = ContextAllocFloats(n_batch, hp->n_ff, 1);
 	ctx->act_scratch = malloc(LlmMatmulScratchSize(widest_in, n_batch));
-	if (!ctx->k_cache || !ctx->v_cache || !ctx->x || !ctx->xb || !ctx->q ||
-		!ctx->k || !ctx->v || !ctx->att_out || !ctx->scores || !ctx->gate ||
-		!ctx->up || !ctx->act_scratch)
+	ctx->rows = calloc(n_batch, sizeof(LlmRow));
+	ctx->blocks = calloc(n_batch, sizeof(LlmAttnBlock));
+	if (!ctx->seq_past || !ctx->k_cache || !ctx->v_cache || !ctx->x || !ctx->xb ||
+		!ctx->q || !ctx->k || !ctx->v || !ctx->att_out || !ctx->scores || !ctx->gate ||
+		!ctx->up || !ctx->act_scratch || !ctx->rows || !ctx->blocks)
 	{
 		LlmContextFree(ctx);
 		return LlmSetError(err, LLM_ERR_NOMEM,
-						   "out of memory allocating a context of %d tokens (KV cache %zu MB)",
-						   n_ctx, 2 * sizeof(float) * kv_dim * hp->n_layer * n_ctx >> 20);
+						   "out of memory allocating a context of %d x %d tokens (KV cache %zu MB)",
+						   n_seq, n_ctx,
+						   (2 * sizeof(float) * kv_dim * hp->n_layer * n_ctx >> 20) * n_seq);
 	}
 	*out = ctx;
 	return LLM_OK;
@@ -100,6 +116,7 @@ LlmContextFree(LlmContext *ctx)
 {
 	if (ctx == NULL)
 		return;
+	free(ctx->seq_past);
 	free(ctx->k_cache);
 	free(ctx->v_cache);
 	free(ctx->x);
@@ -112,6 +129,8 @@ LlmContextFree(LlmContext *ctx)
 	free(ctx->gate);
 	free(ctx->up);
 	free(ctx->act_scratch);
+	free(ctx->rows);
+	free(ctx->blocks);
 	LlmThreadPoolFree(ctx->pool);
 	free(ctx);
 }
@@ -149,13 +168,13 @@ LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err)
 void
 LlmContextReset(LlmContext *ctx)
 {
-	ctx->n_past = 0;
+	memset(ctx->seq_past, 0, sizeof(int) * ctx->n_seq);
 }
 
 void
 LlmContextTruncate(LlmContext *ctx, int n_keep)
 {
 	/* later positions are simply overwritten by the next decode */
-	if (n_keep >= 0 && n_keep < ctx->n_past)
-		ctx->n_past = n_keep;
+	if (n_keep >= 0 && n_keep < ctx->seq_past[0])
+		ctx->seq_past[0] = n_keep;
 }

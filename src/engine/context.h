@@ -5,6 +5,12 @@
  *	  far and the scratch buffers of the forward pass.  One context is used
  *	  by one thread at a time; many contexts can share one LlmModel.
  *
+ * A context holds n_seq independent sequences (one unless created with
+ * LlmContextCreateSeq), each with its own KV cells and position, so that
+ * several answers can be decoded in one forward pass (LlmDecodeBatch): the
+ * weights are streamed once per step for all of them.  The single-sequence
+ * calls (LlmDecode, LlmContextReset, ...) work on sequence 0.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef LLM_ENGINE_CONTEXT_H
@@ -16,16 +22,45 @@
 /* Polled between layers and tokens; return true to abandon the call. */
 typedef bool (*LlmCancelFn) (void *arg);
 
+/* Most sequences one context may hold. */
+#define LLM_MAX_SEQ 4096
+
+/* One query row of a chunk: where its token goes. */
+typedef struct LlmRow
+{
+	int			seq;
+	int			pos;
+} LlmRow;
+
+/*
+ * A run of chunk rows of one sequence at consecutive positions, at most
+ * 64 rows: the unit of attention work (see forward.c).
+ */
+typedef struct LlmAttnBlock
+{
+	int			seq;
+	int			t0;				/* first chunk row */
+	int			n;				/* rows */
+} LlmAttnBlock;
+
 typedef struct LlmContext
 {
 	const LlmModel *model;
-	int			n_ctx;			/* KV cache capacity in tokens */
-	int			n_batch;		/* tokens per forward chunk */
-	int			n_past;			/* tokens now in the KV cache */
+	int			n_ctx;			/* KV cells per sequence */
+	int			n_batch;		/* rows per forward chunk */
+	int			n_seq;			/* sequences */
+	int		   *seq_past;		/* [n_seq] tokens each sequence holds */
 
-	float	   *k_cache;		/* [n_layer][n_ctx][n_head_kv * head_dim] */
-	float	   *v_cache;		/* [n_layer][n_head_kv * head_dim][n_ctx]
-								 * (transposed) */
+	/*
+	 * Each sequence's cells are one contiguous slab per layer, laid out as
+	 * in a single-sequence cache, so attention over a sequence is the same
+	 * code whichever sequence it is, and copying or saving a prefix is a
+	 * few memcpy per layer.
+	 */
+	float	   *k_cache;		/* [n_layer][n_seq][n_ctx][n_head_kv *
+								 * head_dim] */
+	float	   *v_cache;		/* [n_layer][n_seq][n_head_kv *
+								 * head_dim][n_ctx] (transposed) */
 
 	/* scratch for one chunk of up to n_batch tokens */
 	float	   *x;				/* [n_batch][n_embd] residual stream */
@@ -40,6 +75,9 @@ typedef struct LlmContext
 	float	   *gate;			/* [n_batch][n_ff] */
 	float	   *up;				/* [n_batch][n_ff] */
 	void	   *act_scratch;	/* converted activations for LlmMatmul */
+	LlmRow	   *rows;			/* [n_batch] sequence and position per row */
+	LlmAttnBlock *blocks;		/* [n_batch] attention blocks of a chunk */
+	int			n_blocks;
 
 	LlmThreadPool *pool;		/* NULL: single-threaded */
 	int			n_threads;
@@ -51,6 +89,14 @@ typedef struct LlmContext
 /* n_ctx <= 0 means the model's training context; n_batch <= 0 means 512. */
 extern LlmStatus LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
 								  LlmContext **out, LlmError *err);
+
+/*
+ * A context of n_seq sequences of n_ctx cells each (n_ctx <= 0: the
+ * model's training context), sharing the scratch of one chunk of n_batch
+ * rows (<= 0: 512).  The KV cache takes n_seq times the memory.
+ */
+extern LlmStatus LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch,
+									 int n_seq, LlmContext **out, LlmError *err);
 extern void LlmContextFree(LlmContext *ctx);
 
 /*
@@ -59,14 +105,22 @@ extern void LlmContextFree(LlmContext *ctx);
  */
 extern LlmStatus LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err);
 
-/* Forget every cached token. */
+/* Forget every cached token of every sequence. */
 extern void LlmContextReset(LlmContext *ctx);
 
-/* Forget the cached tokens from position n_keep on (n_keep <= n_past). */
+/* Forget sequence 0's tokens from position n_keep on (n_keep <= its past). */
 extern void LlmContextTruncate(LlmContext *ctx, int n_keep);
 
+/* Tokens sequence 0 holds. */
+static inline int
+LlmContextPast(const LlmContext *ctx)
+{
+	return ctx->seq_past[0];
+}
+
 /*
- * Run n_tokens more tokens through the model, appending them to the cache.
+ * Run n_tokens more tokens of sequence 0 through the model, appending them
+ * to its cache.
  * logits receives [n_tokens][n_vocab] floats when all_logits, else only the
  * last token's [n_vocab] (logits may be NULL to skip the output layer).
  * On error the cache keeps the chunks that completed.
@@ -80,5 +134,61 @@ extern LlmStatus LlmDecode(LlmContext *ctx, const int32_t *tokens, int n_tokens,
  */
 extern LlmStatus LlmDecodeHidden(LlmContext *ctx, const int32_t *tokens,
 								 int n_tokens, float *hidden, LlmError *err);
+
+/* One token of a batch: which sequence it extends, and whether to score it. */
+typedef struct LlmBatchToken
+{
+	int32_t		token;
+	int			seq;
+	bool		want_logits;
+} LlmBatchToken;
+
+/*
+ * Decode n tokens of any sequences together: each token goes at its
+ * sequence's next position at the time it is reached (a sequence's tokens
+ * in order; sequences may interleave).  Rows go through every weight
+ * matrix together, n_batch at a time; attention of a row sees only its own
+ * sequence's cells up to its own position.  logits receives [n_wanted]
+ * [n_vocab] floats, in item order, for the tokens that want them (may be
+ * NULL if none do).  A sequence's logits are bit-identical to decoding it
+ * alone with LlmDecode.  Nothing is decoded if an argument is invalid or a
+ * sequence would overflow its cells; on cancel the completed chunks stay.
+ */
+extern LlmStatus LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *tokens, int n,
+								float *logits, LlmError *err);
+
+/*
+ * Sequences of the KV cache (kv.c).  Functions taking an LlmError reject
+ * an out-of-range sequence with LLM_ERR_ARGUMENT.
+ */
+
+/* Tokens sequence seq holds, or -1 if there is no such sequence. */
+extern int	LlmSeqPast(const LlmContext *ctx, int seq);
+
+/* Forget all of sequence seq's tokens. */
+extern LlmStatus LlmSeqReset(LlmContext *ctx, int seq, LlmError *err);
+
+/* Forget sequence seq's tokens from position n_keep on (0 <= n_keep <= past). */
+extern LlmStatus LlmSeqTruncate(LlmContext *ctx, int seq, int n_keep, LlmError *err);
+
+/*
+ * Make dst hold the first n_tokens cells of src (n_tokens <= past of src):
+ * a prompt prefix evaluated once can then be continued in several
+ * sequences.  dst's other tokens are forgotten.
+ */
+extern LlmStatus LlmSeqCopy(LlmContext *ctx, int src, int dst, int n_tokens, LlmError *err);
+
+/*
+ * The KV cells of a sequence's first n_tokens tokens as a self-describing
+ * byte buffer, so that a prefix cache can keep them outside any context
+ * and load them into any sequence of a context of the same model.
+ */
+extern size_t LlmSeqStateSize(const LlmContext *ctx, int n_tokens);
+extern LlmStatus LlmSeqStateSave(const LlmContext *ctx, int seq, int n_tokens,
+								 void *buf, size_t size, LlmError *err);
+
+/* Replace sequence seq's cells by a saved state: its past becomes the saved n_tokens. */
+extern LlmStatus LlmSeqStateLoad(LlmContext *ctx, int seq, const void *buf, size_t size,
+								 LlmError *err);
 
 #endif							/* LLM_ENGINE_CONTEXT_H */

@@ -10,35 +10,33 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "context.h"
 #include "kernels.h"
 #include "ops.h"
 
-#define Min(a, b) ((a) < (b) ? (a) : (b))
-#define Max(a, b) ((a) > (b) ? (a) : (b))
-
 typedef struct AttentionTask
 {
 	LlmContext *ctx;
 	int			layer;
-	int			pos0;
-	int			n_rows;
-	int			rows_per_block; /* query rows one score matrix holds */
 } AttentionTask;
 
 /*
- * Causal self-attention of one query head over a block of the chunk's rows
- * (positions pos0 + t0 ..), into ctx->att_out.  Grouped-query: query head
- * h reads key/value head h / (n_head / n_head_kv).  Both products are
- * matrix products through the kernel table's F32 gemm, all rows of the
- * block at once: S = Q K^T over every key any row of the block may see,
- * then each row is scaled, masked and softmaxed, and out = S V over the
- * transposed value cache (masked keys weigh exactly 0).
+ * Causal self-attention of one query head over one block of the chunk's
+ * rows (one sequence, consecutive positions), into ctx->att_out.
+ * Grouped-query: query head h reads key/value head h / (n_head /
+ * n_head_kv).  Both products are matrix products through the kernel
+ * table's F32 gemm, all rows of the block at once: S = Q K^T over every
+ * key the block's last row sees, then each row is scaled, masked and
+ * softmaxed, and out = S V over the transposed value cache (masked keys
+ * weigh exactly 0).  The gemm computes each element in one fixed order,
+ * whatever the tile and however many zero-weighted keys follow, so a row's
+ * result does not depend on which rows share its block.
  */
 static void
-AttentionBlock(AttentionTask *task, float *scores, int h, int t0, int n)
+AttentionBlock(AttentionTask *task, float *scores, int h, const LlmAttnBlock *b)
 {
 	LlmContext *ctx = task->ctx;
 	const LlmHParams *hp = &ctx->model->hp;
@@ -48,18 +46,21 @@ AttentionBlock(AttentionTask *task, float *scores, int h, int t0, int n)
 	const int	q_dim = hp->n_head * hd;
 	const int	kvh = h / (hp->n_head / hp->n_head_kv);
 	const float scale = 1.0f / sqrtf((float) hd);
-	const float *kc = ctx->k_cache + (size_t) task->layer * ctx->n_ctx * kv_dim;
-	const float *vt = ctx->v_cache + (size_t) task->layer * kv_dim * ctx->n_ctx;
-	const int	n_keys = task->pos0 + t0 + n;	/* seen by the block's last row */
+	const size_t slab = ((size_t) task->layer * ctx->n_seq + b->seq) * ctx->n_ctx * kv_dim;
+	const float *kc = ctx->k_cache + slab;
+	const float *vt = ctx->v_cache + slab;
+	const int	pos0 = ctx->rows[b->t0].pos;
+	const int	n = b->n;
+	const int	n_keys = pos0 + n;	/* seen by the block's last row */
 
 	/* scores[t][j] = q_t . k_j */
 	k->gemm[LLM_TYPE_F32] (hd, n_keys, n, scores, n_keys, kc + kvh * hd,
 						   sizeof(float) * kv_dim,
-						   ctx->q + (size_t) t0 * q_dim + h * hd, sizeof(float) * q_dim);
+						   ctx->q + (size_t) b->t0 * q_dim + h * hd, sizeof(float) * q_dim);
 	for (int t = 0; t < n; t++)
 	{
 		float	   *row = scores + (size_t) t * n_keys;
-		int			visible = task->pos0 + t0 + t + 1;
+		int			visible = pos0 + t + 1;
 
 		for (int j = 0; j < visible; j++)
 			row[j] *= scale;
@@ -67,30 +68,55 @@ AttentionBlock(AttentionTask *task, float *scores, int h, int t0, int n)
 		memset(row + visible, 0, sizeof(float) * (n_keys - visible));
 	}
 	/* out[t][i] = sum_j scores[t][j] v_j[i] */
-	k->gemm[LLM_TYPE_F32] (n_keys, hd, n, ctx->att_out + (size_t) t0 * q_dim + h * hd, q_dim,
+	k->gemm[LLM_TYPE_F32] (n_keys, hd, n, ctx->att_out + (size_t) b->t0 * q_dim + h * hd, q_dim,
 						   vt + (size_t) kvh * hd * ctx->n_ctx, sizeof(float) * ctx->n_ctx,
 						   scores, sizeof(float) * n_keys);
 }
 
-/* A share of the (head, block of rows) pairs of a chunk's attention. */
+/* A share of the (head, block) pairs of a chunk's attention. */
 static void
 AttentionShare(void *arg, int ith, int nth)
 {
 	AttentionTask *task = arg;
-	const int	n_head = task->ctx->model->hp.n_head;
-	const int	n_blocks = (task->n_rows + task->rows_per_block - 1) / task->rows_per_block;
-	float	   *scores = task->ctx->scores + (size_t) ith * task->ctx->scores_per_thread;
+	LlmContext *ctx = task->ctx;
+	const int	n_head = ctx->model->hp.n_head;
+	float	   *scores = ctx->scores + (size_t) ith * ctx->scores_per_thread;
 	int64_t		lo,
 				hi;
 
-	LlmSplitRange((int64_t) n_head * n_blocks, ith, nth, 1, &lo, &hi);
+	LlmSplitRange((int64_t) n_head * ctx->n_blocks, ith, nth, 1, &lo, &hi);
 	for (int64_t i = lo; i < hi; i++)
-	{
-		int			h = (int) (i % n_head);
-		int			t0 = (int) (i / n_head) * task->rows_per_block;
-		int			n = Min(task->rows_per_block, task->n_rows - t0);
+		AttentionBlock(task, scores, (int) (i % n_head), &ctx->blocks[i / n_head]);
+}
 
-		AttentionBlock(task, scores, h, t0, n);
+/*
+ * Cut the chunk's rows (ctx->rows) into attention blocks: runs of one
+ * sequence at consecutive positions, at most 64 rows, each only scoring
+ * the keys its last row sees (so the masked half of a causal prompt chunk
+ * is mostly never computed), and no more scores than a thread's buffer
+ * holds.  Rows of interleaved sequences make blocks of one row.
+ */
+static void
+PlanAttention(LlmContext *ctx, int n_rows)
+{
+	const LlmRow *r = ctx->rows;
+
+	ctx->n_blocks = 0;
+	for (int t = 0; t < n_rows; t++)
+	{
+		LlmAttnBlock *b = ctx->n_blocks > 0 ? &ctx->blocks[ctx->n_blocks - 1] : NULL;
+
+		if (b != NULL && r[t].seq == b->seq &&
+			r[t].pos == r[t - 1].pos + 1 && b->n < 64 &&
+			(size_t) (b->n + 1) * (r[t].pos + 1) <= ctx->scores_per_thread)
+			b->n++;
+		else
+		{
+			b = &ctx->blocks[ctx->n_blocks++];
+			b->seq = r[t].seq;
+			b->t0 = t;
+			b->n = 1;
+		}
 	}
 }
 
@@ -108,12 +134,17 @@ Cancelled(LlmContext *ctx)
 }
 
 /*
- * One transformer block over the chunk's n_rows rows in ctx->x.  Returns
- * false if the cancel callback asked to stop: it is polled between the
- * block's large steps so that a long prompt stops within milliseconds.
+ * One transformer block over the chunk's n_rows rows in ctx->x, row t
+ * belonging to sequence ctx->rows[t].seq at position ctx->rows[t].pos.
+ * Returns false if the cancel callback asked to stop: it is polled between
+ * the block's large steps so that a long prompt stops within milliseconds.
+ *
+ * Every step computes a row the same way whatever the other rows are
+ * (norms, rope and SwiGLU per row, gemm in a fixed order per element), so
+ * a sequence decoded inside a batch gets the bits it gets alone.
  */
 static bool
-Block(LlmContext *ctx, int l, int pos0, int n_rows)
+Block(LlmContext *ctx, int l, int n_rows)
 {
 	const LlmModel *m = ctx->model;
 	const LlmHParams *hp = &m->hp;
@@ -137,9 +168,10 @@ Block(LlmContext *ctx, int l, int pos0, int n_rows)
 		LlmAddBias(ctx->v, L->bv, n_rows, kv_dim);
 	for (int t = 0; t < n_rows; t++)
 	{
-		const int	pos = pos0 + t;
-		float	   *kc = ctx->k_cache + ((size_t) l * ctx->n_ctx + pos) * kv_dim;
-		float	   *vt = ctx->v_cache + (size_t) l * kv_dim * ctx->n_ctx + pos;
+		const int	pos = ctx->rows[t].pos;
+		const size_t slab = ((size_t) l * ctx->n_seq + ctx->rows[t].seq) * ctx->n_ctx * kv_dim;
+		float	   *kc = ctx->k_cache + slab + (size_t) pos * kv_dim;
+		float	   *vt = ctx->v_cache + slab + pos;
 		const float *v = ctx->v + (size_t) t * kv_dim;
 
 		LlmRope(ctx->q + (size_t) t * q_dim, hp->n_head, hp->head_dim, pos, hp, m->rope_freqs);
@@ -150,13 +182,7 @@ Block(LlmContext *ctx, int l, int pos0, int n_rows)
 			vt[(size_t) i * ctx->n_ctx] = v[i];
 	}
 	{
-		/*
-		 * Blocks of at most 64 query rows: each block only scores the keys
-		 * its last row sees, so the masked half of a causal chunk is mostly
-		 * never computed.  Fewer rows if the per-thread buffer is smaller.
-		 */
-		int			rows = (int) Min(64, ctx->scores_per_thread / (pos0 + n_rows));
-		AttentionTask task = {ctx, l, pos0, n_rows, Max(1, Min(rows, n_rows))};
+		AttentionTask task = {ctx, l};
 
 		LlmThreadPoolRun(ctx->pool, AttentionShare, &task);
 	}
@@ -171,7 +197,9 @@ Block(LlmContext *ctx, int l, int pos0, int n_rows)
 	LlmRmsNorm(ctx->xb, ctx->x, L->ffn_norm, n_rows, hp->n_embd, hp->rms_eps);
 	LlmMatmul(ctx->gate, &L->w_gate, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
 	LlmMatmul(ctx->up, &L->w_up, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
-	LlmSwiGlu(ctx->gate, ctx->up, (int64_t) n_rows * hp->n_ff);
+	/* per row: a vector kernel's tail must fall on the same elements */
+	for (int t = 0; t < n_rows; t++)
+		LlmSwiGlu(ctx->gate + (size_t) t * hp->n_ff, ctx->up + (size_t) t * hp->n_ff, hp->n_ff);
 	if (Cancelled(ctx))
 		return false;
 	LlmMatmul(ctx->xb, &L->w_down, ctx->gate, n_rows, ctx->act_scratch, ctx->pool);
@@ -192,6 +220,26 @@ FinalNorm(LlmContext *ctx, int first, int n)
 	return rows;
 }
 
+/*
+ * Embed the chunk's tokens and run them through every layer; ctx->rows
+ * says where each goes.  False if cancelled.
+ */
+static bool
+Forward(LlmContext *ctx, const int32_t *tokens, int stride, int n_rows)
+{
+	const LlmModel *m = ctx->model;
+	const int	n_embd = m->hp.n_embd;
+
+	for (int t = 0; t < n_rows; t++)
+		LlmWeightRow(&m->tok_embd, *(const int32_t *) ((const char *) tokens + (size_t) stride * t),
+					 ctx->x + (size_t) t * n_embd);
+	PlanAttention(ctx, n_rows);
+	for (int l = 0; l < m->hp.n_layer; l++)
+		if (!Block(ctx, l, n_rows))
+			return false;
+	return true;
+}
+
 /* What a decode call hands back. */
 typedef enum DecodeOutput
 {
@@ -207,13 +255,14 @@ Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
 	const LlmModel *m = ctx->model;
 	const int	n_embd = m->hp.n_embd;
 	const int	n_vocab = m->hp.n_vocab;
+	int		   *past = &ctx->seq_past[0];
 
 	if (n_tokens <= 0)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "no tokens to decode");
-	if (n_tokens > ctx->n_ctx - ctx->n_past)
+	if (n_tokens > ctx->n_ctx - *past)
 		return LlmSetError(err, LLM_ERR_CONTEXT,
 						   "%d tokens do not fit in the context: %d of %d positions are used",
-						   n_tokens, ctx->n_past, ctx->n_ctx);
+						   n_tokens, *past, ctx->n_ctx);
 	for (int i = 0; i < n_tokens; i++)
 		if (tokens[i] < 0 || tokens[i] >= n_vocab)
 			return LlmSetError(err, LLM_ERR_ARGUMENT,
@@ -223,14 +272,15 @@ Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
 	for (int done = 0; done < n_tokens;)
 	{
 		int			n = n_tokens - done < ctx->n_batch ? n_tokens - done : ctx->n_batch;
-		int			pos0 = ctx->n_past;
 		bool		last_chunk = done + n == n_tokens;
 
 		for (int t = 0; t < n; t++)
-			LlmWeightRow(&m->tok_embd, tokens[done + t], ctx->x + (size_t) t * n_embd);
-		for (int l = 0; l < m->hp.n_layer; l++)
-			if (!Block(ctx, l, pos0, n))
-				return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
+		{
+			ctx->rows[t].seq = 0;
+			ctx->rows[t].pos = *past + t;
+		}
+		if (!Forward(ctx, tokens + done, sizeof(int32_t), n))
+			return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
 
 		if (out == NULL)
 			;
@@ -242,7 +292,7 @@ Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
 		else if (last_chunk)
 			LlmMatmul(out, &m->output, FinalNorm(ctx, n - 1, 1), 1, ctx->act_scratch, ctx->pool);
 
-		ctx->n_past += n;
+		*past += n;
 		done += n;
 	}
 	return LLM_OK;
@@ -261,4 +311,93 @@ LlmDecodeHidden(LlmContext *ctx, const int32_t *tokens, int n_tokens, float *hid
 				LlmError *err)
 {
 	return Decode(ctx, tokens, n_tokens, DECODE_HIDDEN, hidden, err);
+}
+
+/* Check a batch before any of it runs: nothing is decoded if it is invalid. */
+static LlmStatus
+CheckBatch(const LlmContext *ctx, const LlmBatchToken *items, int n, const float *logits,
+		   LlmError *err)
+{
+	const int	n_vocab = ctx->model->hp.n_vocab;
+	int		   *count;
+	LlmStatus	s = LLM_OK;
+
+	if (n <= 0)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "no tokens to decode");
+	count = calloc(ctx->n_seq, sizeof(int));
+	if (count == NULL)
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory checking a batch");
+	for (int i = 0; i < n && s == LLM_OK; i++)
+	{
+		const LlmBatchToken *it = &items[i];
+
+		if (it->seq < 0 || it->seq >= ctx->n_seq)
+			s = LlmSetError(err, LLM_ERR_ARGUMENT,
+							"batch item %d names sequence %d, but the context has %d",
+							i, it->seq, ctx->n_seq);
+		else if (it->token < 0 || it->token >= n_vocab)
+			s = LlmSetError(err, LLM_ERR_ARGUMENT,
+							"token id %d of batch item %d is outside the vocabulary (0..%d)",
+							it->token, i, n_vocab - 1);
+		else if (it->want_logits && logits == NULL)
+			s = LlmSetError(err, LLM_ERR_ARGUMENT,
+							"batch item %d wants logits but there is no logits buffer", i);
+		else if (++count[it->seq] > ctx->n_ctx - ctx->seq_past[it->seq])
+			s = LlmSetError(err, LLM_ERR_CONTEXT,
+							"sequence %d is full: %d tokens do not fit, %d of %d positions are used",
+							it->seq, count[it->seq], ctx->seq_past[it->seq], ctx->n_ctx);
+	}
+	free(count);
+	return s;
+}
+
+LlmStatus
+LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *items, int n, float *logits,
+			   LlmError *err)
+{
+	const LlmModel *m = ctx->model;
+	const int	n_embd = m->hp.n_embd;
+	const int	n_vocab = m->hp.n_vocab;
+	size_t		n_out = 0;
+	LlmStatus	s = CheckBatch(ctx, items, n, logits, err);
+
+	if (s != LLM_OK)
+		return s;
+	for (int done = 0; done < n;)
+	{
+		int			c = n - done < ctx->n_batch ? n - done : ctx->n_batch;
+		int			n_want = 0;
+
+		/* a sequence's positions run on from its past, in item order */
+		for (int t = 0; t < c; t++)
+		{
+			int			seq = items[done + t].seq;
+
+			ctx->rows[t].seq = seq;
+			ctx->rows[t].pos = ctx->seq_past[seq];
+			for (int u = 0; u < t; u++)
+				if (ctx->rows[u].seq == seq)
+					ctx->rows[t].pos = ctx->rows[u].pos + 1;
+		}
+		if (!Forward(ctx, &items[done].token, sizeof(LlmBatchToken), c))
+			return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
+
+		/* final norm of the wanted rows, packed at the start of ctx->xb */
+		for (int t = 0; t < c; t++)
+			if (items[done + t].want_logits)
+			{
+				LlmRmsNorm(ctx->xb + (size_t) n_want * n_embd, ctx->x + (size_t) t * n_embd,
+						   m->output_norm, 1, n_embd, m->hp.rms_eps);
+				n_want++;
+			}
+		if (n_want > 0)
+			LlmMatmul(logits + n_out * n_vocab, &m->output, ctx->xb, n_want,
+					  ctx->act_scratch, ctx->pool);
+		n_out += n_want;
+
+		for (int t = 0; t < c; t++)
+			ctx->seq_past[ctx->rows[t].seq] = ctx->rows[t].pos + 1;
+		done += c;
+	}
+	return LLM_OK;
 }

@@ -64,19 +64,34 @@ LlmGenerateResultFree(LlmGenerateResult *result)
 	memset(result, 0, sizeof(*result));
 }
 
-LlmStatus
-LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_prompt,
-			const LlmGenerateParams *params, LlmGenerateResult *result,
-			LlmError *err)
+/*
+ * One sequence being generated.  LlmGenerate and LlmGenerateBatch drive the
+ * same steps, so a prompt gets the same answer alone or in a batch: start
+ * (checks, sampler), then after each decode one step (sample, stop
+ * conditions, text), then finish (whole characters only).
+ */
+typedef struct GenState
+{
+	const LlmGenerateParams *params;
+	LlmGenerateResult *result;
+	LlmSampler *sampler;
+	bool		prompt_has_text;
+	bool		done;
+	int32_t		next;			/* token to decode when !done */
+} GenState;
+
+static LlmStatus
+GenStart(GenState *g, const LlmContext *ctx, const int32_t *prompt, int n_prompt,
+		 const LlmGenerateParams *params, LlmGenerateResult *result, LlmError *err)
 {
 	const LlmModel *m = ctx->model;
 	const LlmVocab *vocab = m->vocab;
-	LlmSampler *sampler = NULL;
-	float	   *logits = NULL;
-	bool		prompt_has_text = false;
 	LlmStatus	s;
 
+	memset(g, 0, sizeof(*g));
 	memset(result, 0, sizeof(*result));
+	g->params = params;
+	g->result = result;
 	result->n_prompt = n_prompt;
 	if (n_prompt <= 0)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "the prompt is empty (not even a BOS token)");
@@ -88,86 +103,211 @@ LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 	for (int i = 0; i < n_prompt; i++)
 		if (!(prompt[i] >= 0 && prompt[i] < vocab->n_tokens &&
 			  vocab->attr[prompt[i]] == LLM_TOKEN_CONTROL))
-			prompt_has_text = true;
+			g->prompt_has_text = true;
 
-	logits = malloc(sizeof(float) * m->hp.n_vocab);
 	result->tokens = malloc(sizeof(int32_t) * (params->max_tokens > 0 ? params->max_tokens : 1));
 	result->text = calloc(1, 1);
-	if (logits == NULL || result->tokens == NULL || result->text == NULL)
-	{
-		s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory starting generation");
-		goto done;
-	}
-	s = LlmSamplerCreate(&params->sampling, m->hp.n_vocab, &sampler, err);
+	if (result->tokens == NULL || result->text == NULL)
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory starting generation");
+	s = LlmSamplerCreate(&params->sampling, m->hp.n_vocab, &g->sampler, err);
 	if (s != LLM_OK)
-		goto done;
+		return s;
 	for (int i = 0; i < n_prompt; i++)
-		LlmSamplerAccept(sampler, prompt[i]);
-
-	LlmContextReset(ctx);
-	s = LlmDecode(ctx, prompt, n_prompt, logits, false, err);
+		LlmSamplerAccept(g->sampler, prompt[i]);
 	result->stop_reason = "length";
-	while (s == LLM_OK && result->n_tokens < params->max_tokens)
+	g->done = params->max_tokens <= 0;
+	return LLM_OK;
+}
+
+/*
+ * The sequence's latest logits are in; past is how many tokens it holds.
+ * Sample the next token and append it, or finish: at an end-of-generation
+ * token, a stop string, the token limit or the end of the context.
+ */
+static LlmStatus
+GenStep(GenState *g, const LlmVocab *vocab, float *logits, int past, int n_ctx,
+		LlmError *err)
+{
+	LlmGenerateResult *result = g->result;
+	int32_t		tok = LlmSamplerSample(g->sampler, logits);
+	char	   *piece;
+	size_t		piece_len;
+	char	   *grown;
+	long		stop_at;
+	LlmStatus	s;
+
+	if (LlmVocabIsEog(vocab, tok))
 	{
-		int32_t		tok = LlmSamplerSample(sampler, logits);
-		char	   *piece;
-		size_t		piece_len;
-		char	   *grown;
-		long		stop_at;
-
-		if (LlmVocabIsEog(vocab, tok))
-		{
-			result->stop_reason = "eos";
-			break;
-		}
-		result->tokens[result->n_tokens++] = tok;
-		LlmSamplerAccept(sampler, tok);
-
-		/* the first piece of a text-less prompt starts the text */
-		s = LlmDetokenize(vocab, &tok, 1, !prompt_has_text && result->len == 0,
-						  &piece, &piece_len, err);
-		if (s != LLM_OK)
-			break;
-		grown = realloc(result->text, result->len + piece_len + 1);
-		if (grown == NULL)
-		{
-			free(piece);
-			s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory during generation");
-			break;
-		}
-		memcpy(grown + result->len, piece, piece_len + 1);
-		result->text = grown;
-		result->len += piece_len;
-		if (piece_len > 0)
-			prompt_has_text = true;
-		free(piece);
-
-		stop_at = FindStop(params, result->text, result->len);
-		if (stop_at >= 0)
-		{
-			result->len = (size_t) stop_at;
-			result->text[result->len] = '\0';
-			result->stop_reason = "stop";
-			break;
-		}
-		if (result->n_tokens >= params->max_tokens)
-			break;
-		if (ctx->n_past >= ctx->n_ctx)
-		{
-			result->stop_reason = "context";
-			break;
-		}
-		s = LlmDecode(ctx, &tok, 1, logits, false, err);
+		result->stop_reason = "eos";
+		g->done = true;
+		return LLM_OK;
 	}
+	result->tokens[result->n_tokens++] = tok;
+	LlmSamplerAccept(g->sampler, tok);
 
-	/* never hand back half a character */
+	/* the first piece of a text-less prompt starts the text */
+	s = LlmDetokenize(vocab, &tok, 1, !g->prompt_has_text && result->len == 0,
+					  &piece, &piece_len, err);
+	if (s != LLM_OK)
+		return s;
+	grown = realloc(result->text, result->len + piece_len + 1);
+	if (grown == NULL)
+	{
+		free(piece);
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory during generation");
+	}
+	memcpy(grown + result->len, piece, piece_len + 1);
+	result->text = grown;
+	result->len += piece_len;
+	if (piece_len > 0)
+		g->prompt_has_text = true;
+	free(piece);
+
+	stop_at = FindStop(g->params, result->text, result->len);
+	if (stop_at >= 0)
+	{
+		result->len = (size_t) stop_at;
+		result->text[result->len] = '\0';
+		result->stop_reason = "stop";
+		g->done = true;
+	}
+	else if (result->n_tokens >= g->params->max_tokens)
+		g->done = true;
+	else if (past >= n_ctx)
+	{
+		result->stop_reason = "context";
+		g->done = true;
+	}
+	else
+		g->next = tok;
+	return LLM_OK;
+}
+
+/* Never hand back half a character; on error, nothing at all. */
+static void
+GenFinish(GenState *g, LlmStatus s)
+{
+	LlmGenerateResult *result = g->result;
+
+	LlmSamplerFree(g->sampler);
+	g->sampler = NULL;
+	if (s != LLM_OK)
+	{
+		LlmGenerateResultFree(result);
+		return;
+	}
 	result->len = LlmUtf8CompletePrefix(result->text, result->len);
 	result->text[result->len] = '\0';
+}
 
-done:
-	LlmSamplerFree(sampler);
+LlmStatus
+LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_prompt,
+			const LlmGenerateParams *params, LlmGenerateResult *result,
+			LlmError *err)
+{
+	const LlmModel *m = ctx->model;
+	float	   *logits = malloc(sizeof(float) * m->hp.n_vocab);
+	GenState	g;
+	LlmStatus	s;
+
+	s = GenStart(&g, ctx, prompt, n_prompt, params, result, err);
+	if (s == LLM_OK && logits == NULL)
+		s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory starting generation");
+	if (s == LLM_OK)
+	{
+		LlmContextReset(ctx);
+		s = LlmDecode(ctx, prompt, n_prompt, logits, false, err);
+	}
+	while (s == LLM_OK && !g.done)
+	{
+		s = GenStep(&g, m->vocab, logits, LlmContextPast(ctx), ctx->n_ctx, err);
+		if (s == LLM_OK && !g.done)
+			s = LlmDecode(ctx, &g.next, 1, logits, false, err);
+	}
+	GenFinish(&g, s);
 	free(logits);
-	if (s != LLM_OK)
-		LlmGenerateResultFree(result);
+	return s;
+}
+
+LlmStatus
+LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_tokens,
+				 int n_prompts, const LlmGenerateParams *params,
+				 LlmGenerateResult *results, LlmError *err)
+{
+	const LlmModel *m = ctx->model;
+	const int	V = m->hp.n_vocab;
+	GenState   *g = calloc(n_prompts > 0 ? n_prompts : 1, sizeof(GenState));
+	LlmBatchToken *items = NULL;
+	float	   *logits = NULL;
+	int			n_items = 0;
+	int			started = 0;
+	LlmStatus	s = LLM_OK;
+
+	if (g == NULL)
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory starting generation");
+	if (n_prompts < 1 || n_prompts > ctx->n_seq)
+	{
+		free(g);
+		return LlmSetError(err, LLM_ERR_ARGUMENT,
+						   "%d prompts for a context of %d sequences", n_prompts, ctx->n_seq);
+	}
+	/* every prompt is checked before anything is decoded */
+	for (; started < n_prompts && s == LLM_OK; started++)
+	{
+		s = GenStart(&g[started], ctx, prompts[started], n_tokens[started], params,
+					 &results[started], err);
+		n_items += n_tokens[started];
+	}
+	if (s == LLM_OK)
+	{
+		items = malloc(sizeof(LlmBatchToken) * n_items);
+		logits = malloc(sizeof(float) * V * n_prompts);
+		if (items == NULL || logits == NULL)
+			s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory starting generation");
+	}
+
+	/*
+	 * All prompts in one batch (chunks mix sequences), with the logits of
+	 * each running sequence's last token: logits row k then belongs to the
+	 * k-th sequence still running, here and after every step.
+	 */
+	if (s == LLM_OK)
+	{
+		n_items = 0;
+		for (int i = 0; i < n_prompts; i++)
+		{
+			ctx->seq_past[i] = 0;
+			for (int j = 0; j < n_tokens[i]; j++)
+				items[n_items++] = (LlmBatchToken) {prompts[i][j], i,
+					j == n_tokens[i] - 1 && !g[i].done};
+		}
+		s = LlmDecodeBatch(ctx, items, n_items, logits, err);
+	}
+
+	/* then one token of every unfinished sequence per forward pass */
+	while (s == LLM_OK)
+	{
+		int			k = 0;
+
+		n_items = 0;
+		for (int i = 0; i < n_prompts && s == LLM_OK; i++)
+		{
+			if (g[i].done)
+				continue;
+			s = GenStep(&g[i], m->vocab, logits + (size_t) k++ * V, ctx->seq_past[i],
+						ctx->n_ctx, err);
+			if (s == LLM_OK && !g[i].done)
+				items[n_items++] = (LlmBatchToken) {g[i].next, i, true};
+		}
+		if (s != LLM_OK || n_items == 0)
+			break;
+		s = LlmDecodeBatch(ctx, items, n_items, logits, err);
+	}
+
+	for (int i = 0; i < started; i++)
+		GenFinish(&g[i], s);
+	free(g);
+	free(items);
+	free(logits);
 	return s;
 }

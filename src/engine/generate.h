@@ -38,6 +38,21 @@ extern LlmStatus LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_promp
 							 const LlmGenerateParams *params,
 							 LlmGenerateResult *result, LlmError *err);
 
+/*
+ * Continue n_prompts prompts at once, prompt i in sequence i of a context
+ * made by LlmContextCreateSeq (n_prompts <= n_seq; those sequences are
+ * reset).  The prompts are decoded together, then every unfinished
+ * sequence gets one token per forward pass, so the weights are streamed
+ * once per step for all of them.  Each results[i] is exactly what
+ * LlmGenerate gives for prompt i alone (same sampling, stops and limits,
+ * each sequence with its own sampler and seed).  On error no result is
+ * left allocated.
+ */
+extern LlmStatus LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts,
+								  const int *n_tokens, int n_prompts,
+								  const LlmGenerateParams *params,
+								  LlmGenerateResult *results, LlmError *err);
+
 extern void LlmGenerateResultFree(LlmGenerateResult *result);
 
 /* Length of the longest prefix of s that does not end inside a UTF-8 character. */

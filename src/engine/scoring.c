@@ -128,6 +128,107 @@ LlmScoreContinuations(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 	return s;
 }
 
+/*
+ * Add the log-probabilities of continuation c of every input: its tokens
+ * but the last go through in batches of SCORE_SLICE rows (any mix of
+ * inputs), the logits of token k scoring token k + 1; the first token is
+ * scored from the prompt's logits.  Terms are added in token order, as
+ * LlmScoreContinuations adds them, so the sums have the same bits.
+ */
+static LlmStatus
+ScoreContinuationBatch(LlmContext *ctx, const int *n_prompt, int n_inputs,
+					   const int32_t *cont, int len, const float *after_prompt,
+					   float *logits, LlmBatchToken *items, int *owner, int *index,
+					   double *logprob, int stride, LlmError *err)
+{
+	const int	V = ctx->model->hp.n_vocab;
+	const int	total = n_inputs * (len - 1);
+	LlmStatus	s = LLM_OK;
+
+	for (int i = 0; i < n_inputs; i++)
+		logprob[(size_t) i * stride] = len > 0 ? LlmLogProb(after_prompt + (size_t) i * V, V, cont[0]) : 0.0;
+	for (int done = 0; done < total && s == LLM_OK; done += SCORE_SLICE)
+	{
+		int			m = total - done < SCORE_SLICE ? total - done : SCORE_SLICE;
+
+		for (int r = 0; r < m; r++)
+		{
+			owner[r] = (done + r) / (len - 1);
+			index[r] = (done + r) % (len - 1);
+			items[r] = (LlmBatchToken) {cont[index[r]], owner[r], true};
+		}
+		s = LlmDecodeBatch(ctx, items, m, logits, err);
+		for (int r = 0; r < m && s == LLM_OK; r++)
+			logprob[(size_t) owner[r] * stride] +=
+				LlmLogProb(logits + (size_t) r * V, V, cont[index[r] + 1]);
+	}
+	/* every continuation starts right after its prompt */
+	for (int i = 0; i < n_inputs && s == LLM_OK; i++)
+		s = LlmSeqTruncate(ctx, i, n_prompt[i], err);
+	return s;
+}
+
+LlmStatus
+LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
+						   const int *n_prompt, int n_inputs,
+						   const int32_t *const *cont, const int *cont_len, int n_cont,
+						   double *logprob, LlmError *err)
+{
+	const int	V = ctx->model->hp.n_vocab;
+	int			n_items = 0;
+	float	   *after_prompt;
+	float	   *logits;
+	LlmBatchToken *items;
+	int		   *owner;
+	int		   *index;
+	LlmStatus	s = LLM_OK;
+
+	if (n_inputs < 1 || n_inputs > ctx->n_seq)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "%d inputs for a context of %d sequences",
+						   n_inputs, ctx->n_seq);
+	for (int i = 0; i < n_inputs; i++)
+	{
+		if (n_prompt[i] <= 0)
+			return LlmSetError(err, LLM_ERR_ARGUMENT, "input %d has an empty prompt", i);
+		n_items += n_prompt[i];
+	}
+	for (int c = 0; c < n_cont; c++)
+		for (int k = 0; k < cont_len[c]; k++)
+			if (cont[c][k] < 0 || cont[c][k] >= V)
+				return LlmSetError(err, LLM_ERR_ARGUMENT,
+								   "token id %d of continuation %d is outside the vocabulary (0..%d)",
+								   cont[c][k], c, V - 1);
+	after_prompt = malloc(sizeof(float) * V * n_inputs);
+	logits = malloc(sizeof(float) * V * SCORE_SLICE);
+	items = malloc(sizeof(LlmBatchToken) * (n_items > SCORE_SLICE ? n_items : SCORE_SLICE));
+	owner = malloc(sizeof(int) * SCORE_SLICE);
+	index = malloc(sizeof(int) * SCORE_SLICE);
+	if (!after_prompt || !logits || !items || !owner || !index)
+		s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory scoring %d inputs", n_inputs);
+
+	/* the prompts together, each once */
+	if (s == LLM_OK)
+	{
+		n_items = 0;
+		for (int i = 0; i < n_inputs; i++)
+		{
+			ctx->seq_past[i] = 0;
+			for (int j = 0; j < n_prompt[i]; j++)
+				items[n_items++] = (LlmBatchToken) {prompts[i][j], i, j == n_prompt[i] - 1};
+		}
+		s = LlmDecodeBatch(ctx, items, n_items, after_prompt, err);
+	}
+	for (int c = 0; c < n_cont && s == LLM_OK; c++)
+		s = ScoreContinuationBatch(ctx, n_prompt, n_inputs, cont[c], cont_len[c], after_prompt,
+								   logits, items, owner, index, logprob + c, n_cont, err);
+	free(after_prompt);
+	free(logits);
+	free(items);
+	free(owner);
+	free(index);
+	return s;
+}
+
 LlmStatus
 LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n, float *out,
 			   LlmError *err)

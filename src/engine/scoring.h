@@ -29,6 +29,19 @@ extern LlmStatus LlmScoreContinuations(LlmContext *ctx, const int32_t *prompt,
 									   double *logprob, LlmError *err);
 
 /*
+ * LlmScoreContinuations for n_inputs prompts at once (classifying many
+ * rows): prompt i goes in sequence i of a context made by
+ * LlmContextCreateSeq (n_inputs <= n_seq; those sequences are reset), the
+ * prompts are decoded together, then each continuation for all inputs
+ * together.  logprob[i * n_cont + c], bit-identical to what
+ * LlmScoreContinuations gives for input i alone.
+ */
+extern LlmStatus LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
+											const int *n_prompt, int n_inputs,
+											const int32_t *const *cont, const int *cont_len,
+											int n_cont, double *logprob, LlmError *err);
+
+/*
  * Mean of the tokens' final hidden states, scaled to unit length:
  * out[n_embd].
  */

@@ -9,7 +9,9 @@
  * Activation converters must be bit-identical to the reference (parity
  * with llama.cpp depends on the exact quants); dot products and tiles may
  * differ only by float summation order, bounded relative to the sum of
- * absolute products with a tolerance named per format.
+ * absolute products with a tolerance named per format.  Within one
+ * variant, gemm must compute each element in one fixed order whatever the
+ * tile (TestRowIndependence): batched decoding depends on it.
  *
  *-------------------------------------------------------------------------
  */
@@ -323,6 +325,77 @@ TestLargeTiles(const LlmKernelTable *k, const VariantFormat *f)
 	free(s);
 }
 
+/*
+ * Batched decoding puts several sequences' rows through one gemm, and a
+ * sequence's logits must have the same bits as when it is decoded alone.
+ * So every output element must be computed in one fixed order whatever
+ * the tile: gemm(nr x nt) must equal, bit for bit, gemm(1 x 1) of the same
+ * weight row and activation row, for any nr, nt and place in the tile.
+ * For F32 (attention) a common dimension padded with zero activations must
+ * not change the result either: a block of query rows is scored against
+ * the keys its last row sees, the others' weights being exactly 0.
+ */
+static void
+TestRowIndependence(const LlmKernelTable *k, const VariantFormat *f)
+{
+	const LlmTypeTraits *tt = LlmTypeGetTraits(f->type);
+	LlmType		vdt = tt->vec_dot_type;
+	int			bs = LlmTypeGetTraits(vdt)->block_size > tt->block_size ?
+		LlmTypeGetTraits(vdt)->block_size : tt->block_size;
+	int64_t		n = bs == 1 ? 203 : (bs == 32 ? 37 * bs : 5 * bs);
+	int			pad = bs == 1 ? 29 : 0;
+	size_t		wrow = LlmTypeRowSize(f->type, n + pad);
+	size_t		arow = LlmTypeRowSize(vdt, n + pad);
+	const int	R = 37;
+	const int	T = 21;
+	float	   *x = malloc(sizeof(float) * (n + pad));
+	char	   *w = malloc(wrow * R);
+	char	   *a = malloc(arow * T);
+	float	   *one = malloc(sizeof(float) * R * T);
+	float	   *s = malloc(sizeof(float) * R * T);
+	bool		ok = true;
+	bool		ok_pad = true;
+
+	for (int r = 0; r < R; r++)
+	{
+		Fill(x, n + pad, 1.0f);
+		LlmQuantizeWeights(f->type, x, w + wrow * r, n + pad);
+	}
+	for (int t = 0; t < T; t++)
+	{
+		Fill(x, n + pad, 2.0f);
+		for (int64_t i = n; i < n + pad; i++)
+			x[i] = 0.0f;
+		k->from_float[vdt] (x, a + arow * t, n + pad);
+	}
+	for (int t = 0; t < T; t++)
+		for (int r = 0; r < R; r++)
+			k->gemm[f->type] (n, 1, 1, &one[t * R + r], R, w + wrow * r, wrow, a + arow * t, arow);
+	for (int nt = 1; nt <= T; nt++)
+		for (int nr = 1; nr <= R; nr += (nr < 17 ? 1 : 5))
+		{
+			k->gemm[f->type] (n, nr, nt, s, R, w, wrow, a, arow);
+			for (int t = 0; t < nt; t++)
+				ok &= memcmp(s + t * R, one + t * R, sizeof(float) * nr) == 0;
+			if (pad > 0)
+			{
+				k->gemm[f->type] (n + pad, nr, nt, s, R, w, wrow, a, arow);
+				for (int t = 0; t < nt; t++)
+					ok_pad &= memcmp(s + t * R, one + t * R, sizeof(float) * nr) == 0;
+			}
+		}
+	CHECK(ok, "%s: gemm[%s] n=%lld: every element of every tile up to %dx%d is bit-identical to the 1x1 product",
+		  k->name, tt->name, (long long) n, R, T);
+	if (pad > 0)
+		CHECK(ok_pad, "%s: gemm[%s]: zero activations past n=%lld leave every tile bit-identical",
+			  k->name, tt->name, (long long) n);
+	free(x);
+	free(w);
+	free(a);
+	free(one);
+	free(s);
+}
+
 /* softmax and SwiGLU: within a few ulp of libm's expf, elementwise */
 static void
 TestActivations(const LlmKernelTable *k)
@@ -395,6 +468,7 @@ main(void)
 		{
 			TestFormat(k, &formats[f]);
 			TestLargeTiles(k, &formats[f]);
+			TestRowIndependence(k, &formats[f]);
 		}
 		tested++;
 	}
