@@ -17,12 +17,21 @@
 #include "fmgr.h"
 #include "storage/dsm.h"
 #include "portability/instr_time.h"
+#include "utils/array.h"
 #include "utils/timestamp.h"
 
+#include "chat.h"
 #include "context.h"
 #include "error.h"
 #include "generate.h"
 #include "model.h"
+
+/*
+ * Prompt rows per forward chunk: large chunks stream the weights once for
+ * many tokens, and cancellation is still polled between a block's steps,
+ * every few milliseconds even at this size.
+ */
+#define LLM_BATCH 512
 
 /* settings (llm_guc.c) */
 extern char *llm_model_path;
@@ -104,6 +113,21 @@ extern void LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp);
 extern text *LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt,
 							 const LlmGenerateParams *gp);
 
+/* llm_chat.c: prompts through the chat template */
+extern int32 *LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n,
+							char **rendered, bool *add_bos, int *n_tokens);
+extern int32 *LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words,
+								 int *n_tokens);
+extern void LlmSummarizeParams(int max_words, LlmGenerateParams *gp);
+extern text *LlmFirstWords(text *t, int max_words);
+extern int	LlmParseLabels(ArrayType *arr, char ***labels, char ***labels_utf8);
+extern char *LlmClassifyInstruction(const char *instruction, char **labels_utf8,
+									int n_labels);
+extern int32 *LlmClassifyPrompt(LlmLoadedModel *lm, const char *instruction,
+								const char *input, char **labels_utf8, int n_labels,
+								int *n_prompt, int32 ***cont, int **cont_len,
+								int *longest);
+
 /* llm_report.c */
 extern void LlmReportError(LlmStatus status, const LlmError *err, const char *what)
 			pg_attribute_noreturn();
@@ -145,7 +169,7 @@ typedef struct LlmCompute
 
 extern Size LlmBudgetShmemSize(void);
 extern void LlmBudgetInitShmem(void *mem, bool found);
-extern void LlmComputeBegin(LlmLoadedModel *lm, LlmCompute *c);
+extern void LlmComputeBegin(LlmLoadedModel *lm, LlmContext *ctx, LlmCompute *c);
 extern void LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens,
 						  int generated_tokens);
 

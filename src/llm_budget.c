@@ -155,20 +155,20 @@ BudgetTake(int want)
 }
 
 /*
- * Before an engine call on lm->ctx: threads from the budget (the context's
- * pool runs on that many).  Between this and LlmComputeEnd only engine code
- * may run: nothing that can throw.
+ * Before an engine call of model lm on ctx: threads from the budget (the
+ * context's pool runs on that many).  Between this and LlmComputeEnd only
+ * engine code may run: nothing that can throw.
  */
 void
-LlmComputeBegin(LlmLoadedModel *lm, LlmCompute *c)
+LlmComputeBegin(LlmLoadedModel *lm, LlmContext *ctx, LlmCompute *c)
 {
-	int			want = LlmThreadPoolSize(lm->ctx->pool);
+	int			want = LlmThreadPoolSize(ctx->pool);
 
 	c->lm = lm;
 	c->threads = 0;
 	if (budget != NULL)
 		c->threads = BudgetTake(Min(want, budget->total));
-	LlmThreadPoolSetActive(lm->ctx->pool, c->threads > 0 ? c->threads : want);
+	LlmThreadPoolSetActive(ctx->pool, c->threads > 0 ? c->threads : want);
 	INSTR_TIME_SET_CURRENT(c->start);
 }
 

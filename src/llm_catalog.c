@@ -36,7 +36,6 @@
 #include "utils/rel.h"
 
 #define LLM_DEFAULT_CONTEXT 4096
-#define LLM_BATCH 128			/* prompt chunk: short enough to cancel fast */
 
 /* loaded models of this backend; few, so a short list */
 #define LLM_MAX_LOADED 8

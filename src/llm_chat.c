@@ -99,8 +99,8 @@ ParseMessages(Jsonb *jb, int *n)
  * special tokens recognised.  *rendered (UTF-8, palloc'd) is the text and
  * *add_bos whether tokenizing it adds BOS (the template may hold it).
  */
-static int32 *
-ChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n, char **rendered,
+int32 *
+LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n, char **rendered,
 		   bool *add_bos, int *n_tokens)
 {
 	LlmChatResult res;
@@ -145,13 +145,13 @@ llm_chat(PG_FUNCTION_ARGS)
 	LlmSamplingArgs(fcinfo, &gp);
 	msgs = ParseMessages(PG_GETARG_JSONB_P(0), &n_msgs);
 	lm = LlmGetModel(MODEL_ARG(1));
-	ids = ChatPrompt(lm, msgs, n_msgs, &rendered, &add_bos, &n);
+	ids = LlmChatPrompt(lm, msgs, n_msgs, &rendered, &add_bos, &n);
 	PG_RETURN_TEXT_P(LlmGenerateText(lm, ids, n, &gp));
 }
 
 /* The first max_words whitespace-separated words of s. */
-static text *
-FirstWords(text *t, int max_words)
+text *
+LlmFirstWords(text *t, int max_words)
 {
 	char	   *s = text_to_cstring(t);
 	char	   *p = s;
@@ -178,6 +178,31 @@ FirstWords(text *t, int max_words)
 	return cstring_to_text(p);
 }
 
+/* The prompt of a summary of input (UTF-8) in at most max_words words. */
+int32 *
+LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words, int *n_tokens)
+{
+	LlmChatMessage msgs[2];
+	char	   *rendered;
+	bool		add_bos;
+
+	msgs[0].role = "system";
+	msgs[0].content = "You are a helpful assistant who writes short, faithful summaries.";
+	msgs[1].role = "user";
+	msgs[1].content = psprintf("Summarize the following text in at most %d words.\n\n%s",
+							   max_words, input);
+	return LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_tokens);
+}
+
+/* Greedy; a word is rarely more than three tokens. */
+void
+LlmSummarizeParams(int max_words, LlmGenerateParams *gp)
+{
+	memset(gp, 0, sizeof(*gp));
+	LlmSamplerDefaults(&gp->sampling);
+	gp->max_tokens = Min(llm_max_tokens, 3 * max_words + 8);
+}
+
 PG_FUNCTION_INFO_V1(llm_summarize);
 
 Datum
@@ -185,10 +210,7 @@ llm_summarize(PG_FUNCTION_ARGS)
 {
 	int			max_words = PG_ARGISNULL(2) ? 60 : PG_GETARG_INT32(2);
 	LlmGenerateParams gp;
-	LlmChatMessage msgs[2];
 	LlmLoadedModel *lm;
-	char	   *rendered;
-	bool		add_bos;
 	size_t		len;
 	int32	   *ids;
 	int			n;
@@ -200,50 +222,23 @@ llm_summarize(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("max_words must be at least 1"));
 	lm = LlmGetModel(MODEL_ARG(1));
-	msgs[0].role = "system";
-	msgs[0].content = "You are a helpful assistant who writes short, faithful summaries.";
-	msgs[1].role = "user";
-	msgs[1].content = psprintf("Summarize the following text in at most %d words.\n\n%s",
-							   max_words, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len));
-	ids = ChatPrompt(lm, msgs, 2, &rendered, &add_bos, &n);
-
-	/* greedy; a word is rarely more than three tokens */
-	memset(&gp, 0, sizeof(gp));
-	LlmSamplerDefaults(&gp.sampling);
-	gp.max_tokens = Min(llm_max_tokens, 3 * max_words + 8);
-	PG_RETURN_TEXT_P(FirstWords(LlmGenerateText(lm, ids, n, &gp), max_words));
+	ids = LlmSummarizePrompt(lm, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len), max_words, &n);
+	LlmSummarizeParams(max_words, &gp);
+	PG_RETURN_TEXT_P(LlmFirstWords(LlmGenerateText(lm, ids, n, &gp), max_words));
 }
 
 /*
- * Log-probability of each label as the model's answer: the prompt asks for
- * one of the labels, and each label is scored as the text of the
- * assistant's turn followed by its end-of-turn token.  Returns the number
- * of labels; *labels_out gets them (database encoding).
+ * The labels argument: non-empty, distinct, no NULL.  Returns their count;
+ * *labels (database encoding) and *labels_utf8 get them.
  */
-static int
-ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_out)
+int
+LlmParseLabels(ArrayType *arr, char ***labels_out, char ***labels_utf8_out)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
-	LlmLoadedModel *lm;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n_labels;
 	char	  **labels;
 	char	  **labels_utf8;
-	StringInfoData instruction;
-	LlmChatMessage msgs[2];
-	char	   *rendered;
-	bool		add_bos;
-	int32	   *prompt;
-	int			n_prompt;
-	int32_t   **cont;
-	int		   *cont_len;
-	int			longest = 0;
-	int32_t		end;
-	double	   *logprob;
-	LlmCompute	c;
-	LlmError	err;
-	LlmStatus	s;
 	size_t		len;
 
 	if (ARR_NDIM(arr) > 1)
@@ -275,23 +270,51 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 						errmsg("label \"%s\" appears more than once", labels[i]));
 		labels_utf8[i] = LlmTextToUtf8(DatumGetTextPP(elems[i]), &len);
 	}
+	*labels_out = labels;
+	*labels_utf8_out = labels_utf8;
+	return n_labels;
+}
 
-	lm = LlmGetModel(MODEL_ARG(2));
-	initStringInfo(&instruction);
-	if (!PG_ARGISNULL(3))
-		appendStringInfoString(&instruction, LlmTextToUtf8(PG_GETARG_TEXT_PP(3), &len));
-	else
-	{
-		appendStringInfoString(&instruction, "Classify the text into exactly one of these categories: ");
-		for (int i = 0; i < n_labels; i++)
-			appendStringInfo(&instruction, "%s%s", i ? ", " : "", labels_utf8[i]);
-		appendStringInfoString(&instruction, ". Reply with the category only.");
-	}
+/* The system message of a classification: instruction (UTF-8) or ours. */
+char *
+LlmClassifyInstruction(const char *instruction, char **labels_utf8, int n_labels)
+{
+	StringInfoData buf;
+
+	if (instruction != NULL)
+		return pstrdup(instruction);
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "Classify the text into exactly one of these categories: ");
+	for (int i = 0; i < n_labels; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", labels_utf8[i]);
+	appendStringInfoString(&buf, ". Reply with the category only.");
+	return buf.data;
+}
+
+/*
+ * The prompt of classifying input (UTF-8), and each label's continuation:
+ * its tokens as the model would write them after the prompt, then the
+ * end-of-turn token.  Returns the prompt; *longest is the longest
+ * continuation.
+ */
+int32 *
+LlmClassifyPrompt(LlmLoadedModel *lm, const char *instruction, const char *input,
+				  char **labels_utf8, int n_labels, int *n_prompt,
+				  int32 ***cont_out, int **cont_len_out, int *longest)
+{
+	LlmChatMessage msgs[2];
+	char	   *rendered;
+	bool		add_bos;
+	int32	   *prompt;
+	int32	  **cont;
+	int		   *cont_len;
+	int32		end;
+
 	msgs[0].role = "system";
-	msgs[0].content = instruction.data;
+	msgs[0].content = (char *) instruction;
 	msgs[1].role = "user";
-	msgs[1].content = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
-	prompt = ChatPrompt(lm, msgs, 2, &rendered, &add_bos, &n_prompt);
+	msgs[1].content = (char *) input;
+	prompt = LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_prompt);
 
 	/*
 	 * A label's tokens are those the model would write: tokenize the prompt
@@ -299,8 +322,9 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 	 * the label merged into the prompt's last token, then the label alone.
 	 */
 	end = lm->model->vocab->eot_id >= 0 ? lm->model->vocab->eot_id : lm->model->vocab->eos_id;
-	cont = palloc(sizeof(int32_t *) * n_labels);
+	cont = palloc(sizeof(int32 *) * n_labels);
 	cont_len = palloc(sizeof(int) * n_labels);
+	*longest = 0;
 	for (int i = 0; i < n_labels; i++)
 	{
 		char	   *joined = psprintf("%s%s", rendered, labels_utf8[i]);
@@ -308,7 +332,7 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 		int32	   *ids = LlmTokenizeOrReport(lm, joined, strlen(joined), add_bos, true,
 											  &n_joined);
 
-		if (n_joined <= n_prompt || memcmp(ids, prompt, sizeof(int32) * n_prompt) != 0)
+		if (n_joined <= *n_prompt || memcmp(ids, prompt, sizeof(int32) * *n_prompt) != 0)
 		{
 			ids = LlmTokenizeOrReport(lm, labels_utf8[i], strlen(labels_utf8[i]), false, false, &n_joined);
 			cont[i] = repalloc(ids, sizeof(int32) * (n_joined + 1));
@@ -316,18 +340,55 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 		}
 		else
 		{
-			cont[i] = palloc(sizeof(int32) * (n_joined - n_prompt + 1));
-			memcpy(cont[i], ids + n_prompt, sizeof(int32) * (n_joined - n_prompt));
-			cont_len[i] = n_joined - n_prompt;
+			cont[i] = palloc(sizeof(int32) * (n_joined - *n_prompt + 1));
+			memcpy(cont[i], ids + *n_prompt, sizeof(int32) * (n_joined - *n_prompt));
+			cont_len[i] = n_joined - *n_prompt;
 		}
 		if (end >= 0)
 			cont[i][cont_len[i]++] = end;
-		longest = Max(longest, cont_len[i]);
+		*longest = Max(*longest, cont_len[i]);
 	}
+	*cont_out = cont;
+	*cont_len_out = cont_len;
+	return prompt;
+}
+
+/*
+ * Log-probability of each label as the model's answer: the prompt asks for
+ * one of the labels, and each label is scored as the text of the
+ * assistant's turn followed by its end-of-turn token.  Returns the number
+ * of labels; *labels_out gets them (database encoding).
+ */
+static int
+ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_out)
+{
+	LlmLoadedModel *lm;
+	int			n_labels;
+	char	  **labels;
+	char	  **labels_utf8;
+	char	   *instruction;
+	int32	   *prompt;
+	int			n_prompt;
+	int32	  **cont;
+	int		   *cont_len;
+	int			longest;
+	double	   *logprob;
+	LlmCompute	c;
+	LlmError	err;
+	LlmStatus	s;
+	size_t		len;
+
+	n_labels = LlmParseLabels(PG_GETARG_ARRAYTYPE_P(1), &labels, &labels_utf8);
+	lm = LlmGetModel(MODEL_ARG(2));
+	instruction = LlmClassifyInstruction(PG_ARGISNULL(3) ? NULL :
+										 LlmTextToUtf8(PG_GETARG_TEXT_PP(3), &len),
+										 labels_utf8, n_labels);
+	prompt = LlmClassifyPrompt(lm, instruction, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len),
+							   labels_utf8, n_labels, &n_prompt, &cont, &cont_len, &longest);
 	LlmCheckFits(lm, n_prompt, longest);
 
 	logprob = palloc(sizeof(double) * n_labels);
-	LlmComputeBegin(lm, &c);
+	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmScoreContinuations(lm->ctx, prompt, n_prompt, (const int32_t *const *) cont, cont_len,
 							  n_labels, logprob, &err);
 	LlmComputeEnd(&c, s, n_prompt, 0);

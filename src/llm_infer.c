@@ -134,7 +134,7 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 	p.max_tokens = Min(p.max_tokens, lm->ctx->n_ctx - n_prompt);
 	if (p.max_tokens == 0)
 		return cstring_to_text("");
-	LlmComputeBegin(lm, &c);
+	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmGenerate(lm->ctx, prompt, n_prompt, &p, &res, &err);
 	LlmComputeEnd(&c, s, n_prompt, s == LLM_OK ? res.n_tokens : 0);
 	if (s != LLM_OK)
@@ -282,7 +282,7 @@ llm_embed(PG_FUNCTION_ARGS)
 	LlmCheckFits(lm, n, 0);
 	n_embd = lm->model->hp.n_embd;
 	vec = palloc(sizeof(float) * n_embd);
-	LlmComputeBegin(lm, &c);
+	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmEmbedTokens(lm->ctx, ids, n, vec, &err);
 	LlmComputeEnd(&c, s, n, 0);
 	if (s != LLM_OK)
@@ -312,7 +312,7 @@ llm_score(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	ids = InputTokens(fcinfo, &lm, &n);
 	LlmCheckFits(lm, n, 0);
-	LlmComputeBegin(lm, &c);
+	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmScoreTokens(lm->ctx, ids, n, &sum, &n_scored, &err);
 	LlmComputeEnd(&c, s, n, 0);
 	if (s != LLM_OK)
