@@ -231,7 +231,7 @@ LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 
 LlmStatus
 LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_tokens,
-				 int n_prompts, const LlmGenerateParams *params,
+				 const int *n_cached, int n_prompts, const LlmGenerateParams *params,
 				 LlmGenerateResult *results, LlmError *err)
 {
 	const LlmModel *m = ctx->model;
@@ -252,6 +252,11 @@ LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_to
 						   "%d prompts for a context of %d sequences", n_prompts, ctx->n_seq);
 	}
 	/* every prompt is checked before anything is decoded */
+	for (int i = 0; i < n_prompts && n_cached != NULL && s == LLM_OK; i++)
+		if (n_cached[i] < 0 || n_cached[i] >= n_tokens[i] || n_cached[i] > ctx->seq_past[i])
+			s = LlmSetError(err, LLM_ERR_ARGUMENT,
+							"prompt %d: %d cached tokens of %d, sequence holding %d",
+							i, n_cached[i], n_tokens[i], ctx->seq_past[i]);
 	for (; started < n_prompts && s == LLM_OK; started++)
 	{
 		s = GenStart(&g[started], ctx, prompts[started], n_tokens[started], params,
@@ -276,8 +281,8 @@ LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_to
 		n_items = 0;
 		for (int i = 0; i < n_prompts; i++)
 		{
-			ctx->seq_past[i] = 0;
-			for (int j = 0; j < n_tokens[i]; j++)
+			ctx->seq_past[i] = n_cached ? n_cached[i] : 0;
+			for (int j = ctx->seq_past[i]; j < n_tokens[i]; j++)
 				items[n_items++] = (LlmBatchToken) {prompts[i][j], i,
 					j == n_tokens[i] - 1 && !g[i].done};
 		}

@@ -170,7 +170,7 @@ ScoreContinuationBatch(LlmContext *ctx, const int *n_prompt, int n_inputs,
 
 LlmStatus
 LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
-						   const int *n_prompt, int n_inputs,
+						   const int *n_prompt, const int *n_cached, int n_inputs,
 						   const int32_t *const *cont, const int *cont_len, int n_cont,
 						   double *logprob, LlmError *err)
 {
@@ -188,8 +188,14 @@ LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
 						   n_inputs, ctx->n_seq);
 	for (int i = 0; i < n_inputs; i++)
 	{
+		int			cached = n_cached ? n_cached[i] : 0;
+
 		if (n_prompt[i] <= 0)
 			return LlmSetError(err, LLM_ERR_ARGUMENT, "input %d has an empty prompt", i);
+		if (cached < 0 || cached >= n_prompt[i] || cached > ctx->seq_past[i])
+			return LlmSetError(err, LLM_ERR_ARGUMENT,
+							   "input %d: %d cached tokens of a prompt of %d, sequence holding %d",
+							   i, cached, n_prompt[i], ctx->seq_past[i]);
 		n_items += n_prompt[i];
 	}
 	for (int c = 0; c < n_cont; c++)
@@ -212,8 +218,8 @@ LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
 		n_items = 0;
 		for (int i = 0; i < n_inputs; i++)
 		{
-			ctx->seq_past[i] = 0;
-			for (int j = 0; j < n_prompt[i]; j++)
+			ctx->seq_past[i] = n_cached ? n_cached[i] : 0;
+			for (int j = ctx->seq_past[i]; j < n_prompt[i]; j++)
 				items[n_items++] = (LlmBatchToken) {prompts[i][j], i, j == n_prompt[i] - 1};
 		}
 		s = LlmDecodeBatch(ctx, items, n_items, after_prompt, err);

@@ -31,13 +31,17 @@ extern LlmStatus LlmScoreContinuations(LlmContext *ctx, const int32_t *prompt,
 /*
  * LlmScoreContinuations for n_inputs prompts at once (classifying many
  * rows): prompt i goes in sequence i of a context made by
- * LlmContextCreateSeq (n_inputs <= n_seq; those sequences are reset), the
- * prompts are decoded together, then each continuation for all inputs
- * together.  logprob[i * n_cont + c], bit-identical to what
- * LlmScoreContinuations gives for input i alone.
+ * LlmContextCreateSeq (n_inputs <= n_seq), the prompts are decoded
+ * together, then each continuation for all inputs together.
+ * logprob[i * n_cont + c], bit-identical to what LlmScoreContinuations
+ * gives for input i alone.  n_cached (or NULL: none) says how many of
+ * prompt i's first tokens sequence i already holds (a prefix loaded from a
+ * cache or copied from another sequence; fewer than the whole prompt):
+ * only the rest is decoded.  Those sequences' other tokens are forgotten.
  */
 extern LlmStatus LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
-											const int *n_prompt, int n_inputs,
+											const int *n_prompt, const int *n_cached,
+											int n_inputs,
 											const int32_t *const *cont, const int *cont_len,
 											int n_cont, double *logprob, LlmError *err);
 

@@ -469,7 +469,7 @@ CompareGenerate(const char *what, const char *const *texts, int n, LlmGeneratePa
 		CHECK(Tokenize(texts[i], &ids[i], &lens[i], &err) == LLM_OK, "tokenize");
 		CHECK(LlmGenerate(one, ids[i], lens[i], gp, &alone[i], &err) == LLM_OK, "generate alone");
 	}
-	CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, n, gp, batch, &err) == LLM_OK,
+	CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, NULL, n, gp, batch, &err) == LLM_OK,
 		  "%s: generate batch: %s", what, err.message);
 	for (int i = 0; i < n; i++)
 	{
@@ -537,12 +537,12 @@ TestGenerateBatch(void)
 	LlmSamplerDefaults(&gp.sampling);
 	gp.max_tokens = 8;
 	CHECK(LlmContextCreateSeq(stories, 64, 0, 1, &ctx, &err) == LLM_OK, "one-sequence context");
-	CHECK(LlmGenerateBatch(ctx, p, lens, 2, &gp, res, &err) == LLM_ERR_ARGUMENT,
+	CHECK(LlmGenerateBatch(ctx, p, lens, NULL, 2, &gp, res, &err) == LLM_ERR_ARGUMENT,
 		  "more prompts than sequences: %s", err.message);
 	LlmContextFree(ctx);
 	CHECK(LlmContextCreateSeq(stories, 64, 0, 2, &ctx, &err) == LLM_OK, "two-sequence context");
 	lens[1] = 0;
-	CHECK(LlmGenerateBatch(ctx, p, lens, 2, &gp, res, &err) == LLM_ERR_ARGUMENT &&
+	CHECK(LlmGenerateBatch(ctx, p, lens, NULL, 2, &gp, res, &err) == LLM_ERR_ARGUMENT &&
 		  res[0].text == NULL && res[1].text == NULL,
 		  "an empty prompt fails the call and leaves nothing allocated: %s", err.message);
 	LlmContextFree(ctx);
@@ -583,14 +583,14 @@ TestScoreBatch(void)
 		CHECK(LlmScoreContinuations(one, ids[i], lens[i], (const int32_t *const *) cont, cont_len,
 									4, want + 4 * i, &err) == LLM_OK, "score alone");
 	}
-	CHECK(LlmScoreContinuationsBatch(many, (const int32_t *const *) ids, lens, 4,
+	CHECK(LlmScoreContinuationsBatch(many, (const int32_t *const *) ids, lens, NULL, 4,
 									 (const int32_t *const *) cont, cont_len, 4, got, &err) == LLM_OK,
 		  "score batch: %s", err.message);
 	for (int i = 0; i < 16; i++)
 		ok &= memcmp(&want[i], &got[i], sizeof(double)) == 0;
 	CHECK(ok, "batched continuation scores are bit-identical to LlmScoreContinuations");
 	CHECK(want[0] != want[1] && want[3] == 0.0, "the scores are real (%g %g)", want[0], want[1]);
-	CHECK(LlmScoreContinuationsBatch(many, (const int32_t *const *) ids, lens, 6,
+	CHECK(LlmScoreContinuationsBatch(many, (const int32_t *const *) ids, lens, NULL, 6,
 									 (const int32_t *const *) cont, cont_len, 4, got, &err) == LLM_ERR_ARGUMENT,
 		  "more inputs than sequences: %s", err.message);
 	for (int i = 0; i < 4; i++)
@@ -598,6 +598,111 @@ TestScoreBatch(void)
 		free(ids[i]);
 		free(cont[i]);
 	}
+	LlmContextFree(one);
+	LlmContextFree(many);
+}
+
+/*
+ * A shared prompt prefix decoded once, saved, and loaded or copied into
+ * each sequence (as the extension's prefix cache does): generation and
+ * scoring from it are bit-identical to decoding every prompt whole.
+ */
+static void
+TestCachedPrefix(void)
+{
+	static const char *const texts[] = {
+		"Classify the story. Once upon a time, there was a little girl named Lily.",
+		"Classify the story. The dog ran to the park and played with a ball.",
+		"Classify the story. Tom had a red car. He liked to drive it fast.",
+	};
+	static const char *const labels[] = {" happy", " sad"};
+	int32_t    *ids[3];
+	int			lens[3];
+	int			cached[3];
+	int32_t    *cont[2];
+	int			cont_len[2];
+	double		want[6];
+	double		got[6];
+	LlmGenerateParams gp;
+	LlmGenerateResult alone;
+	LlmGenerateResult batch[3];
+	LlmContext *one;
+	LlmContext *many;
+	LlmBatchToken items[64];
+	LlmError	err;
+	size_t		size;
+	void	   *state;
+	int			n_prefix = 0;
+	bool		ok = true;
+
+	for (int i = 0; i < 3; i++)
+		Tokenize(texts[i], &ids[i], &lens[i], &err);
+	while (n_prefix < lens[0] && ids[0][n_prefix] == ids[1][n_prefix] && ids[0][n_prefix] == ids[2][n_prefix])
+		n_prefix++;
+	CHECK(n_prefix >= 4, "the prompts share a prefix of %d tokens", n_prefix);
+	for (int c = 0; c < 2; c++)
+		LlmTokenize(stories->vocab, labels[c], strlen(labels[c]), false, false, &cont[c], &cont_len[c], &err);
+	memset(&gp, 0, sizeof(gp));
+	LlmSamplerDefaults(&gp.sampling);
+	gp.max_tokens = 24;
+	CHECK(LlmContextCreate(stories, 128, 0, &one, &err) == LLM_OK, "context");
+	CHECK(LlmContextCreateSeq(stories, 128, 16, 3, &many, &err) == LLM_OK, "context");
+
+	/* the prefix once into sequence 0, saved, then loaded into 1 and copied into 2 */
+	for (int j = 0; j < n_prefix; j++)
+		items[j] = (LlmBatchToken) {ids[0][j], 0, false};
+	CHECK(LlmDecodeBatch(many, items, n_prefix, NULL, &err) == LLM_OK, "prefix: %s", err.message);
+	size = LlmSeqStateSize(many, n_prefix);
+	state = malloc(size);
+	CHECK(LlmSeqStateSave(many, 0, n_prefix, state, size, &err) == LLM_OK, "save");
+
+	for (int round = 0; round < 2; round++)
+	{
+		CHECK(LlmSeqStateLoad(many, 1, state, size, &err) == LLM_OK &&
+			  LlmSeqCopy(many, 0, 2, n_prefix, &err) == LLM_OK &&
+			  LlmSeqTruncate(many, 0, n_prefix, &err) == LLM_OK, "load and copy: %s", err.message);
+		for (int i = 0; i < 3; i++)
+			cached[i] = n_prefix;
+		if (round == 0)
+		{
+			CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, cached, 3, &gp, batch, &err) == LLM_OK,
+				  "generate from a cached prefix: %s", err.message);
+			for (int i = 0; i < 3; i++)
+			{
+				LlmGenerate(one, ids[i], lens[i], &gp, &alone, &err);
+				ok &= alone.n_tokens == batch[i].n_tokens &&
+					memcmp(alone.tokens, batch[i].tokens, sizeof(int32_t) * alone.n_tokens) == 0;
+				LlmGenerateResultFree(&alone);
+				LlmGenerateResultFree(&batch[i]);
+			}
+			CHECK(ok, "generation from a cached prefix == generation of the whole prompt");
+		}
+		else
+		{
+			CHECK(LlmScoreContinuationsBatch(many, (const int32_t *const *) ids, lens, cached, 3,
+											 (const int32_t *const *) cont, cont_len, 2, got, &err) == LLM_OK,
+				  "score from a cached prefix: %s", err.message);
+			for (int i = 0; i < 3; i++)
+				LlmScoreContinuations(one, ids[i], lens[i], (const int32_t *const *) cont, cont_len, 2,
+									  want + 2 * i, &err);
+			CHECK(memcmp(want, got, sizeof(want)) == 0,
+				  "scores from a cached prefix are bit-identical to scoring the whole prompt");
+		}
+	}
+	/* a cached count the sequence does not hold, or the whole prompt, is refused */
+	LlmSeqReset(many, 0, &err);
+	cached[0] = n_prefix;
+	CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, cached, 1, &gp, batch, &err) == LLM_ERR_ARGUMENT,
+		  "more cached tokens than the sequence holds: %s", err.message);
+	cached[0] = lens[0];
+	CHECK(LlmScoreContinuationsBatch(many, (const int32_t *const *) ids, lens, cached, 1,
+									 (const int32_t *const *) cont, cont_len, 2, got, &err) == LLM_ERR_ARGUMENT,
+		  "a whole prompt cached leaves nothing to decode: %s", err.message);
+	free(state);
+	for (int i = 0; i < 3; i++)
+		free(ids[i]);
+	for (int c = 0; c < 2; c++)
+		free(cont[c]);
 	LlmContextFree(one);
 	LlmContextFree(many);
 }
@@ -617,6 +722,7 @@ main(void)
 	TestBatchErrors();
 	TestGenerateBatch();
 	TestScoreBatch();
+	TestCachedPrefix();
 	LlmModelFree(stories);
 	return UnitSummary("batch");
 }
