@@ -21,7 +21,8 @@ CREATE FUNCTION llm_model_status_rows(
 	OUT loaded boolean, OUT storage text, OUT bytes bigint,
 	OUT attached_backends int, OUT load_ms float8, OUT loaded_at timestamptz,
 	OUT last_used timestamptz, OUT calls bigint, OUT prompt_tokens bigint,
-	OUT generated_tokens bigint, OUT compute_ms float8, OUT errors bigint)
+	OUT generated_tokens bigint, OUT compute_ms float8, OUT errors bigint,
+	OUT prefix_hits bigint, OUT prefix_misses bigint, OUT prefix_tokens bigint)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'llm_model_status_rows'
 	LANGUAGE C VOLATILE PARALLEL RESTRICTED;

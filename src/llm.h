@@ -44,6 +44,8 @@ extern char *llm_kernel;
 extern char *llm_preload_models;
 extern int	llm_max_compute_threads;
 extern bool llm_lock_memory;
+extern int	llm_prefix_cache_size;
+extern int	llm_batch_size;
 
 extern void LlmDefineSettings(void);
 
@@ -64,6 +66,9 @@ typedef struct LlmModelCounters
 	int64		generated_tokens;
 	int64		errors;
 	double		compute_ms;
+	int64		prefix_hits;	/* prompts that started from a cached prefix */
+	int64		prefix_misses;
+	int64		prefix_tokens;	/* prompt tokens the cache saved computing */
 	TimestampTz last_used;
 } LlmModelCounters;
 
@@ -171,7 +176,16 @@ extern Size LlmBudgetShmemSize(void);
 extern void LlmBudgetInitShmem(void *mem, bool found);
 extern void LlmComputeBegin(LlmLoadedModel *lm, LlmContext *ctx, LlmCompute *c);
 extern void LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens,
-						  int generated_tokens);
+						  int generated_tokens, const LlmModelCounters *extra);
+
+/* llm_prefix.c: the prompt-prefix cache (never throws) */
+extern int	LlmPrefixLoad(LlmLoadedModel *lm, LlmContext *ctx, int seq,
+						  const int32 *prompt, int n, LlmModelCounters *counters);
+extern void LlmPrefixStore(LlmLoadedModel *lm, LlmContext *ctx, int seq,
+						   const int32 *prompt, int n);
+extern void LlmPrefixRemember(LlmLoadedModel *lm, LlmContext *ctx, int seq,
+							  const int32 *prompt, int n);
+extern void LlmPrefixForget(LlmLoadedModel *lm);
 
 /* llm_preload.c */
 extern void LlmPreloadRegisterWorkers(void);

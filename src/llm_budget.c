@@ -174,7 +174,8 @@ LlmComputeBegin(LlmLoadedModel *lm, LlmContext *ctx, LlmCompute *c)
 
 /* After the engine call: give the threads back and count the call. */
 void
-LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens, int generated_tokens)
+LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens, int generated_tokens,
+			  const LlmModelCounters *extra)
 {
 	LlmModelCounters d = {0};
 	instr_time	took;
@@ -191,5 +192,11 @@ LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens, int generated_
 	d.errors = status != LLM_OK && status != LLM_ERR_CANCELLED;
 	d.compute_ms = INSTR_TIME_GET_MILLISEC(took);
 	d.last_used = GetCurrentTimestamp();
+	if (extra != NULL)
+	{
+		d.prefix_hits = extra->prefix_hits;
+		d.prefix_misses = extra->prefix_misses;
+		d.prefix_tokens = extra->prefix_tokens;
+	}
 	LlmPoolCount(c->lm, &d);
 }

@@ -347,6 +347,7 @@ ReportUnreadable(const char *path, const char *name)
 static void
 FreeLoaded(LlmLoadedModel *lm)
 {
+	LlmPrefixForget(lm);
 	LlmContextFree(lm->ctx);
 	if (lm->pool_slot >= 0)
 		LlmPoolDetach(lm);

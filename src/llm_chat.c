@@ -372,7 +372,9 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 	int32	  **cont;
 	int		   *cont_len;
 	int			longest;
+	int			cached;
 	double	   *logprob;
+	LlmModelCounters cache = {0};
 	LlmCompute	c;
 	LlmError	err;
 	LlmStatus	s;
@@ -389,9 +391,12 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 
 	logprob = palloc(sizeof(double) * n_labels);
 	LlmComputeBegin(lm, lm->ctx, &c);
-	s = LlmScoreContinuations(lm->ctx, prompt, n_prompt, (const int32_t *const *) cont, cont_len,
-							  n_labels, logprob, &err);
-	LlmComputeEnd(&c, s, n_prompt, 0);
+	cached = LlmPrefixLoad(lm, lm->ctx, 0, prompt, n_prompt, &cache);
+	s = LlmScoreContinuationsBatch(lm->ctx, (const int32_t *const *) &prompt, &n_prompt, &cached, 1,
+								   (const int32_t *const *) cont, cont_len, n_labels, logprob, &err);
+	if (s == LLM_OK)
+		LlmPrefixRemember(lm, lm->ctx, 0, prompt, n_prompt);
+	LlmComputeEnd(&c, s, n_prompt, 0, &cache);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("classification with model \"%s\" failed", lm->name));
 	*labels_out = labels;

@@ -25,6 +25,8 @@ char	   *llm_kernel = NULL;
 char	   *llm_preload_models = NULL;
 int			llm_max_compute_threads = 1;
 bool		llm_lock_memory = false;
+int			llm_prefix_cache_size = 64;
+int			llm_batch_size = 16;
 
 static bool
 CheckKernel(char **newval, void **extra, GucSource source)
@@ -83,6 +85,15 @@ LlmDefineSettings(void)
 							   "Kernel variant: auto (the best this CPU runs) or a variant name.",
 							   NULL, &llm_kernel, "auto", PGC_SUSET, 0,
 							   CheckKernel, AssignKernel, NULL);
+	DefineCustomIntVariable("llm.prefix_cache_size",
+							"Memory for cached prompt prefixes, per backend; 0 turns the cache off.",
+							"The KV state of a prompt prefix calls share is computed once and reused.",
+							&llm_prefix_cache_size, 64, 0, 1 << 20, PGC_USERSET, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("llm.batch_size",
+							"Sequences the array forms decode together.",
+							"Larger batches stream the weights once for more rows; each sequence has its own KV cache.",
+							&llm_batch_size, 16, 1, 256, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("llm.lock_memory",
 							 "Lock the weights of models in use in memory (mlock).",
 							 "A model's pages then never go to swap; the memlock limit of the server must allow it.",

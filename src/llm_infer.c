@@ -118,16 +118,22 @@ LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp)
 	}
 }
 
-/* Generate from a token prompt and return the text, or report. */
+/*
+ * Generate from a token prompt and return the text, or report.  The prompt
+ * starts from the longest cached prefix it has (llm_prefix.c).
+ */
 text *
 LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenerateParams *gp)
 {
 	LlmGenerateResult res;
 	LlmGenerateParams p = *gp;
+	LlmModelCounters cache = {0};
 	LlmCompute	c;
 	LlmError	err;
 	LlmStatus	s;
 	text	   *out;
+	int			cached;
+	const int32_t *prompts[1] = {prompt};
 
 	LlmCheckFits(lm, n_prompt, 1);
 	/* the answer can use what the context has left */
@@ -135,8 +141,11 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 	if (p.max_tokens == 0)
 		return cstring_to_text("");
 	LlmComputeBegin(lm, lm->ctx, &c);
-	s = LlmGenerate(lm->ctx, prompt, n_prompt, &p, &res, &err);
-	LlmComputeEnd(&c, s, n_prompt, s == LLM_OK ? res.n_tokens : 0);
+	cached = LlmPrefixLoad(lm, lm->ctx, 0, prompt, n_prompt, &cache);
+	s = LlmGenerateBatch(lm->ctx, prompts, &n_prompt, &cached, 1, &p, &res, &err);
+	if (s == LLM_OK)
+		LlmPrefixRemember(lm, lm->ctx, 0, prompt, n_prompt);
+	LlmComputeEnd(&c, s, n_prompt, s == LLM_OK ? res.n_tokens : 0, &cache);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
 	out = LlmUtf8ToText(res.text, res.len);
@@ -284,7 +293,7 @@ llm_embed(PG_FUNCTION_ARGS)
 	vec = palloc(sizeof(float) * n_embd);
 	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmEmbedTokens(lm->ctx, ids, n, vec, &err);
-	LlmComputeEnd(&c, s, n, 0);
+	LlmComputeEnd(&c, s, n, 0, NULL);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("embedding with model \"%s\" failed", lm->name));
 	elems = palloc(sizeof(Datum) * n_embd);
@@ -314,7 +323,7 @@ llm_score(PG_FUNCTION_ARGS)
 	LlmCheckFits(lm, n, 0);
 	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmScoreTokens(lm->ctx, ids, n, &sum, &n_scored, &err);
-	LlmComputeEnd(&c, s, n, 0);
+	LlmComputeEnd(&c, s, n, 0, NULL);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("scoring with model \"%s\" failed", lm->name));
 	/* nothing predicted (empty input): no score */

@@ -571,6 +571,9 @@ AddCounters(LlmModelCounters *to, const LlmModelCounters *d)
 	to->generated_tokens += d->generated_tokens;
 	to->errors += d->errors;
 	to->compute_ms += d->compute_ms;
+	to->prefix_hits += d->prefix_hits;
+	to->prefix_misses += d->prefix_misses;
+	to->prefix_tokens += d->prefix_tokens;
 	to->last_used = Max(to->last_used, d->last_used);
 }
 
@@ -751,8 +754,8 @@ llm_model_status_rows(PG_FUNCTION_ARGS)
 	{
 		StatusRow  *r = &rows[i];
 		bool		loaded = strcmp(r->state, "not loaded") != 0;
-		Datum		v[16];
-		bool		nulls[16] = {0};
+		Datum		v[19];
+		bool		nulls[19] = {0};
 
 		v[0] = CStringGetTextDatum(r->name);
 		v[1] = CStringGetTextDatum(r->path);
@@ -775,6 +778,9 @@ llm_model_status_rows(PG_FUNCTION_ARGS)
 		v[13] = Int64GetDatum(r->counters.generated_tokens);
 		v[14] = Float8GetDatum(r->counters.compute_ms);
 		v[15] = Int64GetDatum(r->counters.errors);
+		v[16] = Int64GetDatum(r->counters.prefix_hits);
+		v[17] = Int64GetDatum(r->counters.prefix_misses);
+		v[18] = Int64GetDatum(r->counters.prefix_tokens);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 	return (Datum) 0;
