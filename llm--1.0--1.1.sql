@@ -1,4 +1,4 @@
--- llm 1.0 -> 1.1: the shared model pool
+-- llm 1.0 -> 1.1: the shared model pool, array forms, the prefix cache
 
 \echo Use "ALTER EXTENSION llm UPDATE TO '1.1'" to load this file. \quit
 
@@ -39,6 +39,33 @@ CREATE FUNCTION llm_model_status_reset()
 
 REVOKE EXECUTE ON FUNCTION llm_model_status_reset() FROM PUBLIC;
 
+-- Array forms: many rows per call, decoded together; results in input
+-- order, NULL for a NULL element.
+CREATE FUNCTION llm_generate(prompts text[], model text DEFAULT NULL,
+							 max_tokens int DEFAULT 128, temperature float8 DEFAULT 0,
+							 top_p float8 DEFAULT 1, top_k int DEFAULT 0,
+							 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL)
+	RETURNS text[]
+	AS 'MODULE_PATHNAME', 'llm_generate_array'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE FUNCTION llm_summarize(inputs text[], model text DEFAULT NULL, max_words int DEFAULT 60)
+	RETURNS text[]
+	AS 'MODULE_PATHNAME', 'llm_summarize_array'
+	LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION llm_classify(inputs text[], labels text[], model text DEFAULT NULL,
+							 instruction text DEFAULT NULL)
+	RETURNS text[]
+	AS 'MODULE_PATHNAME', 'llm_classify_array'
+	LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text[]) IS
+	'llm_generate of every element, decoded together (llm.batch_size at a time)';
+COMMENT ON FUNCTION llm_summarize(text[], text, int) IS
+	'llm_summarize of every element, decoded together (llm.batch_size at a time)';
+COMMENT ON FUNCTION llm_classify(text[], text[], text, text) IS
+	'llm_classify of every element, scored together (llm.batch_size at a time)';
 COMMENT ON FUNCTION llm_load(text) IS
 	'load a model now (into the shared pool when it is on); true if this call read the file';
 COMMENT ON FUNCTION llm_unload(text) IS
