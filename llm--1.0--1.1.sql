@@ -66,6 +66,98 @@ COMMENT ON FUNCTION llm_summarize(text[], text, int) IS
 	'llm_summarize of every element, decoded together (llm.batch_size at a time)';
 COMMENT ON FUNCTION llm_classify(text[], text[], text, text) IS
 	'llm_classify of every element, scored together (llm.batch_size at a time)';
+-- The big job inside the database: every row whose output is NULL, in
+-- batches through the array forms, committing after each batch, so that an
+-- interrupted run keeps what it did and a rerun resumes.
+CREATE PROCEDURE llm_process(tbl regclass, key text, input text, output text,
+							 task text DEFAULT 'classify', labels text[] DEFAULT NULL,
+							 model text DEFAULT NULL, batch int DEFAULT 32,
+							 instruction text DEFAULT NULL, max_words int DEFAULT 60,
+							 max_tokens int DEFAULT 128)
+LANGUAGE plpgsql
+AS $proc$
+DECLARE
+	call text;
+	step text;
+	total bigint;
+	done bigint := 0;
+	n bigint;
+	started timestamptz := clock_timestamp();
+	secs float8;
+BEGIN
+	IF pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'llm_process cannot run on a standby: it writes its results'
+			USING ERRCODE = 'read_only_sql_transaction',
+				  HINT = 'Run it on the primary, or use llm-batch, which reads from standbys and writes to the primary.';
+	END IF;
+	IF batch IS NULL OR batch < 1 THEN
+		RAISE EXCEPTION 'batch must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	call := CASE task
+		WHEN 'classify' THEN '@extschema@.llm_classify(b.ins, $2, $3, $4)'
+		WHEN 'summarize' THEN '@extschema@.llm_summarize(b.ins, $3, $5)'
+		WHEN 'generate' THEN '@extschema@.llm_generate(b.ins, $3, $6)'
+	END;
+	IF call IS NULL THEN
+		RAISE EXCEPTION 'unknown task "%"', task
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Tasks are classify, summarize and generate.';
+	END IF;
+	IF task = 'classify' AND labels IS NULL THEN
+		RAISE EXCEPTION 'task classify needs labels' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NULL AND %I IS NOT NULL', tbl, output, input)
+		INTO total;
+	-- one statement per batch: pick pending rows, infer, write (no SET
+	-- clause on the procedure: it would forbid the COMMITs)
+	step := format($q$
+		WITH todo AS (
+			SELECT %1$I AS k, %2$I::text AS i FROM %4$s
+			WHERE %3$I IS NULL AND %2$I IS NOT NULL
+			ORDER BY %1$I LIMIT $1 FOR UPDATE SKIP LOCKED),
+		b AS (SELECT array_agg(k ORDER BY k) AS ks, array_agg(i ORDER BY k) AS ins FROM todo),
+		r AS (SELECT u.k, u.o FROM b, unnest(b.ks, %5$s) AS u(k, o) WHERE b.ks IS NOT NULL)
+		UPDATE %4$s t SET %3$I = r.o FROM r WHERE t.%1$I = r.k$q$,
+		key, input, output, tbl, call);
+	LOOP
+		EXECUTE step USING batch, labels, model, instruction, max_words, max_tokens;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		EXIT WHEN n = 0;
+		done := done + n;
+		COMMIT;
+		secs := extract(epoch FROM clock_timestamp() - started);
+		RAISE NOTICE 'llm_process: % of % rows', done, total
+			USING DETAIL = format('%s rows/s; %s s so far.',
+								  round((done / greatest(secs, 0.001))::numeric, 2), round(secs::numeric, 1));
+	END LOOP;
+END
+$proc$;
+
+-- Progress of running inference statements (needs shared_preload_libraries)
+CREATE FUNCTION llm_progress_rows(
+	OUT pid int, OUT model text, OUT started timestamptz, OUT rows_done bigint,
+	OUT calls bigint, OUT prompt_tokens bigint, OUT generated_tokens bigint,
+	OUT tokens_per_second float8, OUT last_call timestamptz)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'llm_progress_rows'
+	LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW llm_progress AS
+	SELECT p.pid, a.usename, p.model, p.started, p.rows_done, p.calls,
+		   p.prompt_tokens, p.generated_tokens, p.tokens_per_second, p.last_call,
+		   a.query
+	FROM llm_progress_rows() p
+	JOIN pg_catalog.pg_stat_activity a
+	  ON a.pid = p.pid AND a.state = 'active' AND a.query_start = p.started;
+
+GRANT SELECT ON llm_progress TO PUBLIC;
+
+COMMENT ON FUNCTION llm_progress_rows() IS
+	'rows of the llm_progress view';
+COMMENT ON VIEW llm_progress IS
+	'each statement running inference now: rows and tokens done, tokens per second';
+COMMENT ON PROCEDURE llm_process(regclass, text, text, text, text, text[], text, int, text, int, int) IS
+	'fill output for every row whose output is NULL, batch rows at a time, committing after each batch';
 COMMENT ON FUNCTION llm_load(text) IS
 	'load a model now (into the shared pool when it is on); true if this call read the file';
 COMMENT ON FUNCTION llm_unload(text) IS

@@ -175,8 +175,14 @@ typedef struct LlmCompute
 extern Size LlmBudgetShmemSize(void);
 extern void LlmBudgetInitShmem(void *mem, bool found);
 extern void LlmComputeBegin(LlmLoadedModel *lm, LlmContext *ctx, LlmCompute *c);
-extern void LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens,
+extern void LlmComputeEnd(LlmCompute *c, LlmStatus status, int rows, int prompt_tokens,
 						  int generated_tokens, const LlmModelCounters *extra);
+
+/* llm_progress.c: llm_progress */
+extern Size LlmProgressShmemSize(void);
+extern void LlmProgressInitShmem(void *mem, bool found);
+extern void LlmProgressCount(LlmLoadedModel *lm, int rows, int prompt_tokens,
+							 int generated_tokens, double compute_ms);
 
 /* llm_prefix.c: the prompt-prefix cache (never throws) */
 extern int	LlmPrefixLoad(LlmLoadedModel *lm, LlmContext *ctx, int seq,

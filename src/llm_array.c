@@ -202,7 +202,7 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 			for (int j = 0; j < k; j++)
 				generated += res[j].n_tokens;
 		}
-		LlmComputeEnd(&c, s, prompt_tokens, generated, &cache);
+		LlmComputeEnd(&c, s, k, prompt_tokens, generated, &cache);
 		LlmContextFree(ctx);
 		if (s != LLM_OK)
 			LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
@@ -403,7 +403,7 @@ llm_classify_array(PG_FUNCTION_ARGS)
 										   n_labels, logprob, &err);
 		if (s == LLM_OK)
 			LlmPrefixRemember(lm, ctx, k - 1, p[k - 1], np[k - 1]);
-		LlmComputeEnd(&c, s, prompt_tokens, 0, &cache);
+		LlmComputeEnd(&c, s, k, prompt_tokens, 0, &cache);
 		LlmContextFree(ctx);
 		if (s != LLM_OK)
 			LlmReportError(s, &err, psprintf("classification with model \"%s\" failed", lm->name));

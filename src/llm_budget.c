@@ -172,10 +172,10 @@ LlmComputeBegin(LlmLoadedModel *lm, LlmContext *ctx, LlmCompute *c)
 	INSTR_TIME_SET_CURRENT(c->start);
 }
 
-/* After the engine call: give the threads back and count the call. */
+/* After the engine call on rows rows: give the threads back and count it. */
 void
-LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens, int generated_tokens,
-			  const LlmModelCounters *extra)
+LlmComputeEnd(LlmCompute *c, LlmStatus status, int rows, int prompt_tokens,
+			  int generated_tokens, const LlmModelCounters *extra)
 {
 	LlmModelCounters d = {0};
 	instr_time	took;
@@ -199,4 +199,6 @@ LlmComputeEnd(LlmCompute *c, LlmStatus status, int prompt_tokens, int generated_
 		d.prefix_tokens = extra->prefix_tokens;
 	}
 	LlmPoolCount(c->lm, &d);
+	if (status == LLM_OK)
+		LlmProgressCount(c->lm, rows, prompt_tokens, generated_tokens, d.compute_ms);
 }

@@ -396,7 +396,7 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 								   (const int32_t *const *) cont, cont_len, n_labels, logprob, &err);
 	if (s == LLM_OK)
 		LlmPrefixRemember(lm, lm->ctx, 0, prompt, n_prompt);
-	LlmComputeEnd(&c, s, n_prompt, 0, &cache);
+	LlmComputeEnd(&c, s, 1, n_prompt, 0, &cache);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("classification with model \"%s\" failed", lm->name));
 	*labels_out = labels;

@@ -145,7 +145,7 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 	s = LlmGenerateBatch(lm->ctx, prompts, &n_prompt, &cached, 1, &p, &res, &err);
 	if (s == LLM_OK)
 		LlmPrefixRemember(lm, lm->ctx, 0, prompt, n_prompt);
-	LlmComputeEnd(&c, s, n_prompt, s == LLM_OK ? res.n_tokens : 0, &cache);
+	LlmComputeEnd(&c, s, 1, n_prompt, s == LLM_OK ? res.n_tokens : 0, &cache);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
 	out = LlmUtf8ToText(res.text, res.len);
@@ -293,7 +293,7 @@ llm_embed(PG_FUNCTION_ARGS)
 	vec = palloc(sizeof(float) * n_embd);
 	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmEmbedTokens(lm->ctx, ids, n, vec, &err);
-	LlmComputeEnd(&c, s, n, 0, NULL);
+	LlmComputeEnd(&c, s, 1, n, 0, NULL);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("embedding with model \"%s\" failed", lm->name));
 	elems = palloc(sizeof(Datum) * n_embd);
@@ -323,7 +323,7 @@ llm_score(PG_FUNCTION_ARGS)
 	LlmCheckFits(lm, n, 0);
 	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmScoreTokens(lm->ctx, ids, n, &sum, &n_scored, &err);
-	LlmComputeEnd(&c, s, n, 0, NULL);
+	LlmComputeEnd(&c, s, 1, n, 0, NULL);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("scoring with model \"%s\" failed", lm->name));
 	/* nothing predicted (empty input): no score */

@@ -131,7 +131,8 @@ LlmPoolEnabled(void)
 static Size
 PoolShmemSize(void)
 {
-	return add_size(MAXALIGN(sizeof(PoolShared)), LlmBudgetShmemSize());
+	return add_size(add_size(MAXALIGN(sizeof(PoolShared)), MAXALIGN(LlmBudgetShmemSize())),
+					LlmProgressShmemSize());
 }
 
 void
@@ -159,6 +160,7 @@ LlmPoolInitShmem(void)
 			SpinLockInit(&pool->entries[i].mutex);
 	}
 	LlmBudgetInitShmem(mem + MAXALIGN(sizeof(PoolShared)), found);
+	LlmProgressInitShmem(mem + MAXALIGN(sizeof(PoolShared)) + MAXALIGN(LlmBudgetShmemSize()), found);
 	LWLockRelease(AddinShmemInitLock);
 }
 
