@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Row throughput on real text nobody here wrote (Debian package
+# descriptions from /var/lib/dpkg/status: long rows = the full description,
+# short rows = the one-line synopsis), on a throw-away cluster with the
+# shared pool, against `llm-cli bench` in the same run:
+#  1. per-row llm_classify UPDATE over long rows: the rows' own tokens per
+#     second against the llm-cli bench -p 512 prompt rate, same threads;
+#  2. summaries of long rows: the array form (batches of 16) against one
+#     row at a time, generated tokens per second;
+#  3. classify over short rows: the array form against per-row, rows/s.
+#
+#   bash scripts/bench_rows.sh [--models "smol qwen"] [--threads "1 2"] [--rows 64] [--reps 3]
+#
+# Models are written by llm-cli synth into $LLM_BENCH_DIR (default
+# /tmp/llm-bench); the cluster lives in /tmp/llm-rows-pg and is removed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+models="smol qwen"
+threads="1 2"
+rows=64
+reps=3
+while [ $# -gt 0 ]; do
+	case $1 in
+		--models) models=$2; shift 2 ;;
+		--threads) threads=$2; shift 2 ;;
+		--rows) rows=$2; shift 2 ;;
+		--reps) reps=$2; shift 2 ;;
+		*) echo "unknown option $1" >&2; exit 2 ;;
+	esac
+done
+
+install_deps
+build
+dir=${LLM_BENCH_DIR:-/tmp/llm-bench}
+mkdir -p "$dir"
+chmod 755 "$dir"
+[ -f "$dir/smol-q8_0.gguf" ] || bin/llm-cli synth --shape smollm2-135m --type q8_0 --out "$dir/smol-q8_0.gguf" >/dev/null
+[ -f "$dir/qwen-q4_k_m.gguf" ] || bin/llm-cli synth --shape qwen2.5-0.5b --type q4_k_m --out "$dir/qwen-q4_k_m.gguf" >/dev/null
+chmod 644 "$dir"/*.gguf
+declare -A file=([smol]="$dir/smol-q8_0.gguf" [qwen]="$dir/qwen-q4_k_m.gguf")
+
+# the rows: package, synopsis, full description (continuation lines joined)
+awk '
+	function flush() { if (pkg != "" && syn != "") { gsub(/\t/, " ", long); print pkg "\t" syn "\t" syn " " long } }
+	/^Package: / { flush(); pkg = $2; syn = ""; long = ""; indesc = 0; next }
+	/^Description: / { syn = substr($0, 14); indesc = 1; next }
+	/^ / && indesc { line = substr($0, 2); if (line != ".") long = long " " line; next }
+	{ indesc = 0 }
+	END { flush() }
+' /var/lib/dpkg/status | awk -F'\t' -v n="$rows" 'length($3) > 300 && c++ < n' > "$dir/rows.tsv"
+
+PG_PORT=54332 PG_SOCK=/tmp/llm-rows-sock PG_DATA=/tmp/llm-rows-pg
+start_cluster >/dev/null
+trap 'stop_cluster; as_root rm -rf "$PG_DATA" "$PG_SOCK"' EXIT
+pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w \
+	-o "-p $PG_PORT -k $PG_SOCK -c listen_addresses='' -c shared_preload_libraries=llm" restart >/dev/null
+q() { psql -X -Atq -v ON_ERROR_STOP=1 "$@"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
+# seconds a SQL script takes (the last \timing line)
+timed() { psql -X -q -v ON_ERROR_STOP=1 -c '\timing on' "$@" | awk '/^Time:/ { t = $2 } END { printf "%.3f", t / 1000 }'; }
+
+q -c "CREATE EXTENSION llm"
+for m in $models; do q -c "INSERT INTO llm_models (name, path) VALUES ('$m', '${file[$m]}')"; done
+q -c "CREATE TABLE rows (pkg text PRIMARY KEY, short text, long text, label text, short_label text)"
+q -c "\\copy rows (pkg, short, long) FROM '$dir/rows.tsv'"
+n_rows=$(q -c "SELECT count(*) FROM rows")
+labels="ARRAY['library', 'tool', 'documentation', 'data']"
+
+echo "rows: $n_rows Debian package descriptions; labels: $labels"
+echo
+echo "| model | threads | llm-cli pp512 t/s | per-row classify UPDATE, row t/s | ratio | summaries one by one, gen t/s | array of 16, gen t/s | ratio | short rows per-row, rows/s | array, rows/s | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for m in $models; do
+	q -c "SELECT llm_load('$m')" >/dev/null
+	row_tokens=$(q -c "SELECT sum(llm_token_count(long, '$m')) FROM rows")
+	for t in $threads; do
+		set_t="SET llm.threads = $t;"
+		pp=() cls=() one=() arr=() sp=() sa=()
+		for _ in $(seq "$reps"); do
+			pp+=("$(bin/llm-cli bench "${file[$m]}" -p 512 -n 1 -t "$t" --reps 1 2>/dev/null | awk '/^pp512/ { print $3 }')")
+
+			# 1. per-row classify over the long rows
+			q -c "UPDATE rows SET label = NULL"
+			s=$(timed -c "$set_t UPDATE rows SET label = llm_classify(long, $labels, '$m')")
+			cls+=("$(awk -v n="$row_tokens" -v s="$s" 'BEGIN { printf "%.1f", n / s }')")
+
+			# 2. summaries of 16 long rows: one by one, then one array
+			q -c "SELECT llm_model_status_reset()" >/dev/null
+			s=$(timed -c "$set_t SELECT count(llm_summarize(long, '$m', max_words => 30)) FROM (SELECT long FROM rows ORDER BY pkg LIMIT 16) s")
+			g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
+			one+=("$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }')")
+			q -c "SELECT llm_model_status_reset()" >/dev/null
+			s=$(timed -c "$set_t SET llm.batch_size = 16; SELECT cardinality(llm_summarize(array_agg(long ORDER BY pkg), '$m', max_words => 30)) FROM (SELECT pkg, long FROM rows ORDER BY pkg LIMIT 16) s")
+			g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
+			arr+=("$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }')")
+
+			# 3. short rows: per-row UPDATE, then the array UPDATE pattern
+			q -c "UPDATE rows SET short_label = NULL"
+			s=$(timed -c "$set_t UPDATE rows SET short_label = llm_classify(short, $labels, '$m')")
+			sp+=("$(awk -v n="$n_rows" -v s="$s" 'BEGIN { printf "%.2f", n / s }')")
+			q -c "UPDATE rows SET short_label = NULL"
+			s=$(timed -c "$set_t SET llm.batch_size = 16;
+				WITH b AS (SELECT array_agg(pkg ORDER BY pkg) AS ks, array_agg(short ORDER BY pkg) AS ins FROM rows)
+				UPDATE rows r SET short_label = u.o FROM b, unnest(b.ks, llm_classify(b.ins, $labels, '$m')) AS u(k, o)
+				WHERE r.pkg = u.k")
+			sa+=("$(awk -v n="$n_rows" -v s="$s" 'BEGIN { printf "%.2f", n / s }')")
+		done
+		P=$(printf '%s\n' "${pp[@]}" | median)
+		C=$(printf '%s\n' "${cls[@]}" | median)
+		O=$(printf '%s\n' "${one[@]}" | median)
+		A=$(printf '%s\n' "${arr[@]}" | median)
+		SP=$(printf '%s\n' "${sp[@]}" | median)
+		SA=$(printf '%s\n' "${sa[@]}" | median)
+		ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+		echo "| $m | $t | $P | $C | $(ratio "$C" "$P") | $O | $A | $(ratio "$A" "$O") | $SP | $SA | $(ratio "$SA" "$SP") |"
+	done
+done
+# the per-row and array labels agree
+echo
+echo "short rows whose array label differs from the per-row label: $(q -c "SELECT count(*) FROM rows WHERE short_label IS DISTINCT FROM llm_classify(short, $labels, '$(echo $models | awk '{print $NF}')')")"
