@@ -21,6 +21,8 @@ GLUE_SRCS = $(sort $(wildcard src/*.c))
 
 OBJS = $(GLUE_SRCS:.c=.o) $(ENGINE_SRCS:.c=.o) $(KERNEL_SRCS:.c=.o)
 PG_CPPFLAGS = -Ikernels -Isrc/engine
+# PGXS tracks no header dependencies: a changed struct must rebuild its users
+$(OBJS): $(wildcard src/*.h src/engine/*.h kernels/*.h)
 # kernels keep ggml's rounding: no fused multiply-adds unless written so
 PG_CFLAGS = -ffp-contract=off
 SHLIB_LINK = -lm -lpthread

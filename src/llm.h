@@ -87,6 +87,7 @@ typedef struct LlmLoadedModel
 	LlmModel   *model;
 	LlmContext *ctx;
 	bool		warned_template;	/* told the user the template is unknown */
+	int			warned_context; /* llm.context_size last warned about */
 
 	/* shared pool */
 	int			pool_slot;		/* -1 when not attached */
@@ -168,6 +169,7 @@ extern void LlmPoolCount(LlmLoadedModel *lm, const LlmModelCounters *delta);
 typedef struct LlmCompute
 {
 	LlmLoadedModel *lm;
+	LlmContext *ctx;
 	int			threads;		/* granted from the budget (0: no budget) */
 	instr_time	start;
 } LlmCompute;

@@ -42,6 +42,9 @@ typedef struct BudgetShared
 	uint64		waiting[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: arrival, or 0 */
 } BudgetShared;
 
+/* KV positions a backend's context may keep touched between calls */
+#define LLM_KEEP_TOKENS 1024
+
 static BudgetShared *budget = NULL;
 static int	threads_held = 0;	/* taken from the budget by this backend */
 static bool exit_hook_set = false;
@@ -165,6 +168,7 @@ LlmComputeBegin(LlmLoadedModel *lm, LlmContext *ctx, LlmCompute *c)
 	int			want = LlmThreadPoolSize(ctx->pool);
 
 	c->lm = lm;
+	c->ctx = ctx;
 	c->threads = 0;
 	if (budget != NULL)
 		c->threads = BudgetTake(Min(want, budget->total));
@@ -199,6 +203,18 @@ LlmComputeEnd(LlmCompute *c, LlmStatus status, int rows, int prompt_tokens,
 		d.prefix_tokens = extra->prefix_tokens;
 	}
 	LlmPoolCount(c->lm, &d);
+
+	/*
+	 * A long call leaves its KV cache's pages in the backend for good: give
+	 * them back (freeing a large allocation unmaps it) and let the next
+	 * call make a new context.  What a connection keeps between calls is
+	 * then bounded by LLM_KEEP_TOKENS positions of cache.
+	 */
+	if (c->ctx == c->lm->ctx && LlmContextPast(c->ctx) > LLM_KEEP_TOKENS)
+	{
+		LlmContextFree(c->lm->ctx);
+		c->lm->ctx = NULL;
+	}
 	if (status == LLM_OK)
 		LlmProgressCount(c->lm, rows, prompt_tokens, generated_tokens, d.compute_ms);
 }

@@ -457,8 +457,27 @@ PrepareContext(LlmLoadedModel *lm)
 	int			n_ctx = llm_context_size > 0 ? llm_context_size :
 		Min(lm->model->hp.n_ctx_train, LLM_DEFAULT_CONTEXT);
 	int			threads = Min(llm_threads, llm_max_threads);
+	static int	warned_threads = 0;
 	LlmError	err;
 	LlmStatus	s;
+
+	/* a setting that does not do what SHOW says is told, once per value */
+	if (llm_threads > llm_max_threads && warned_threads != llm_threads)
+	{
+		warned_threads = llm_threads;
+		ereport(NOTICE,
+				errmsg("llm.threads = %d is capped by llm.max_threads = %d",
+					   llm_threads, llm_max_threads));
+	}
+	if (llm_context_size > lm->model->hp.n_ctx_train && lm->warned_context != llm_context_size)
+	{
+		lm->warned_context = llm_context_size;
+		ereport(WARNING,
+				errmsg("llm.context_size = %d is more than the %d tokens model \"%s\" was trained with",
+					   llm_context_size, lm->model->hp.n_ctx_train, lm->name),
+				errdetail("Calls may use %d tokens; what the model writes past %d tokens is usually poor.",
+						  llm_context_size, lm->model->hp.n_ctx_train));
+	}
 
 	if (lm->ctx != NULL && lm->ctx->n_ctx != n_ctx)
 	{

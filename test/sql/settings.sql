@@ -17,6 +17,17 @@ SELECT llm_generate('Once upon a time', 'stories', max_tokens => 100) AS stops_a
 SELECT llm_generate(repeat('the ', 40), 'stories', max_tokens => 1);
 SELECT llm_token_count(repeat('the ', 40), 'stories') AS counting_needs_no_context;
 RESET llm.context_size;
+-- a window larger than the model was trained for is allowed, with a warning once
+SET llm.context_size = 4000;
+SELECT llm_token_count('x', 'stories') AS warned;
+SELECT llm_token_count('x', 'stories') AS warned_once;
+RESET llm.context_size;
+-- more threads than llm.max_threads allows: said, with what is used
+SET llm.max_threads = 1;
+SET llm.threads = 3;
+SELECT llm_token_count('x', 'stories') AS capped;
+RESET llm.threads;
+RESET llm.max_threads;
 
 -- llm.max_tokens caps every call
 SET llm.max_tokens = 5;

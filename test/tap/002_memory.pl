@@ -92,5 +92,24 @@ ok($sum_kb * 1024 <= $bound, 'the sessions hold one copy of the weights between 
 # a private copy per backend would be 16 x the file: make sure the test can tell
 ok($n_sessions * $file_bytes > $bound, 'the bound excludes a copy per backend');
 
+# ---- what a connection keeps after a long call ----
+{
+	my $s = $node->background_psql('postgres');
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	my $rss = sub {
+		my ($kb) = slurp_file("/proc/$pid/status") =~ /^RssAnon:\s+(\d+) kB/m;
+		return $kb;
+	};
+	$s->query_safe("SET llm.context_size = 4096; SELECT llm_generate('Hello', 'smol', max_tokens => 4)");
+	my $before = $rss->();
+	$s->query_safe("SELECT length(llm_generate(repeat('word ', 1200), 'smol', max_tokens => 4))");
+	my $after = $rss->();
+	my $kv_long = 2 * 4 * $n_layer * 2400 * $kv_dim;
+	diag(sprintf('anonymous memory of a connection: %s after a short call, %s after a 2400-token call (its KV cache: %s)',
+		$mb->($before * 1024), $mb->($after * 1024), $mb->($kv_long)));
+	ok(($after - $before) * 1024 < $kv_long / 4, 'a long call gives its KV cache back');
+	$s->quit;
+}
+
 $node->stop;
 done_testing();
