@@ -238,8 +238,8 @@ wait_rows(40);
 $node->restart;
 $status = finish_batch($r);
 is($status >> 8, 1, 'a run whose server restarts exits 1');
-like($r->{err}, qr/job [12] \(keys: "id" (?:<=|>) '\d+'\) failed .*: /,
-	'the failure names the job and its key range');
+like($r->{err}, qr/job [12] \(keys: "id" (?:<=|>) '\d+'\) failed .*: FATAL:  terminating connection due to administrator command \(SQLSTATE 57P01\)/,
+	'the failure names the job, its key range, the server\'s message and SQLSTATE');
 like($r->{out}, qr/failed: \d+ of $n_rows rows done.*rerun to finish/, 'the summary says what was done');
 ok(labelled() < $n_rows, 'the run was cut short');
 ($rc, $out, $err) = run_batch($connstr, @classify, '--jobs', '2', '--chunk', '4');

@@ -86,6 +86,9 @@ typedef struct BatchJob
 
 	pthread_t	thread;
 
+	/* the connection's last FATAL message, which arrives before it closes */
+	char	   *fatal;
+
 	/* the rest is shared with the main thread: under BatchLock() */
 	BatchJobState state;
 	int64_t		done;			/* rows written by this run */
@@ -100,9 +103,10 @@ extern void BatchUnlock(void);
 extern bool BatchStopRequested(void);	/* under the lock */
 extern void BatchRequestStop(void); /* under the lock */
 extern char *BatchPrintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+extern void BatchWarnOnce(const char *msg);
 
 /* batch_job.c */
-extern PGconn *BatchConnect(const char *conninfo, char **error);
+extern PGconn *BatchConnect(const char *conninfo, BatchJob *job, char **error);
 extern char *BatchResultError(PGconn *conn, const PGresult *res);
 extern int	BatchPrepare(PGconn *conn, const BatchOptions *opt, BatchPlan *plan);
 extern int	BatchSplit(PGconn *conn, const BatchPlan *plan, BatchJob **jobs, int *n_jobs,

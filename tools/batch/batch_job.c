@@ -32,9 +32,44 @@
 
 #include "batch.h"
 
-/* libpq connection keywords: CONNINFO may be a string or a URI */
+/*
+ * Messages the server sends outside a query's result.  libpq would print
+ * them all to stderr, once per chunk for a notice a function raises on
+ * every call; warnings are shown once each instead, and the rest dropped.
+ * A FATAL message is what a server shutting down says before it closes
+ * the connection (the query then fails with only "server closed the
+ * connection"): the job keeps it for its error message.
+ */
+static void
+NoticeReceiver(void *arg, const PGresult *res)
+{
+	BatchJob   *job = arg;
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	char	   *msg;
+
+	if (severity == NULL)
+		return;
+	if (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0)
+	{
+		if (job == NULL)
+			return;
+		free(job->fatal);
+		job->fatal = BatchResultError(NULL, res);
+	}
+	else if (strcmp(severity, "WARNING") == 0)
+	{
+		msg = BatchResultError(NULL, res);
+		BatchWarnOnce(msg);
+		free(msg);
+	}
+}
+
+/*
+ * A connection for job (NULL: the main thread's).  CONNINFO may be a
+ * string or a URI.
+ */
 PGconn *
-BatchConnect(const char *conninfo, char **error)
+BatchConnect(const char *conninfo, BatchJob *job, char **error)
 {
 	const char *const keywords[] = {"dbname", "fallback_application_name", NULL};
 	const char *const values[] = {conninfo, "llm-batch", NULL};
@@ -52,6 +87,7 @@ BatchConnect(const char *conninfo, char **error)
 		PQfinish(conn);
 		return NULL;
 	}
+	PQsetNoticeReceiver(conn, NoticeReceiver, job);
 	return conn;
 }
 
@@ -96,14 +132,10 @@ BatchResultError(PGconn *conn, const PGresult *res)
 
 	if (primary == NULL)
 	{
-		/*
-		 * The connection's message has it all when a server shutting down
-		 * said why before closing ("FATAL: terminating connection ...").
-		 */
-		const char *msg = PQerrorMessage(conn);
+		const char *msg = res ? PQresultErrorMessage(res) : NULL;
 
-		if ((msg == NULL || msg[0] == '\0') && res)
-			msg = PQresultErrorMessage(res);
+		if ((msg == NULL || msg[0] == '\0') && conn)
+			msg = PQerrorMessage(conn);
 		return OneLine(msg);
 	}
 	severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
@@ -420,6 +452,60 @@ ChunkSql(const BatchJob *job, bool have_after, bool skip_locked)
 	return sql;
 }
 
+/*
+ * Run one statement and return its result, or NULL with *error set.  Every
+ * result is read, not just the last as PQexecParams keeps: when the server
+ * shuts down mid-statement, the first is its reason and SQLSTATE ("FATAL:
+ * terminating connection due to administrator command", 57P01) and the
+ * last only libpq's "server closed the connection unexpectedly".
+ */
+static PGresult *
+Exec(PGconn *conn, const char *sql, int n_params, const char *const *params, char **error)
+{
+	PGresult   *res,
+			   *ok = NULL;
+	char	   *err = NULL;
+
+	if (!PQsendQueryParams(conn, sql, n_params, NULL, params, NULL, NULL, 0))
+	{
+		*error = BatchResultError(conn, NULL);
+		return NULL;
+	}
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && ok == NULL)
+		{
+			ok = res;
+			continue;
+		}
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			char	   *msg = BatchResultError(conn, res);
+
+			if (err == NULL)
+				err = msg;
+			else
+			{
+				char	   *both = BatchPrintf("%s; then: %s", err, msg);
+
+				free(err);
+				free(msg);
+				err = both;
+			}
+		}
+		PQclear(res);
+	}
+	if (err == NULL && ok == NULL)
+		err = BatchResultError(conn, NULL);
+	if (err)
+	{
+		PQclear(ok);
+		*error = err;
+		return NULL;
+	}
+	return ok;
+}
+
 static void
 JobFail(BatchJob *job, const char *msg)
 {
@@ -458,7 +544,7 @@ BatchJobMain(void *arg)
 	PGconn	   *conn;
 	PGcancel   *cancel;
 
-	conn = BatchConnect(opt->conninfo, &error);
+	conn = BatchConnect(opt->conninfo, job, &error);
 	if (conn == NULL)
 	{
 		JobFail(job, error);
@@ -500,14 +586,10 @@ BatchJobMain(void *arg)
 			if (job->upper)
 				params[n_params++] = job->upper;
 			sql = ChunkSql(job, after != NULL, pass == 0);
-			res = PQexecParams(conn, sql, n_params, NULL, params, NULL, NULL, 0);
+			res = Exec(conn, sql, n_params, params, &error);
 			free(sql);
-			if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			{
-				error = BatchResultError(conn, res);
-				PQclear(res);
+			if (res == NULL)
 				break;
-			}
 			if (PQntuples(res) == 0)
 			{
 				PQclear(res);
@@ -529,6 +611,13 @@ BatchJobMain(void *arg)
 
 	if (error)
 	{
+		if (job->fatal && strstr(error, job->fatal) == NULL)
+		{
+			char	   *both = BatchPrintf("%s; then: %s", job->fatal, error);
+
+			free(error);
+			error = both;
+		}
 		JobFail(job, error);
 		free(error);
 	}

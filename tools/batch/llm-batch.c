@@ -43,6 +43,14 @@ static bool stop_requested;
 /* SIGINT/SIGTERM seen: the handler only counts, this thread acts on it */
 static volatile sig_atomic_t signals_received;
 
+/* stderr is a terminal: a progress bar may be on the current line */
+static bool stderr_tty;
+
+/* warnings already shown (under the lock); more distinct ones are dropped */
+#define BATCH_MAX_WARNINGS	16
+static char *warnings[BATCH_MAX_WARNINGS];
+static int	n_warnings;
+
 void
 BatchLock(void)
 {
@@ -65,6 +73,27 @@ void
 BatchRequestStop(void)
 {
 	stop_requested = true;
+}
+
+/* Show a server warning, once per run whichever job gets it. */
+void
+BatchWarnOnce(const char *msg)
+{
+	BatchLock();
+	for (int i = 0; i < n_warnings; i++)
+	{
+		if (strcmp(warnings[i], msg) == 0)
+		{
+			BatchUnlock();
+			return;
+		}
+	}
+	if (n_warnings < BATCH_MAX_WARNINGS)
+	{
+		warnings[n_warnings++] = strdup(msg);
+		fprintf(stderr, "%sllm-batch: %s\n", stderr_tty ? "\r\033[K" : "", msg);
+	}
+	BatchUnlock();
 }
 
 char *
@@ -409,7 +438,7 @@ main(int argc, char **argv)
 	PGconn	   *conn;
 	char	   *error = NULL;
 	int			rc;
-	bool		tty = isatty(STDERR_FILENO);
+	bool		tty;
 	double		interval,
 				start,
 				last_report,
@@ -425,6 +454,7 @@ main(int argc, char **argv)
 	rc = ParseOptions(argc, argv, &opt);
 	if (rc >= 0)
 		return rc;
+	tty = stderr_tty = isatty(STDERR_FILENO);
 	interval = tty ? 0.5 : 5.0;
 	if (env_interval && atof(env_interval) > 0)
 		interval = atof(env_interval);
@@ -434,7 +464,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "llm-batch: this libpq is not thread-safe\n");
 		return BATCH_EXIT_FAILED;
 	}
-	conn = BatchConnect(opt.conninfo, &error);
+	conn = BatchConnect(opt.conninfo, NULL, &error);
 	if (conn == NULL)
 	{
 		fprintf(stderr, "llm-batch: could not connect: %s\n", error);
@@ -541,7 +571,7 @@ main(int argc, char **argv)
 		return BATCH_EXIT_OK;
 	}
 	printf("llm-batch: %s: %lld of %lld rows done in %.1f s, %.1f rows/s; the rest is still NULL: rerun to finish\n",
-		   failed ? "failed" : "interrupted", (long long) done, (long long) total, elapsed,
+		   handled_signals ? "interrupted" : "failed", (long long) done, (long long) total, elapsed,
 		   elapsed > 0 ? done / elapsed : 0);
 	return BATCH_EXIT_FAILED;
 }
