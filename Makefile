@@ -1,6 +1,6 @@
 # llm: in-database inference for PostgreSQL.
 #
-#   make                 the extension (llm.so) and bin/llm-cli
+#   make                 the extension (llm.so), bin/llm-cli and bin/llm-batch
 #   make install         install the extension (PGXS)
 #   make check-unit      C unit tests (kernels, GGUF, JSON, tokenizer, engine)
 #   make check-parity    forward-pass parity against llama.cpp (../shared/parity)
@@ -39,6 +39,7 @@ HAVE_PGXS := $(shell command -v $(PG_CONFIG) >/dev/null 2>&1 && echo yes)
 ifeq ($(HAVE_PGXS),yes)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+all: bin/llm-batch
 else
 all:
 	@echo "pg_config not found: building bin/llm-cli only"
@@ -67,6 +68,20 @@ bin/llm-cli: $(CLI_OBJS) $(BUILD)/libllm-engine.a
 	@mkdir -p bin
 	$(CC) $(ENGINE_CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libllm-engine.a -lm
 
+# llm-batch: a libpq client (tools/batch/), no engine and no server headers
+BATCH_SRCS = $(sort $(wildcard tools/batch/*.c))
+BATCH_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(BATCH_SRCS))
+PQ_INCLUDEDIR = $(shell $(PG_CONFIG) --includedir)
+PQ_LIBDIR = $(shell $(PG_CONFIG) --libdir)
+
+$(BUILD)/tools/batch/%.o: tools/batch/%.c tools/batch/batch.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ENGINE_CFLAGS) -I$(PQ_INCLUDEDIR) -c -o $@ $<
+
+bin/llm-batch: $(BATCH_OBJS)
+	@mkdir -p bin
+	$(CC) $(ENGINE_CFLAGS) -o $@ $(BATCH_OBJS) -L$(PQ_LIBDIR) -lpq
+
 UNIT_TESTS = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(sort $(wildcard test/unit/test_*.c)))
 TOOL_LIB_OBJS = $(BUILD)/tools/json.o
 
@@ -86,10 +101,10 @@ check-cancel: bin/llm-cli
 # TAP tests (test/tap/*.pl): servers of their own with their own settings
 # (PostgreSQL::Test::Cluster).  initdb refuses root: run as another user.
 TAP_DIR ?= /tmp/llm-tap
-check-tap: bin/llm-cli
+check-tap: bin/llm-cli bin/llm-batch
 	rm -rf $(TAP_DIR) && mkdir -p $(TAP_DIR)
 	PATH="$(bindir):$$PATH" TESTDIR=$(TAP_DIR) PG_REGRESS=$(pgxsdir)/src/test/regress/pg_regress LLM_CLI=$(CURDIR)/bin/llm-cli \
-		LLM_SHARED=$(abspath ../shared) \
+		LLM_BATCH=$(CURDIR)/bin/llm-batch LLM_SHARED=$(abspath ../shared) \
 		prove -I $(pgxsdir)/src/test/perl $(if $(PROVE_TESTS),$(PROVE_TESTS),test/tap/*.pl)
 
 check-unit: $(UNIT_TESTS)

@@ -13,7 +13,7 @@ as_root() {
 }
 
 install_deps() {
-	local pkgs="build-essential python3 postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libipc-run-perl $*"
+	local pkgs="build-essential python3 postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libpq-dev libipc-run-perl $*"
 	# skip apt when everything is already there (repeated local runs)
 	if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -qv 'install ok installed' ||
 		[ "$(dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | wc -l)" -ne "$(echo $pkgs | wc -w)" ]; then
