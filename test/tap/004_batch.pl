@@ -33,39 +33,6 @@ INSERT INTO llm_models (name, path) VALUES ('stories', '$dir/stories.gguf'),
   ('stories-q8', '$dir/stories-q8.gguf');
 });
 
-# ---- SHIM: the array forms of llm_classify, llm_summarize, llm_generate ----
-# llm-batch calls these; the extension does not have them yet.  Until it
-# does, SQL wrappers over the per-row functions stand in for them (created
-# only where missing, so an extension that has them is tested as it is).
-# Remove this block when they land.
-$node->safe_psql('postgres', q{
-DO $shim$
-BEGIN
-	IF to_regprocedure('llm_classify(text[], text[], text, text)') IS NULL THEN
-		CREATE FUNCTION llm_classify(inputs text[], labels text[], model text DEFAULT NULL,
-			instruction text DEFAULT NULL) RETURNS text[] LANGUAGE sql
-		AS $$ SELECT array_agg(llm_classify(i, labels, model, instruction) ORDER BY n)
-			FROM unnest(inputs) WITH ORDINALITY AS u(i, n) $$;
-	END IF;
-	IF to_regprocedure('llm_summarize(text[], text, int)') IS NULL THEN
-		CREATE FUNCTION llm_summarize(inputs text[], model text DEFAULT NULL,
-			max_words int DEFAULT 60) RETURNS text[] LANGUAGE sql
-		AS $$ SELECT array_agg(llm_summarize(i, model, max_words) ORDER BY n)
-			FROM unnest(inputs) WITH ORDINALITY AS u(i, n) $$;
-	END IF;
-	IF to_regprocedure('llm_generate(text[], text, int, float8, float8, int, bigint, text[])') IS NULL THEN
-		CREATE FUNCTION llm_generate(prompts text[], model text DEFAULT NULL,
-			max_tokens int DEFAULT 128, temperature float8 DEFAULT 0, top_p float8 DEFAULT 1,
-			top_k int DEFAULT 0, seed bigint DEFAULT NULL, stop text[] DEFAULT NULL)
-			RETURNS text[] LANGUAGE sql
-		AS $$ SELECT array_agg(llm_generate(i, model, max_tokens, temperature, top_p, top_k,
-				seed, stop) ORDER BY n)
-			FROM unnest(prompts) WITH ORDINALITY AS u(i, n) $$;
-	END IF;
-END
-$shim$;
-});
-# ---- end of SHIM ----
 
 # Real text: the descriptions of the installed Debian packages, cut to fit
 # the context comfortably.
