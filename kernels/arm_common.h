@@ -93,10 +93,16 @@ typedef void (*LlmArmTileFn) (int64_t n, const char *w, size_t ws,
 
 /*
  * Cover an nr x nt gemm with tiles: big (rb weight rows x tb activations)
- * wherever it fits, rows (rb x 1) for activations left over, col (1 x tb)
- * and one (1 x 1) for rows left over.  Within a run of activations the
- * weight rows are the outer loop, so each group of rb rows is read from
- * memory once per run and then served from L1.
+ * wherever it fits, rows (rb x 1) for activations left over.  Within a run
+ * of activations the weight rows are the outer loop, so each group of rb
+ * rows is read from memory once per run and then served from L1.
+ *
+ * Rows left over (fewer than rb) go through the same two tiles with a
+ * weight stride of 0, into a scratch tile of which the first row is kept:
+ * every element of the gemm then comes from the same kernel code in the
+ * same order whatever nr and nt are, which batched decoding needs (a row
+ * must get the same bits alone and among others).  col and one are no
+ * longer used here (vec_dot still is one).
  */
 static inline void
 LlmArmGemmTiles(int64_t n, int nr, int nt, float *s, size_t ldc,
@@ -128,12 +134,20 @@ LlmArmGemmTiles(int64_t n, int nr, int nt, float *s, size_t ldc,
 		}
 		for (; r < nr; r++)
 		{
+			float		tile[16 * 16];	/* rb x tb, rb <= 16 and tb <= 16 */
 			int			t = t0;
 
 			for (; t + tb <= t1; t += tb)
-				col(n, wc + ws * r, ws, ac + as * t, as, s + ldc * t + r, ldc);
+			{
+				big(n, wc + ws * r, 0, ac + as * t, as, tile, rb);
+				for (int j = 0; j < tb; j++)
+					s[ldc * (t + j) + r] = tile[rb * j];
+			}
 			for (; t < t1; t++)
-				one(n, wc + ws * r, ws, ac + as * t, as, s + ldc * t + r, ldc);
+			{
+				rows(n, wc + ws * r, 0, ac + as * t, as, tile, rb);
+				s[ldc * t + r] = tile[0];
+			}
 		}
 	}
 }

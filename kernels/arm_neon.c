@@ -460,9 +460,12 @@ LlmNeonLoadF1(LlmType type, const char *row, int64_t i)
 
 /*
  * An R x T tile of float dot products.  The reference sums float products
- * in double; here fused multiply-adds accumulate in float over eight lanes
- * (sixteen for a lone dot product), which stays far inside the tolerance
- * and is what ggml's NEON code does.
+ * in double; here fused multiply-adds accumulate in float over eight lanes,
+ * which stays far inside the tolerance and is what ggml's NEON code does.
+ * Every shape accumulates an element the same way, and a partial last
+ * group of eight is zero-padded into the same lanes, so that an element's
+ * bits depend neither on the tile nor on zero activations past n
+ * (attention scores a block of rows against the keys its last row sees).
  */
 LLM_ARM_INLINE void
 LlmNeonTileF(LlmType type, const int R, const int T, int64_t n,
@@ -470,7 +473,6 @@ LlmNeonTileF(LlmType type, const int R, const int T, int64_t n,
 			 float *s, size_t ldc)
 {
 	float32x4_t acc[4][4][2];
-	float		tail[4][4];
 	int64_t		i = 0;
 
 	LLM_ARM_UNROLL
@@ -480,36 +482,7 @@ LlmNeonTileF(LlmType type, const int R, const int T, int64_t n,
 		{
 			acc[r][t][0] = vdupq_n_f32(0.0f);
 			acc[r][t][1] = vdupq_n_f32(0.0f);
-			tail[r][t] = 0.0f;
 		}
-
-	if (R * T == 1)
-	{
-		float32x4_t acc2[2] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
-
-		for (; i + 16 <= n; i += 16)
-		{
-			float32x4_t w0,
-						w1,
-						w2,
-						w3,
-						a0,
-						a1,
-						a2,
-						a3;
-
-			LlmNeonLoadF8(type, w, i, &w0, &w1);
-			LlmNeonLoadF8(type, w, i + 8, &w2, &w3);
-			LlmNeonLoadF8(type, a, i, &a0, &a1);
-			LlmNeonLoadF8(type, a, i + 8, &a2, &a3);
-			acc[0][0][0] = vfmaq_f32(acc[0][0][0], w0, a0);
-			acc[0][0][1] = vfmaq_f32(acc[0][0][1], w1, a1);
-			acc2[0] = vfmaq_f32(acc2[0], w2, a2);
-			acc2[1] = vfmaq_f32(acc2[1], w3, a3);
-		}
-		acc[0][0][0] = vaddq_f32(acc[0][0][0], acc2[0]);
-		acc[0][0][1] = vaddq_f32(acc[0][0][1], acc2[1]);
-	}
 
 	for (; i + 8 <= n; i += 8)
 	{
@@ -533,20 +506,39 @@ LlmNeonTileF(LlmType type, const int R, const int T, int64_t n,
 			}
 		}
 	}
-	for (; i < n; i++)
+	if (i < n)
+	{
+		float		wt[4][8] = {{0}};
+		float		at[8] = {0};
+
 		LLM_ARM_UNROLL
 		for (int r = 0; r < R; r++)
+			for (int64_t j = i; j < n; j++)
+				wt[r][j - i] = LlmNeonLoadF1(type, w + ws * r, j);
+		LLM_ARM_UNROLL
+		for (int t = 0; t < T; t++)
+		{
+			float32x4_t a0;
+			float32x4_t a1;
+
+			for (int64_t j = i; j < n; j++)
+				at[j - i] = LlmNeonLoadF1(type, a + as * t, j);
+			a0 = vld1q_f32(at);
+			a1 = vld1q_f32(at + 4);
 			LLM_ARM_UNROLL
-			for (int t = 0; t < T; t++)
-				tail[r][t] += LlmNeonLoadF1(type, w + ws * r, i) *
-					LlmNeonLoadF1(type, a + as * t, i);
+			for (int r = 0; r < R; r++)
+			{
+				acc[r][t][0] = vfmaq_f32(acc[r][t][0], vld1q_f32(wt[r]), a0);
+				acc[r][t][1] = vfmaq_f32(acc[r][t][1], vld1q_f32(wt[r] + 4), a1);
+			}
+		}
+	}
 
 	LLM_ARM_UNROLL
 	for (int r = 0; r < R; r++)
 		LLM_ARM_UNROLL
 		for (int t = 0; t < T; t++)
-			s[ldc * t + r] = vaddvq_f32(vaddq_f32(acc[r][t][0], acc[r][t][1])) +
-				tail[r][t];
+			s[ldc * t + r] = vaddvq_f32(vaddq_f32(acc[r][t][0], acc[r][t][1]));
 }
 
 #define LLM_NEON_FLOAT_TYPE(NAME, TYPE) \

@@ -13,9 +13,11 @@
  *						 only the total over the four lanes is used
  *	LLM_QDOT_NAME(x)	 the exported name of x, e.g. Llm##x##_neon
  *
- * Every block's integer dot product is exact; the block scales are applied
- * in float per lane, and the lanes are added once at the end, so results
- * differ from the reference only in float summation order.
+ * Every block's integer dot product is exact.  For the K-quants the block
+ * scales are applied in float per lane and the lanes added once at the
+ * end; Q8_0/Q4_0/Q5_0 add each block's whole sum times dw * da in one FMA,
+ * the order the i8mm tiles have.  Results differ from the reference only
+ * in float summation order.
  *
  * Tiles: gemm covers the matrix with 4 weight rows x 2 activations, so each
  * unpacked weight block serves two activations and each activation block
@@ -59,8 +61,14 @@ LlmQdotStep32(LlmType type, const int R, const int T, int64_t ib,
 		{
 			int32x4_t	p = LLM_QDOT16(vdupq_n_s32(0), wlo[r], alo);
 
+			/*
+			 * The block's whole integer sum, one FMA per block in order
+			 * (every lane alike; lane 0 is the result): the i8mm tiles
+			 * compute each element in exactly this order, so gemm gives
+			 * the same bits through either.
+			 */
 			p = LLM_QDOT16(p, whi[r], ahi);
-			acc[r][t] = vfmaq_n_f32(acc[r][t], vcvtq_f32_s32(p), wd[r] * ad);
+			acc[r][t] = vfmaq_n_f32(acc[r][t], vdupq_n_f32((float) vaddvq_s32(p)), wd[r] * ad);
 		}
 	}
 }
@@ -520,8 +528,8 @@ LlmQdotStep(LlmType type, const int R, const int T, int64_t ib,
 
 /*
  * s[t * ldc + r] = dot(weight row r, activation row t) for an R x T tile.
- * A lone dot product alternates two sets of accumulators so that the
- * float adds of consecutive blocks do not wait on each other.
+ * Every shape accumulates an element the same way (no faster path for a
+ * lone dot product), so that its bits do not depend on the tile.
  */
 LLM_ARM_INLINE LLM_QDOT_ATTR void
 LlmQdotTile(LlmType type, const int R, const int T, int64_t n,
@@ -539,18 +547,6 @@ LlmQdotTile(LlmType type, const int R, const int T, int64_t n,
 		for (int t = 0; t < T; t++)
 			acc[r][t] = vdupq_n_f32(0.0f);
 
-	if (R * T == 1)
-	{
-		float32x4_t acc2[4][4];
-
-		acc2[0][0] = vdupq_n_f32(0.0f);
-		for (; ib + 1 < nb; ib += 2)
-		{
-			LlmQdotStep(type, 1, 1, ib, w, ws, a, as, acc);
-			LlmQdotStep(type, 1, 1, ib + 1, w, ws, a, as, acc2);
-		}
-		acc[0][0] = vaddq_f32(acc[0][0], acc2[0][0]);
-	}
 	for (; ib < nb; ib++)
 		LlmQdotStep(type, R, T, ib, w, ws, a, as, acc);
 
@@ -558,7 +554,8 @@ LlmQdotTile(LlmType type, const int R, const int T, int64_t n,
 	for (int r = 0; r < R; r++)
 		LLM_ARM_UNROLL
 		for (int t = 0; t < T; t++)
-			s[ldc * t + r] = vaddvq_f32(acc[r][t]);
+			s[ldc * t + r] = type == LLM_TYPE_Q8_0 || type == LLM_TYPE_Q4_0 ||
+				type == LLM_TYPE_Q5_0 ? vgetq_lane_f32(acc[r][t], 0) : vaddvq_f32(acc[r][t]);
 }
 
 /* 4 x T tiles: the rows-in-lanes kernels for the K-quants */

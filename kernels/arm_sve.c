@@ -53,9 +53,9 @@ LlmSveLoadF(LlmType type, svbool_t pg, const char *row, int64_t i)
 
 /*
  * Float dot products of R (1 or 4) weight rows with one activation row.
- * Fused multiply-adds accumulate in float; a lone row keeps four
- * accumulators and four rows two each, so that consecutive adds do not
- * wait on each other.
+ * Fused multiply-adds accumulate in float; a lone row (vec_dot only: the
+ * gemm always uses four-row tiles) keeps four accumulators and four rows
+ * two each, so that consecutive adds do not wait on each other.
  */
 LLM_ARM_INLINE LLM_ARM_SVE void
 LlmSveTileF(LlmType type, const int R, int64_t n, const char *w, size_t ws,
@@ -112,15 +112,30 @@ LlmSveTileF(LlmType type, const int R, int64_t n, const char *w, size_t ws,
 		acc6 = svmla_f32_x(pt, acc6, LlmSveLoadF(type, pt, w + 3 * ws, i), av0);
 		acc7 = svmla_f32_x(pt, acc7, LlmSveLoadF(type, pt, w + 3 * ws, i + vl), av1);
 	}
-	for (; i < n; i += vl)
+	/*
+	 * The rest: the accumulators of the main loop take the vectors they
+	 * would have taken there (even, then odd), masked lanes adding
+	 * nothing, so zero activations past n leave every sum unchanged.
+	 */
+	for (int odd = 0; i < n; i += vl, odd = !odd)
 	{
 		svbool_t	pg = svwhilelt_b32_s64(i, n);
 		svfloat32_t av = LlmSveLoadF(type, pg, a, i);
 
-		acc0 = svmla_f32_m(pg, acc0, LlmSveLoadF(type, pg, w, i), av);
-		acc2 = svmla_f32_m(pg, acc2, LlmSveLoadF(type, pg, w + ws, i), av);
-		acc4 = svmla_f32_m(pg, acc4, LlmSveLoadF(type, pg, w + 2 * ws, i), av);
-		acc6 = svmla_f32_m(pg, acc6, LlmSveLoadF(type, pg, w + 3 * ws, i), av);
+		if (odd)
+		{
+			acc1 = svmla_f32_m(pg, acc1, LlmSveLoadF(type, pg, w, i), av);
+			acc3 = svmla_f32_m(pg, acc3, LlmSveLoadF(type, pg, w + ws, i), av);
+			acc5 = svmla_f32_m(pg, acc5, LlmSveLoadF(type, pg, w + 2 * ws, i), av);
+			acc7 = svmla_f32_m(pg, acc7, LlmSveLoadF(type, pg, w + 3 * ws, i), av);
+		}
+		else
+		{
+			acc0 = svmla_f32_m(pg, acc0, LlmSveLoadF(type, pg, w, i), av);
+			acc2 = svmla_f32_m(pg, acc2, LlmSveLoadF(type, pg, w + ws, i), av);
+			acc4 = svmla_f32_m(pg, acc4, LlmSveLoadF(type, pg, w + 2 * ws, i), av);
+			acc6 = svmla_f32_m(pg, acc6, LlmSveLoadF(type, pg, w + 3 * ws, i), av);
+		}
 	}
 	s[0] = svaddv_f32(pt, svadd_f32_x(pt, acc0, acc1));
 	s[1] = svaddv_f32(pt, svadd_f32_x(pt, acc2, acc3));

@@ -100,7 +100,8 @@ DecodeAlone(LlmModel *m, float *logits, bool token_by_token)
  * of the sequences rotating from step to step.
  */
 static bool
-DecodeBatched(LlmModel *m, float *logits, int n_batch, bool interleave, const int *slot)
+DecodeBatched(LlmModel *m, float *logits, int n_batch, bool interleave, const int *slot,
+			  int n_threads)
 {
 	const int	V = m->hp.n_vocab;
 	LlmBatchToken items[N_SEQS * MAX_LEN];
@@ -114,6 +115,12 @@ DecodeBatched(LlmModel *m, float *logits, int n_batch, bool interleave, const in
 
 	if (out == NULL || LlmContextCreateSeq(m, 64, n_batch, N_SEQS + 1, &ctx, &err) != LLM_OK)
 	{
+		free(out);
+		return false;
+	}
+	if (LlmContextSetThreads(ctx, n_threads, &err) != LLM_OK)
+	{
+		LlmContextFree(ctx);
 		free(out);
 		return false;
 	}
@@ -228,18 +235,18 @@ TestBitIdentity(void)
 
 			/* interleaved prompts through small chunks, which then mix sequences */
 			memset(batch, 0, sz);
-			CHECK(DecodeBatched(m, batch, 8, true, slots_a) && SameBits(m, alone, batch, &s, &i),
+			CHECK(DecodeBatched(m, batch, 8, true, slots_a, 1) && SameBits(m, alone, batch, &s, &i),
 				  "%s/%s: interleaved batch in chunks of 8 == alone (first difference: seq %d pos %d)",
 				  models[mi], names[v], s, i);
 			/* prompts one after another, other slots, chunk boundaries inside prompts */
 			memset(batch, 0, sz);
-			CHECK(DecodeBatched(m, batch, 5, false, slots_b) && SameBits(m, alone, batch, &s, &i),
+			CHECK(DecodeBatched(m, batch, 5, false, slots_b, 1) && SameBits(m, alone, batch, &s, &i),
 				  "%s/%s: sequential batch in chunks of 5, slots 3 0 2 == alone (first difference: seq %d pos %d)",
 				  models[mi], names[v], s, i);
-			/* everything in one chunk */
+			/* everything in one chunk, on three threads */
 			memset(batch, 0, sz);
-			CHECK(DecodeBatched(m, batch, 512, true, slots_b) && SameBits(m, alone, batch, &s, &i),
-				  "%s/%s: one chunk == alone (first difference: seq %d pos %d)",
+			CHECK(DecodeBatched(m, batch, 512, true, slots_b, 3) && SameBits(m, alone, batch, &s, &i),
+				  "%s/%s: one chunk on 3 threads == alone (first difference: seq %d pos %d)",
 				  models[mi], names[v], s, i);
 		}
 		LlmKernelsSelect("auto");
