@@ -82,6 +82,9 @@ DECLARE
 	total bigint;
 	done bigint := 0;
 	n bigint;
+	k text;
+	failed text[] := '{}';
+	failures int;
 	started timestamptz := clock_timestamp();
 	secs float8;
 BEGIN
@@ -109,27 +112,60 @@ BEGIN
 	EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NULL AND %I IS NOT NULL', tbl, output, input)
 		INTO total;
 	-- one statement per batch: pick pending rows, infer, write (no SET
-	-- clause on the procedure: it would forbid the COMMITs)
+	-- clause on the procedure: it would forbid the COMMITs).  $7 holds the
+	-- keys of rows that failed on their own; $8, one key to do alone.
 	step := format($q$
 		WITH todo AS (
 			SELECT %1$I AS k, %2$I::text AS i FROM %4$s
 			WHERE %3$I IS NULL AND %2$I IS NOT NULL
+			  AND %1$I::text <> ALL ($7) AND ($8::text IS NULL OR %1$I::text = $8)
 			ORDER BY %1$I LIMIT $1 FOR UPDATE SKIP LOCKED),
 		b AS (SELECT array_agg(k ORDER BY k) AS ks, array_agg(i ORDER BY k) AS ins FROM todo),
 		r AS (SELECT u.k, u.o FROM b, unnest(b.ks, %5$s) AS u(k, o) WHERE b.ks IS NOT NULL)
 		UPDATE %4$s t SET %3$I = r.o FROM r WHERE t.%1$I = r.k$q$,
 		key, input, output, tbl, call);
 	LOOP
-		EXECUTE step USING batch, labels, model, instruction, max_words, max_tokens;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		EXIT WHEN n = 0;
+		failures := 0;
+		BEGIN
+			EXECUTE step USING batch, labels, model, instruction, max_words, max_tokens, failed, NULL::text;
+			GET DIAGNOSTICS n = ROW_COUNT;
+		EXCEPTION
+			WHEN program_limit_exceeded OR data_exception THEN
+				-- a row of the batch cannot be done (its input is too long for
+				-- the context, say): do the batch's rows one by one and leave
+				-- out those that fail, so the rest goes on.  Errors that are
+				-- not about a row's data (a wrong column, a cancel) stop it.
+				n := 0;
+				FOR k IN EXECUTE format(
+						'SELECT %1$I::text FROM %4$s WHERE %3$I IS NULL AND %2$I IS NOT NULL'
+						' AND %1$I::text <> ALL ($1) ORDER BY %1$I LIMIT $2', key, input, output, tbl)
+					USING failed, batch
+				LOOP
+					BEGIN
+						EXECUTE step USING 1, labels, model, instruction, max_words, max_tokens, failed, k;
+						n := n + 1;
+					EXCEPTION
+						WHEN program_limit_exceeded OR data_exception THEN
+							failed := failed || k;
+							failures := failures + 1;
+							RAISE WARNING 'llm_process: row with % = % left out: %', key, k, SQLERRM;
+					END;
+				END LOOP;
+		END;
+		EXIT WHEN n = 0 AND failures = 0;
 		done := done + n;
 		COMMIT;
+		CONTINUE WHEN n = 0;
 		secs := extract(epoch FROM clock_timestamp() - started);
 		RAISE NOTICE 'llm_process: % of % rows', done, total
 			USING DETAIL = format('%s rows/s; %s s so far.',
 								  round((done / greatest(secs, 0.001))::numeric, 2), round(secs::numeric, 1));
 	END LOOP;
+	IF cardinality(failed) > 0 THEN
+		RAISE WARNING 'llm_process: rows left out, their output still NULL: %', cardinality(failed)
+			USING DETAIL = format('%s: %s', key, array_to_string(failed[1:20], ', ')),
+				  HINT = 'Fix or shorten their input and call llm_process again.';
+	END IF;
 END
 $proc$;
 

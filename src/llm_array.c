@@ -172,6 +172,7 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 		int32	  **p = palloc(sizeof(int32 *) * k);
 		int		   *np = palloc(sizeof(int) * k);
 		int		   *cached = palloc0(sizeof(int) * k);
+		int		   *cap = palloc(sizeof(int) * k);
 		LlmGenerateResult *res = palloc0(sizeof(LlmGenerateResult) * k);
 		LlmGenerateParams params = *gp;
 		LlmModelCounters cache = {0};
@@ -189,13 +190,25 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 			np[j] = n_prompt[todo[first + j]];
 			prompt_tokens += np[j];
 			/* as the one-row call: the answer gets what the context has left */
-			n_ctx = Max(n_ctx, Min(np[j] + params.max_tokens, lm->ctx->n_ctx));
+			cap[j] = Min(params.max_tokens, lm->ctx->n_ctx - np[j]);
+			n_ctx = Max(n_ctx, np[j] + cap[j]);
 		}
 		ctx = BatchContext(lm, k, n_ctx);
-		LlmComputeBegin(lm, ctx, &c);
+		/* the context holds threads and malloc'd memory: never leave it behind */
+		PG_TRY();
+		{
+			LlmComputeBegin(lm, ctx, &c);
+		}
+		PG_CATCH();
+		{
+			LlmContextFree(ctx);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		s = StartFromPrefix(lm, ctx, p, np, k, cached, &cache, &err);
 		if (s == LLM_OK)
-			s = LlmGenerateBatch(ctx, (const int32_t *const *) p, np, cached, k, &params, res, &err);
+			s = LlmGenerateBatch(ctx, (const int32_t *const *) p, np, cached, cap, k, &params,
+								 res, &err);
 		if (s == LLM_OK)
 		{
 			LlmPrefixRemember(lm, ctx, k - 1, p[k - 1], np[k - 1]);
@@ -395,7 +408,16 @@ llm_classify_array(PG_FUNCTION_ARGS)
 			}
 		logprob = palloc(sizeof(double) * k * n_labels);
 		ctx = BatchContext(lm, k, n_ctx);
-		LlmComputeBegin(lm, ctx, &c);
+		PG_TRY();
+		{
+			LlmComputeBegin(lm, ctx, &c);
+		}
+		PG_CATCH();
+		{
+			LlmContextFree(ctx);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		s = StartFromPrefix(lm, ctx, p, np, k, cached, &cache, &err);
 		if (s == LLM_OK)
 			s = LlmScoreContinuationsBatch(ctx, (const int32_t *const *) p, np, cached, k,

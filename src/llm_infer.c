@@ -142,7 +142,7 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 		return cstring_to_text("");
 	LlmComputeBegin(lm, lm->ctx, &c);
 	cached = LlmPrefixLoad(lm, lm->ctx, 0, prompt, n_prompt, &cache);
-	s = LlmGenerateBatch(lm->ctx, prompts, &n_prompt, &cached, 1, &p, &res, &err);
+	s = LlmGenerateBatch(lm->ctx, prompts, &n_prompt, &cached, NULL, 1, &p, &res, &err);
 	if (s == LLM_OK)
 		LlmPrefixRemember(lm, lm->ctx, 0, prompt, n_prompt);
 	LlmComputeEnd(&c, s, 1, n_prompt, s == LLM_OK ? res.n_tokens : 0, &cache);

@@ -291,7 +291,17 @@ PoolMap(LlmLoadedModel *lm, int slot, uint32 generation, dsm_handle fh, dsm_hand
 		}
 		dsm_pin_mapping(map->file_seg);
 		on_dsm_detach(map->file_seg, PoolOnDetach, Int64GetDatum(((int64) slot << 32) | generation));
-		map->vocab_seg = dsm_attach(vh);
+		PG_TRY();
+		{
+			map->vocab_seg = dsm_attach(vh);
+		}
+		PG_CATCH();
+		{
+			/* detaching the file segment drops the count it took */
+			dsm_detach(map->file_seg);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 		if (map->vocab_seg == NULL)
 		{
 			dsm_detach(map->file_seg);
@@ -358,7 +368,16 @@ PoolLoad(LlmLoadedModel *lm, PoolEntry *e)
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("could not load model \"%s\"", lm->name));
 	vbytes = LlmVocabImageSize(built->vocab);
-	vseg = dsm_create(vbytes, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	PG_TRY();
+	{
+		vseg = dsm_create(vbytes, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	}
+	PG_CATCH();
+	{
+		LlmModelFree(built);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	if (vseg != NULL)
 		LlmVocabImageWrite(built->vocab, dsm_segment_address(vseg));
 	LlmModelFree(built);
@@ -494,9 +513,9 @@ LlmPoolAttach(const char *name, const char *path, const char *sha256,
 		SpinLockRelease(&e->mutex);
 		LWLockRelease(pool->lock);
 
-		lm = NewLoaded(name, path, sha256, file);
 		PG_TRY();
 		{
+			lm = NewLoaded(name, path, sha256, file);
 			PoolLoad(lm, e);
 		}
 		PG_CATCH();

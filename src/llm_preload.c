@@ -79,7 +79,8 @@ FillWorker(BackgroundWorker *w, const char *function, const char *db)
 {
 	memset(w, 0, sizeof(*w));
 	w->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* a hot standby serves models too: preload as soon as it can read */
+	w->bgw_start_time = BgWorkerStart_ConsistentState;
 	strlcpy(w->bgw_library_name, "llm", BGW_MAXLEN);
 	strlcpy(w->bgw_function_name, function, BGW_MAXLEN);
 	if (db != NULL)

@@ -78,6 +78,7 @@ typedef struct GenState
 	bool		prompt_has_text;
 	bool		done;
 	int32_t		next;			/* token to decode when !done */
+	int			max_tokens;		/* this sequence's limit */
 } GenState;
 
 static LlmStatus
@@ -115,6 +116,7 @@ GenStart(GenState *g, const LlmContext *ctx, const int32_t *prompt, int n_prompt
 	for (int i = 0; i < n_prompt; i++)
 		LlmSamplerAccept(g->sampler, prompt[i]);
 	result->stop_reason = "length";
+	g->max_tokens = params->max_tokens;
 	g->done = params->max_tokens <= 0;
 	return LLM_OK;
 }
@@ -171,7 +173,7 @@ GenStep(GenState *g, const LlmVocab *vocab, float *logits, int past, int n_ctx,
 		result->stop_reason = "stop";
 		g->done = true;
 	}
-	else if (result->n_tokens >= g->params->max_tokens)
+	else if (result->n_tokens >= g->max_tokens)
 		g->done = true;
 	else if (past >= n_ctx)
 	{
@@ -231,7 +233,8 @@ LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 
 LlmStatus
 LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_tokens,
-				 const int *n_cached, int n_prompts, const LlmGenerateParams *params,
+				 const int *n_cached, const int *max_tokens, int n_prompts,
+				 const LlmGenerateParams *params,
 				 LlmGenerateResult *results, LlmError *err)
 {
 	const LlmModel *m = ctx->model;
@@ -261,6 +264,11 @@ LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_to
 	{
 		s = GenStart(&g[started], ctx, prompts[started], n_tokens[started], params,
 					 &results[started], err);
+		if (s == LLM_OK && max_tokens != NULL && max_tokens[started] < g[started].max_tokens)
+		{
+			g[started].max_tokens = max_tokens[started];
+			g[started].done = max_tokens[started] <= 0;
+		}
 		n_items += n_tokens[started];
 	}
 	if (s == LLM_OK)

@@ -47,10 +47,12 @@ extern LlmStatus LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_promp
  * LlmGenerate gives for prompt i alone (same sampling, stops and limits,
  * each sequence with its own sampler and seed).  On error no result is
  * left allocated.  n_cached (or NULL) as for LlmScoreContinuationsBatch:
- * the first tokens of each prompt its sequence already holds.
+ * the first tokens of each prompt its sequence already holds.  max_tokens
+ * (or NULL) lowers params->max_tokens for each prompt.
  */
 extern LlmStatus LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts,
-								  const int *n_tokens, const int *n_cached, int n_prompts,
+								  const int *n_tokens, const int *n_cached,
+								  const int *max_tokens, int n_prompts,
 								  const LlmGenerateParams *params,
 								  LlmGenerateResult *results, LlmError *err);
 

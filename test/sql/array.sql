@@ -37,6 +37,15 @@ SELECT count(*) FILTER (WHERE a.label IS NOT DISTINCT FROM p.label AND a.summary
 FROM array_results(2) a JOIN per_row p USING (id);
 RESET llm.batch_size;
 RESET llm.prefix_cache_size;
+-- answers that reach the end of the context stop where the one-row form stops
+SET llm.context_size = 40;
+WITH b AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(body ORDER BY id) AS bodies
+           FROM array_rows WHERE body IS NOT NULL)
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE u.a = llm_generate(r.body, 'stories', max_tokens => 100)) AS same_at_context_end
+FROM b, unnest(b.ids, llm_generate(b.bodies, 'stories', max_tokens => 100)) AS u(id, a), array_rows r
+WHERE r.id = u.id;
+RESET llm.context_size;
 -- shapes
 SELECT llm_classify(ARRAY[]::text[], ARRAY['a', 'b'], 'stories') AS empty;
 SELECT llm_classify(NULL::text[], ARRAY['a', 'b'], 'stories') AS null_array;

@@ -20,6 +20,14 @@ SELECT label = llm_classify(body, ARRAY['happy', 'sad', 'animal'], 'stories') AS
 CALL llm_process('tickets', 'id', 'body', 'summary', task => 'summarize', model => 'stories', max_words => 6);
 SELECT count(*) FILTER (WHERE summary = llm_summarize(body, 'stories', max_words => 6)) AS summaries_as_per_row
 FROM tickets;
+-- a row that cannot be done is left out with a warning; the rest goes on
+SET llm.context_size = 200;
+UPDATE tickets SET label = NULL;
+UPDATE tickets SET body = repeat('too long ', 60) WHERE id = 3;
+CALL llm_process('tickets', 'id', 'body', 'label', labels => ARRAY['happy', 'sad', 'animal'], model => 'stories', batch => 3);
+SELECT count(*) FILTER (WHERE label IS NOT NULL) AS labelled, array_agg(id ORDER BY id) FILTER (WHERE label IS NULL) AS left_out
+FROM tickets;
+RESET llm.context_size;
 \set VERBOSITY default
 -- errors
 CALL llm_process('tickets', 'id', 'body', 'label', task => 'translate', model => 'stories');

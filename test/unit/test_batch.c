@@ -476,7 +476,7 @@ CompareGenerate(const char *what, const char *const *texts, int n, LlmGeneratePa
 		CHECK(Tokenize(texts[i], &ids[i], &lens[i], &err) == LLM_OK, "tokenize");
 		CHECK(LlmGenerate(one, ids[i], lens[i], gp, &alone[i], &err) == LLM_OK, "generate alone");
 	}
-	CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, NULL, n, gp, batch, &err) == LLM_OK,
+	CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, NULL, NULL, n, gp, batch, &err) == LLM_OK,
 		  "%s: generate batch: %s", what, err.message);
 	for (int i = 0; i < n; i++)
 	{
@@ -544,12 +544,12 @@ TestGenerateBatch(void)
 	LlmSamplerDefaults(&gp.sampling);
 	gp.max_tokens = 8;
 	CHECK(LlmContextCreateSeq(stories, 64, 0, 1, &ctx, &err) == LLM_OK, "one-sequence context");
-	CHECK(LlmGenerateBatch(ctx, p, lens, NULL, 2, &gp, res, &err) == LLM_ERR_ARGUMENT,
+	CHECK(LlmGenerateBatch(ctx, p, lens, NULL, NULL, 2, &gp, res, &err) == LLM_ERR_ARGUMENT,
 		  "more prompts than sequences: %s", err.message);
 	LlmContextFree(ctx);
 	CHECK(LlmContextCreateSeq(stories, 64, 0, 2, &ctx, &err) == LLM_OK, "two-sequence context");
 	lens[1] = 0;
-	CHECK(LlmGenerateBatch(ctx, p, lens, NULL, 2, &gp, res, &err) == LLM_ERR_ARGUMENT &&
+	CHECK(LlmGenerateBatch(ctx, p, lens, NULL, NULL, 2, &gp, res, &err) == LLM_ERR_ARGUMENT &&
 		  res[0].text == NULL && res[1].text == NULL,
 		  "an empty prompt fails the call and leaves nothing allocated: %s", err.message);
 	LlmContextFree(ctx);
@@ -672,7 +672,7 @@ TestCachedPrefix(void)
 			cached[i] = n_prefix;
 		if (round == 0)
 		{
-			CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, cached, 3, &gp, batch, &err) == LLM_OK,
+			CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, cached, NULL, 3, &gp, batch, &err) == LLM_OK,
 				  "generate from a cached prefix: %s", err.message);
 			for (int i = 0; i < 3; i++)
 			{
@@ -699,7 +699,7 @@ TestCachedPrefix(void)
 	/* a cached count the sequence does not hold, or the whole prompt, is refused */
 	LlmSeqReset(many, 0, &err);
 	cached[0] = n_prefix;
-	CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, cached, 1, &gp, batch, &err) == LLM_ERR_ARGUMENT,
+	CHECK(LlmGenerateBatch(many, (const int32_t *const *) ids, lens, cached, NULL, 1, &gp, batch, &err) == LLM_ERR_ARGUMENT,
 		  "more cached tokens than the sequence holds: %s", err.message);
 	cached[0] = lens[0];
 	CHECK(LlmScoreContinuationsBatch(many, (const int32_t *const *) ids, lens, cached, 1,
