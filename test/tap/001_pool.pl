@@ -81,14 +81,16 @@ ok($node->poll_query_until('postgres',
 is(status('stories', 'storage'), 'shared memory', 'preloaded models live in shared memory');
 is(status('stories-q8', 'state'), 'not loaded', 'models not preloaded are listed as not loaded');
 is($node->safe_psql('postgres', $short), $expect_short, 'a preloaded model gives the same answer');
-is(status('stories', 'attached_backends'), '0', 'a backend that exited is no longer attached');
+ok($node->poll_query_until('postgres', "SELECT attached_backends = 0 FROM llm_model_status WHERE name = 'stories'"),
+	'a backend that exited is no longer attached');
 
 # one file under two names (here, or in two databases): one mapping per backend
 $node->safe_psql('postgres', "INSERT INTO llm_models (name, path) VALUES ('stories-too', '$dir/stories.gguf')");
 is($node->safe_psql('postgres', "SELECT llm_token_count('hello', 'stories'); SELECT llm_token_count('hello', 'stories-too'); SELECT llm_unload('stories-too'); SELECT llm_generate('Once upon a time', 'stories', max_tokens => 20, temperature => 0)"),
 	"4\n4\nt\n$expect_short", 'a backend uses one file under two names, and unloads it through either');
 $node->safe_psql('postgres', "DELETE FROM llm_models WHERE name = 'stories-too'");
-is(status('stories', 'attached_backends'), '0', 'no attachment is left behind');
+ok($node->poll_query_until('postgres', "SELECT attached_backends = 0 FROM llm_model_status WHERE name = 'stories'"),
+	'no attachment is left behind');
 
 # ---- llm.lock_memory: the weights locked, or a warning naming the limit ----
 {
@@ -154,6 +156,35 @@ like($w->{stderr}, qr/canceling statement due to user request/, 'a waiting call 
 $w->quit;
 is(finish_long($s), $expect_long, 'the running call is not disturbed');
 is($node->safe_psql('postgres', $short), $expect_short, 'the budget is whole again after a cancel');
+
+# an array call cancelled while it waits leaves no threads or memory behind
+($s, $pid) = start_long();
+running($pid);
+$w = $node->background_psql('postgres', on_error_stop => 0);
+$wpid = $w->query_safe('SELECT pg_backend_pid()');
+$w->query_safe("SET llm.threads = 2");
+my $proc_status = sub {
+	my $st = slurp_file("/proc/$wpid/status");
+	my ($threads) = $st =~ /^Threads:\s+(\d+)/m;
+	my ($data) = $st =~ /^VmData:\s+(\d+) kB/m;
+	return ($threads, $data);
+};
+my @cancels;
+for my $round (1 .. 4)
+{
+	$w->query_until(qr/started/,
+		"\\echo started\nSELECT llm_classify(ARRAY['Once upon a time', 'The end'], ARRAY['a', 'b'], 'stories');\n\\echo finished\n");
+	$node->poll_query_until('postgres',
+		"SELECT wait_event_type = 'Extension' FROM pg_stat_activity WHERE pid = $wpid") or die;
+	$node->safe_psql('postgres', "SELECT pg_cancel_backend($wpid)");
+	$w->query_until(qr/finished/, '');
+	push @cancels, [ $proc_status->() ];
+}
+$w->quit;
+is($cancels[3][0], $cancels[0][0], "cancelled array calls leave no threads behind ($cancels[0][0] then $cancels[3][0])");
+ok($cancels[3][1] - $cancels[0][1] < 4096,
+	"nor memory (VmData $cancels[0][1] kB after the first cancel, $cancels[3][1] kB after the fourth)");
+is(finish_long($s), $expect_long, 'the running call is not disturbed by them');
 
 # ---- a backend killed with SIGKILL in the middle of a call ----
 ($s, $pid) = start_long();
