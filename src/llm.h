@@ -46,6 +46,7 @@ extern int	llm_max_compute_threads;
 extern bool llm_lock_memory;
 extern int	llm_prefix_cache_size;
 extern int	llm_batch_size;
+extern int	llm_kv_cache_type;		/* LlmType: F32 or F16 */
 
 extern void LlmDefineSettings(void);
 

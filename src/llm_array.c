@@ -79,7 +79,7 @@ BatchContext(LlmLoadedModel *lm, int k, int n_ctx)
 	LlmError	err;
 	LlmStatus	s;
 
-	s = LlmContextCreateSeq(lm->model, n_ctx, LLM_BATCH, k, &ctx, &err);
+	s = LlmContextCreateKv(lm->model, n_ctx, LLM_BATCH, k, lm->ctx->kv_type, &ctx, &err);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("could not create a context of %d sequences of %d tokens for model \"%s\"",
 										 k, n_ctx, lm->name));

@@ -479,14 +479,15 @@ PrepareContext(LlmLoadedModel *lm)
 						  llm_context_size, lm->model->hp.n_ctx_train));
 	}
 
-	if (lm->ctx != NULL && lm->ctx->n_ctx != n_ctx)
+	if (lm->ctx != NULL && (lm->ctx->n_ctx != n_ctx || lm->ctx->kv_type != llm_kv_cache_type))
 	{
 		LlmContextFree(lm->ctx);
 		lm->ctx = NULL;
 	}
 	if (lm->ctx == NULL)
 	{
-		s = LlmContextCreate(lm->model, n_ctx, LLM_BATCH, &lm->ctx, &err);
+		s = LlmContextCreateKv(lm->model, n_ctx, LLM_BATCH, 1, (LlmType) llm_kv_cache_type,
+							   &lm->ctx, &err);
 		if (s != LLM_OK)
 			LlmReportError(s, &err, psprintf("could not create a context of %d tokens for model \"%s\"",
 											 n_ctx, lm->name));

@@ -27,6 +27,13 @@ int			llm_max_compute_threads = 1;
 bool		llm_lock_memory = false;
 int			llm_prefix_cache_size = 64;
 int			llm_batch_size = 16;
+int			llm_kv_cache_type = LLM_TYPE_F32;
+
+static const struct config_enum_entry kv_cache_types[] = {
+	{"f32", LLM_TYPE_F32, false},
+	{"f16", LLM_TYPE_F16, false},
+	{NULL, 0, false}
+};
 
 static bool
 CheckKernel(char **newval, void **extra, GucSource source)
@@ -94,6 +101,11 @@ LlmDefineSettings(void)
 							"Sequences the array forms decode together.",
 							"Larger batches stream the weights once for more rows; each sequence has its own KV cache.",
 							&llm_batch_size, 16, 1, 256, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("llm.kv_cache_type",
+							 "Element type of the KV cache: f32 or f16.",
+							 "f32 is what llama.cpp's reference runs use; f16, llama.cpp's default, halves the cache's memory.",
+							 &llm_kv_cache_type, LLM_TYPE_F32, kv_cache_types, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	DefineCustomBoolVariable("llm.lock_memory",
 							 "Lock the weights of models in use in memory (mlock).",
 							 "A model's pages then never go to swap; the memlock limit of the server must allow it.",

@@ -22,6 +22,9 @@
 #include "json.h"
 #include "kernels.h"
 
+/* the KV cache the models run with (--kv) */
+static LlmType parity_kv_type = LLM_TYPE_F32;
+
 typedef struct Tolerance
 {
 	const char *quant;			/* index.json "quant"; NULL = any other */
@@ -237,7 +240,7 @@ ParityModel(const char *dir, const JsonValue *entry)
 	{
 		snprintf(path, sizeof(path), "%s/%s", dir, model_file);
 		if (LlmModelLoad(path, &model, &err) != LLM_OK ||
-			LlmContextCreate(model, 512, 512, &ctx, &err) != LLM_OK)
+			LlmContextCreateKv(model, 512, 512, 1, parity_kv_type, &ctx, &err) != LLM_OK)
 			snprintf(msg, sizeof(msg), "%s", err.message);
 		else
 		{
@@ -285,6 +288,8 @@ ParityAll(const char *dir, const JsonValue *models, int *passed, int *failed)
 int
 CliParity(int argc, char **argv)
 {
+	const char *kv = CliOpt(argc, argv, "--kv", "f32");
+
 	char		path[4096];
 	char		msg[512];
 	JsonValue  *index;
@@ -294,9 +299,16 @@ CliParity(int argc, char **argv)
 
 	if (argc < 1)
 	{
-		fprintf(stderr, "usage: llm-cli parity DIR [--all-kernels]\n");
+		fprintf(stderr, "usage: llm-cli parity DIR [--all-kernels] [--kv f32|f16]\n");
 		return 2;
 	}
+	if (strcmp(kv, "f32") != 0 && strcmp(kv, "f16") != 0)
+	{
+		fprintf(stderr, "llm-cli: --kv must be f32 or f16, not \"%s\"\n", kv);
+		return 2;
+	}
+	/* llama.cpp's references use an F32 cache: F16 shows what it changes */
+	parity_kv_type = strcmp(kv, "f16") == 0 ? LLM_TYPE_F16 : LLM_TYPE_F32;
 	snprintf(path, sizeof(path), "%s/index.json", argv[0]);
 	index = JsonParseFile(path, msg, sizeof(msg));
 	if (index == NULL)
@@ -311,7 +323,7 @@ CliParity(int argc, char **argv)
 		JsonFree(index);
 		return 1;
 	}
-	if (argc > 1 && strcmp(argv[1], "--all-kernels") == 0)
+	if (CliFlag(argc, argv, "--all-kernels"))
 	{
 		/* the whole suite once per variant this CPU runs */
 		const char *const *names = LlmKernelsNames();

@@ -47,6 +47,34 @@ LlmStatus
 LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 					LlmContext **out, LlmError *err)
 {
+	return LlmContextCreateKv(model, n_ctx, n_batch, n_seq, LLM_TYPE_F32, out, err);
+}
+
+/* calloc of a*b*c elements of size bytes, with overflow checking */
+static void *
+ContextAllocElems(size_t a, size_t b, size_t c, size_t size)
+{
+	if (b != 0 && a > SIZE_MAX / b)
+		return NULL;
+	if (c != 0 && a * b > SIZE_MAX / c / size)
+		return NULL;
+	return calloc(a * b * c, size);
+}
+
+/* Halves one thread needs to convert a block's queries or its scores. */
+static size_t
+AttHalfPerThread(const LlmContext *ctx)
+{
+	size_t		q_rows = (size_t) 64 * ctx->model->hp.head_dim;
+
+	return ctx->kv_type == LLM_TYPE_F16 ?
+		(q_rows > ctx->scores_per_thread ? q_rows : ctx->scores_per_thread) : 0;
+}
+
+LlmStatus
+LlmContextCreateKv(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
+				   LlmType kv_type, LlmContext **out, LlmError *err)
+{
 	const LlmHParams *hp = &model->hp;
 	const size_t kv_dim = (size_t) hp->n_head_kv * hp->head_dim;
 	const size_t q_dim = (size_t) hp->n_head * hp->head_dim;
@@ -61,6 +89,9 @@ LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	if (n_ctx <= 0 || n_ctx > (1 << 24))
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "context size %d is out of range (1..%d)",
 						   n_ctx, 1 << 24);
+	if (kv_type != LLM_TYPE_F32 && kv_type != LLM_TYPE_F16)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "the KV cache can be F32 or F16, not %s",
+						   LlmTypeGetTraits(kv_type)->name);
 	if (n_seq < 1 || n_seq > LLM_MAX_SEQ)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "%d sequences is out of range (1..%d)",
 						   n_seq, LLM_MAX_SEQ);
@@ -75,14 +106,16 @@ LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	ctx->n_ctx = n_ctx;
 	ctx->n_batch = n_batch;
 	ctx->n_seq = n_seq;
+	ctx->kv_type = kv_type;
+	ctx->kv_elem = kv_type == LLM_TYPE_F16 ? sizeof(LlmHalf) : sizeof(float);
 
 	widest_in = hp->n_ff > hp->n_embd ? hp->n_ff : hp->n_embd;
 	if ((int64_t) q_dim > widest_in)
 		widest_in = q_dim;
 
 	ctx->seq_past = calloc(n_seq, sizeof(int));
-	ctx->k_cache = ContextAllocFloats((size_t) hp->n_layer * n_seq, n_ctx, kv_dim);
-	ctx->v_cache = ContextAllocFloats((size_t) hp->n_layer * n_seq, n_ctx, kv_dim);
+	ctx->k_cache = ContextAllocElems((size_t) hp->n_layer * n_seq, n_ctx, kv_dim, ctx->kv_elem);
+	ctx->v_cache = ContextAllocElems((size_t) hp->n_layer * n_seq, n_ctx, kv_dim, ctx->kv_elem);
 	ctx->x = ContextAllocFloats(n_batch, hp->n_embd, 1);
 	ctx->xb = ContextAllocFloats(n_batch, hp->n_embd, 1);
 	ctx->q = ContextAllocFloats(n_batch, q_dim, 1);
@@ -91,6 +124,8 @@ LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	ctx->att_out = ContextAllocFloats(n_batch, q_dim, 1);
 	ctx->scores_per_thread = ScoresPerThread(n_ctx, n_batch < n_ctx ? n_batch : n_ctx);
 	ctx->scores = ContextAllocFloats(ctx->scores_per_thread, 1, 1);
+	ctx->att_half_per_thread = AttHalfPerThread(ctx);
+	ctx->att_half = ContextAllocElems(ctx->att_half_per_thread + 1, 1, 1, sizeof(LlmHalf));
 	ctx->n_threads = 1;
 	ctx->gate = ContextAllocFloats(n_batch, hp->n_ff, 1);
 	ctx->up = ContextAllocFloats(n_batch, hp->n_ff, 1);
@@ -99,13 +134,13 @@ LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	ctx->blocks = calloc(n_batch, sizeof(LlmAttnBlock));
 	if (!ctx->seq_past || !ctx->k_cache || !ctx->v_cache || !ctx->x || !ctx->xb ||
 		!ctx->q || !ctx->k || !ctx->v || !ctx->att_out || !ctx->scores || !ctx->gate ||
-		!ctx->up || !ctx->act_scratch || !ctx->rows || !ctx->blocks)
+		!ctx->up || !ctx->act_scratch || !ctx->rows || !ctx->blocks || !ctx->att_half)
 	{
 		LlmContextFree(ctx);
 		return LlmSetError(err, LLM_ERR_NOMEM,
 						   "out of memory allocating a context of %d x %d tokens (KV cache %zu MB)",
 						   n_seq, n_ctx,
-						   (2 * sizeof(float) * kv_dim * hp->n_layer * n_ctx >> 20) * n_seq);
+						   (2 * ctx->kv_elem * kv_dim * hp->n_layer * n_ctx >> 20) * n_seq);
 	}
 	*out = ctx;
 	return LLM_OK;
@@ -126,6 +161,7 @@ LlmContextFree(LlmContext *ctx)
 	free(ctx->v);
 	free(ctx->att_out);
 	free(ctx->scores);
+	free(ctx->att_half);
 	free(ctx->gate);
 	free(ctx->up);
 	free(ctx->act_scratch);
@@ -140,6 +176,7 @@ LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err)
 {
 	LlmThreadPool *pool = NULL;
 	float	   *scores;
+	void	   *att_half;
 	LlmStatus	s;
 
 	if (n_threads == ctx->n_threads)
@@ -152,15 +189,20 @@ LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err)
 	}
 	/* each thread scores its own attention heads */
 	scores = ContextAllocFloats(n_threads, ctx->scores_per_thread, 1);
-	if (scores == NULL)
+	att_half = ContextAllocElems(n_threads, ctx->att_half_per_thread + 1, 1, sizeof(LlmHalf));
+	if (scores == NULL || att_half == NULL)
 	{
+		free(scores);
+		free(att_half);
 		LlmThreadPoolFree(pool);
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory for %d threads", n_threads);
 	}
 	LlmThreadPoolFree(ctx->pool);
 	free(ctx->scores);
+	free(ctx->att_half);
 	ctx->pool = pool;
 	ctx->scores = scores;
+	ctx->att_half = att_half;
 	ctx->n_threads = n_threads;
 	return LLM_OK;
 }

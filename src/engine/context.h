@@ -57,10 +57,16 @@ typedef struct LlmContext
 	 * code whichever sequence it is, and copying or saving a prefix is a
 	 * few memcpy per layer.
 	 */
-	float	   *k_cache;		/* [n_layer][n_seq][n_ctx][n_head_kv *
-								 * head_dim] */
-	float	   *v_cache;		/* [n_layer][n_seq][n_head_kv *
+	LlmType		kv_type;		/* LLM_TYPE_F32 (as llama.cpp's references)
+								 * or LLM_TYPE_F16 (half the memory) */
+	size_t		kv_elem;		/* bytes of one cached element */
+	void	   *k_cache;		/* [n_layer][n_seq][n_ctx][n_head_kv *
+								 * head_dim] of kv_type */
+	void	   *v_cache;		/* [n_layer][n_seq][n_head_kv *
 								 * head_dim][n_ctx] (transposed) */
+	void	   *att_half;		/* [n_threads][att_half_per_thread] F16
+								 * operands of attention over an F16 cache */
+	size_t		att_half_per_thread;	/* in halves */
 
 	/* scratch for one chunk of up to n_batch tokens */
 	float	   *x;				/* [n_batch][n_embd] residual stream */
@@ -97,6 +103,16 @@ extern LlmStatus LlmContextCreate(const LlmModel *model, int n_ctx, int n_batch,
  */
 extern LlmStatus LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch,
 									 int n_seq, LlmContext **out, LlmError *err);
+
+/*
+ * As LlmContextCreateSeq with the KV cache in kv_type: LLM_TYPE_F32, or
+ * LLM_TYPE_F16 as llama.cpp's default cache (keys and values rounded to
+ * half precision when stored; queries and attention weights converted to
+ * half for the two products, as ggml does), which halves its memory.
+ */
+extern LlmStatus LlmContextCreateKv(const LlmModel *model, int n_ctx, int n_batch,
+									int n_seq, LlmType kv_type, LlmContext **out,
+									LlmError *err);
 extern void LlmContextFree(LlmContext *ctx);
 
 /*

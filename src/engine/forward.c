@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "fp16.h"
 #include "kernels.h"
 #include "ops.h"
 
@@ -36,7 +37,7 @@ typedef struct AttentionTask
  * result does not depend on which rows share its block.
  */
 static void
-AttentionBlock(AttentionTask *task, float *scores, int h, const LlmAttnBlock *b)
+AttentionBlock(AttentionTask *task, float *scores, void *halves, int h, const LlmAttnBlock *b)
 {
 	LlmContext *ctx = task->ctx;
 	const LlmHParams *hp = &ctx->model->hp;
@@ -47,16 +48,26 @@ AttentionBlock(AttentionTask *task, float *scores, int h, const LlmAttnBlock *b)
 	const int	kvh = h / (hp->n_head / hp->n_head_kv);
 	const float scale = 1.0f / sqrtf((float) hd);
 	const size_t slab = ((size_t) task->layer * ctx->n_seq + b->seq) * ctx->n_ctx * kv_dim;
-	const float *kc = ctx->k_cache + slab;
-	const float *vt = ctx->v_cache + slab;
+	const char *kc = (const char *) ctx->k_cache + slab * ctx->kv_elem;
+	const char *vt = (const char *) ctx->v_cache + slab * ctx->kv_elem;
 	const int	pos0 = ctx->rows[b->t0].pos;
 	const int	n = b->n;
 	const int	n_keys = pos0 + n;	/* seen by the block's last row */
+	const float *q = ctx->q + (size_t) b->t0 * q_dim + h * hd;
+	float	   *out = ctx->att_out + (size_t) b->t0 * q_dim + h * hd;
+	const bool	half = ctx->kv_type == LLM_TYPE_F16;
 
-	/* scores[t][j] = q_t . k_j */
-	k->gemm[LLM_TYPE_F32] (hd, n_keys, n, scores, n_keys, kc + kvh * hd,
-						   sizeof(float) * kv_dim,
-						   ctx->q + (size_t) b->t0 * q_dim + h * hd, sizeof(float) * q_dim);
+	/* scores[t][j] = q_t . k_j; over an F16 cache the queries go to F16 first */
+	if (half)
+	{
+		for (int t = 0; t < n; t++)
+			k->from_float[LLM_TYPE_F16] (q + (size_t) t * q_dim, (LlmHalf *) halves + (size_t) t * hd, hd);
+		k->gemm[LLM_TYPE_F16] (hd, n_keys, n, scores, n_keys, kc + (size_t) kvh * hd * ctx->kv_elem,
+							   ctx->kv_elem * kv_dim, halves, sizeof(LlmHalf) * hd);
+	}
+	else
+		k->gemm[LLM_TYPE_F32] (hd, n_keys, n, scores, n_keys, kc + (size_t) kvh * hd * ctx->kv_elem,
+							   ctx->kv_elem * kv_dim, q, sizeof(float) * q_dim);
 	for (int t = 0; t < n; t++)
 	{
 		float	   *row = scores + (size_t) t * n_keys;
@@ -67,10 +78,18 @@ AttentionBlock(AttentionTask *task, float *scores, int h, const LlmAttnBlock *b)
 		LlmSoftmax(row, visible);
 		memset(row + visible, 0, sizeof(float) * (n_keys - visible));
 	}
-	/* out[t][i] = sum_j scores[t][j] v_j[i] */
-	k->gemm[LLM_TYPE_F32] (n_keys, hd, n, ctx->att_out + (size_t) b->t0 * q_dim + h * hd, q_dim,
-						   vt + (size_t) kvh * hd * ctx->n_ctx, sizeof(float) * ctx->n_ctx,
-						   scores, sizeof(float) * n_keys);
+	/* out[t][i] = sum_j scores[t][j] v_j[i]; the weights go to F16 likewise */
+	if (half)
+	{
+		k->from_float[LLM_TYPE_F16] (scores, halves, (int64_t) n * n_keys);
+		k->gemm[LLM_TYPE_F16] (n_keys, hd, n, out, q_dim,
+							   vt + (size_t) kvh * hd * ctx->n_ctx * ctx->kv_elem,
+							   ctx->kv_elem * ctx->n_ctx, halves, sizeof(LlmHalf) * n_keys);
+	}
+	else
+		k->gemm[LLM_TYPE_F32] (n_keys, hd, n, out, q_dim,
+							   vt + (size_t) kvh * hd * ctx->n_ctx * ctx->kv_elem,
+							   ctx->kv_elem * ctx->n_ctx, scores, sizeof(float) * n_keys);
 }
 
 /* A share of the (head, block) pairs of a chunk's attention. */
@@ -81,12 +100,13 @@ AttentionShare(void *arg, int ith, int nth)
 	LlmContext *ctx = task->ctx;
 	const int	n_head = ctx->model->hp.n_head;
 	float	   *scores = ctx->scores + (size_t) ith * ctx->scores_per_thread;
+	LlmHalf    *halves = (LlmHalf *) ctx->att_half + (size_t) ith * (ctx->att_half_per_thread + 1);
 	int64_t		lo,
 				hi;
 
 	LlmSplitRange((int64_t) n_head * ctx->n_blocks, ith, nth, 1, &lo, &hi);
 	for (int64_t i = lo; i < hi; i++)
-		AttentionBlock(task, scores, (int) (i % n_head), &ctx->blocks[i / n_head]);
+		AttentionBlock(task, scores, halves, (int) (i % n_head), &ctx->blocks[i / n_head]);
 }
 
 /*
@@ -170,16 +190,32 @@ Block(LlmContext *ctx, int l, int n_rows)
 	{
 		const int	pos = ctx->rows[t].pos;
 		const size_t slab = ((size_t) l * ctx->n_seq + ctx->rows[t].seq) * ctx->n_ctx * kv_dim;
-		float	   *kc = ctx->k_cache + slab + (size_t) pos * kv_dim;
-		float	   *vt = ctx->v_cache + slab + pos;
+		const size_t kpos = slab + (size_t) pos * kv_dim;
+		const size_t vpos = slab + pos;
+		const float *kr = ctx->k + (size_t) t * kv_dim;
 		const float *v = ctx->v + (size_t) t * kv_dim;
 
 		LlmRope(ctx->q + (size_t) t * q_dim, hp->n_head, hp->head_dim, pos, hp, m->rope_freqs);
 		LlmRope(ctx->k + (size_t) t * kv_dim, hp->n_head_kv, hp->head_dim, pos, hp, m->rope_freqs);
-		memcpy(kc, ctx->k + (size_t) t * kv_dim, sizeof(float) * kv_dim);
 		/* values are stored transposed: one row per dimension, over positions */
-		for (int i = 0; i < kv_dim; i++)
-			vt[(size_t) i * ctx->n_ctx] = v[i];
+		if (ctx->kv_type == LLM_TYPE_F16)
+		{
+			LlmHalf    *kc = (LlmHalf *) ctx->k_cache + kpos;
+			LlmHalf    *vt = (LlmHalf *) ctx->v_cache + vpos;
+
+			for (int i = 0; i < kv_dim; i++)
+				kc[i] = LlmFloatToHalf(kr[i]);
+			for (int i = 0; i < kv_dim; i++)
+				vt[(size_t) i * ctx->n_ctx] = LlmFloatToHalf(v[i]);
+		}
+		else
+		{
+			float	   *vt = (float *) ctx->v_cache + vpos;
+
+			memcpy((float *) ctx->k_cache + kpos, kr, sizeof(float) * kv_dim);
+			for (int i = 0; i < kv_dim; i++)
+				vt[(size_t) i * ctx->n_ctx] = v[i];
+		}
 	}
 	{
 		AttentionTask task = {ctx, l};

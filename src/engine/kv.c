@@ -25,6 +25,8 @@ typedef struct SeqStateHeader
 	int32_t		n_layer;
 	int32_t		kv_dim;
 	int32_t		n_tokens;
+	int32_t		kv_type;		/* the cache's element type: states move between
+								 * caches of one type only */
 } SeqStateHeader;
 
 static size_t
@@ -33,18 +35,20 @@ KvDim(const LlmContext *ctx)
 	return (size_t) ctx->model->hp.n_head_kv * ctx->model->hp.head_dim;
 }
 
-/* Sequence seq's key slab of layer l: [n_ctx][kv_dim]. */
-static float *
+/* Sequence seq's key slab of layer l: [n_ctx][kv_dim] elements of kv_elem bytes. */
+static char *
 SeqKeys(const LlmContext *ctx, int l, int seq)
 {
-	return ctx->k_cache + ((size_t) l * ctx->n_seq + seq) * ctx->n_ctx * KvDim(ctx);
+	return (char *) ctx->k_cache +
+		((size_t) l * ctx->n_seq + seq) * ctx->n_ctx * KvDim(ctx) * ctx->kv_elem;
 }
 
 /* Sequence seq's value slab of layer l: [kv_dim][n_ctx]. */
-static float *
+static char *
 SeqValues(const LlmContext *ctx, int l, int seq)
 {
-	return ctx->v_cache + ((size_t) l * ctx->n_seq + seq) * ctx->n_ctx * KvDim(ctx);
+	return (char *) ctx->v_cache +
+		((size_t) l * ctx->n_seq + seq) * ctx->n_ctx * KvDim(ctx) * ctx->kv_elem;
 }
 
 static LlmStatus
@@ -104,13 +108,14 @@ LlmSeqCopy(LlmContext *ctx, int src, int dst, int n_tokens, LlmError *err)
 	{
 		for (int l = 0; l < ctx->model->hp.n_layer; l++)
 		{
-			const float *vs = SeqValues(ctx, l, src);
-			float	   *vd = SeqValues(ctx, l, dst);
+			const char *vs = SeqValues(ctx, l, src);
+			char	   *vd = SeqValues(ctx, l, dst);
 
 			memcpy(SeqKeys(ctx, l, dst), SeqKeys(ctx, l, src),
-				   sizeof(float) * n_tokens * kv_dim);
+				   ctx->kv_elem * n_tokens * kv_dim);
 			for (size_t i = 0; i < kv_dim; i++)
-				memcpy(vd + i * ctx->n_ctx, vs + i * ctx->n_ctx, sizeof(float) * n_tokens);
+				memcpy(vd + i * ctx->n_ctx * ctx->kv_elem, vs + i * ctx->n_ctx * ctx->kv_elem,
+					   ctx->kv_elem * n_tokens);
 		}
 	}
 	ctx->seq_past[dst] = n_tokens;
@@ -123,7 +128,7 @@ LlmSeqStateSize(const LlmContext *ctx, int n_tokens)
 	if (n_tokens < 0)
 		n_tokens = 0;
 	return sizeof(SeqStateHeader) +
-		2 * sizeof(float) * (size_t) ctx->model->hp.n_layer * KvDim(ctx) * n_tokens;
+		2 * ctx->kv_elem * (size_t) ctx->model->hp.n_layer * KvDim(ctx) * n_tokens;
 }
 
 LlmStatus
@@ -149,18 +154,19 @@ LlmSeqStateSave(const LlmContext *ctx, int seq, int n_tokens, void *buf, size_t 
 	h.n_layer = ctx->model->hp.n_layer;
 	h.kv_dim = (int32_t) kv_dim;
 	h.n_tokens = n_tokens;
+	h.kv_type = (int32_t) ctx->kv_type;
 	memcpy(p, &h, sizeof(h));
 	p += sizeof(h);
 	for (int l = 0; l < h.n_layer; l++)
 	{
-		const float *vs = SeqValues(ctx, l, seq);
+		const char *vs = SeqValues(ctx, l, seq);
 
-		memcpy(p, SeqKeys(ctx, l, seq), sizeof(float) * n_tokens * kv_dim);
-		p += sizeof(float) * n_tokens * kv_dim;
+		memcpy(p, SeqKeys(ctx, l, seq), ctx->kv_elem * n_tokens * kv_dim);
+		p += ctx->kv_elem * n_tokens * kv_dim;
 		for (size_t i = 0; i < kv_dim; i++)
 		{
-			memcpy(p, vs + i * ctx->n_ctx, sizeof(float) * n_tokens);
-			p += sizeof(float) * n_tokens;
+			memcpy(p, vs + i * ctx->n_ctx * ctx->kv_elem, ctx->kv_elem * n_tokens);
+			p += ctx->kv_elem * n_tokens;
 		}
 	}
 	return LLM_OK;
@@ -181,7 +187,7 @@ LlmSeqStateLoad(LlmContext *ctx, int seq, const void *buf, size_t size, LlmError
 	memcpy(&h, p, sizeof(h));
 	p += sizeof(h);
 	if (h.magic != STATE_MAGIC || h.n_layer != ctx->model->hp.n_layer ||
-		h.kv_dim != (int32_t) kv_dim || h.n_tokens < 0)
+		h.kv_dim != (int32_t) kv_dim || h.n_tokens < 0 || h.kv_type != (int32_t) ctx->kv_type)
 		return LlmSetError(err, LLM_ERR_ARGUMENT,
 						   "the KV state is not one of this model (%d layers of %zu, got %d of %d)",
 						   ctx->model->hp.n_layer, kv_dim, h.n_layer, h.kv_dim);
@@ -195,14 +201,14 @@ LlmSeqStateLoad(LlmContext *ctx, int seq, const void *buf, size_t size, LlmError
 						   h.n_tokens, LlmSeqStateSize(ctx, h.n_tokens), size);
 	for (int l = 0; l < h.n_layer; l++)
 	{
-		float	   *vd = SeqValues(ctx, l, seq);
+		char	   *vd = SeqValues(ctx, l, seq);
 
-		memcpy(SeqKeys(ctx, l, seq), p, sizeof(float) * h.n_tokens * kv_dim);
-		p += sizeof(float) * h.n_tokens * kv_dim;
+		memcpy(SeqKeys(ctx, l, seq), p, ctx->kv_elem * h.n_tokens * kv_dim);
+		p += ctx->kv_elem * h.n_tokens * kv_dim;
 		for (size_t i = 0; i < kv_dim; i++)
 		{
-			memcpy(vd + i * ctx->n_ctx, p, sizeof(float) * h.n_tokens);
-			p += sizeof(float) * h.n_tokens;
+			memcpy(vd + i * ctx->n_ctx * ctx->kv_elem, p, ctx->kv_elem * h.n_tokens);
+			p += ctx->kv_elem * h.n_tokens;
 		}
 	}
 	ctx->seq_past[seq] = h.n_tokens;

@@ -29,6 +29,15 @@ SELECT llm_token_count('x', 'stories') AS capped;
 RESET llm.threads;
 RESET llm.max_threads;
 
+-- llm.kv_cache_type: an F16 cache, as llama.cpp's default (half the memory)
+SET llm.kv_cache_type = f16;
+SHOW llm.kv_cache_type;
+SELECT llm_generate('Once upon a time', 'stories', max_tokens => 24) AS with_f16_cache;
+SELECT llm_classify('Lily was happy.', ARRAY['happy', 'sad'], 'stories') AS f16_classify;
+RESET llm.kv_cache_type;
+SELECT llm_generate('Once upon a time', 'stories', max_tokens => 24) AS with_f32_cache;
+SET llm.kv_cache_type = q8_0;
+
 -- llm.max_tokens caps every call
 SET llm.max_tokens = 5;
 SELECT llm_tokenize(llm_generate('', 'stories', max_tokens => 100), 'stories') AS at_most_five;

@@ -11,6 +11,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -714,6 +715,86 @@ TestCachedPrefix(void)
 	LlmContextFree(many);
 }
 
+/*
+ * An F16 KV cache: logits close to the F32 cache's (what the parity suite
+ * measures against llama.cpp's references with --kv f16), a sequence
+ * decoded in a batch bit-identical to it decoded alone, and states of one
+ * cache type refused by the other.
+ */
+static void
+TestHalfCache(void)
+{
+	static const char *const texts[] = {
+		"Once upon a time, there was a little girl named Lily.",
+		"The dog ran to the park and played with a red ball.",
+	};
+	const int	V = stories->hp.n_vocab;
+	int32_t    *ids[2];
+	int			lens[2];
+	LlmContext *f32;
+	LlmContext *f16;
+	LlmContext *many;
+	LlmError	err;
+	float	   *a = malloc(sizeof(float) * V);
+	float	   *b = malloc(sizeof(float) * V);
+	float	   *c = malloc(sizeof(float) * V * 2);
+	LlmBatchToken items[64];
+	int			n = 0;
+	double		max_d = 0;
+	double		sum2 = 0;
+	size_t		size;
+	void	   *state;
+
+	for (int i = 0; i < 2; i++)
+		Tokenize(texts[i], &ids[i], &lens[i], &err);
+	CHECK(LlmContextCreateKv(stories, 64, 16, 1, LLM_TYPE_F32, &f32, &err) == LLM_OK &&
+		  LlmContextCreateKv(stories, 64, 16, 1, LLM_TYPE_F16, &f16, &err) == LLM_OK &&
+		  LlmContextCreateKv(stories, 64, 16, 2, LLM_TYPE_F16, &many, &err) == LLM_OK,
+		  "contexts: %s", err.message);
+	{
+		LlmContext *q8;
+
+		CHECK(LlmContextCreateKv(stories, 64, 16, 1, LLM_TYPE_Q8_0, &q8, &err) == LLM_ERR_ARGUMENT &&
+			  q8 == NULL, "a Q8_0 cache is refused");
+	}
+	CHECK(f16->kv_elem == 2 && f32->kv_elem == 4, "an F16 cache takes half the bytes");
+	LlmDecode(f32, ids[0], lens[0], a, false, &err);
+	LlmDecode(f16, ids[0], lens[0], b, false, &err);
+	for (int i = 0; i < V; i++)
+	{
+		max_d = fmax(max_d, fabs(a[i] - b[i]));
+		sum2 += (double) a[i] * a[i];
+	}
+	CHECK(max_d > 0 && max_d < 0.05 * sqrt(sum2 / V),
+		  "F16 cache logits within 5%% of a std of the F32 cache's (max |d| %g)", max_d);
+
+	/* both prompts together, interleaved, against the first alone */
+	for (int j = 0; j < lens[0] || j < lens[1]; j++)
+		for (int i = 0; i < 2; i++)
+			if (j < lens[i])
+				items[n++] = (LlmBatchToken) {ids[i][j], i, j == lens[i] - 1};
+	CHECK(LlmDecodeBatch(many, items, n, c, &err) == LLM_OK, "batch: %s", err.message);
+	/* sequence 0's logits come first when its last token does */
+	CHECK(memcmp(c + (lens[0] <= lens[1] ? 0 : V), b, sizeof(float) * V) == 0,
+		  "with an F16 cache a batched sequence is bit-identical to it alone");
+
+	size = LlmSeqStateSize(f16, lens[0]);
+	state = malloc(size);
+	CHECK(LlmSeqStateSave(f16, 0, lens[0], state, size, &err) == LLM_OK &&
+		  size < LlmSeqStateSize(f32, lens[0]), "an F16 state is smaller");
+	CHECK(LlmSeqStateLoad(f32, 0, state, size, &err) == LLM_ERR_ARGUMENT,
+		  "an F16 state is refused by an F32 cache: %s", err.message);
+	free(state);
+	free(a);
+	free(b);
+	free(c);
+	for (int i = 0; i < 2; i++)
+		free(ids[i]);
+	LlmContextFree(f32);
+	LlmContextFree(f16);
+	LlmContextFree(many);
+}
+
 int
 main(void)
 {
@@ -730,6 +811,7 @@ main(void)
 	TestGenerateBatch();
 	TestScoreBatch();
 	TestCachedPrefix();
+	TestHalfCache();
 	LlmModelFree(stories);
 	return UnitSummary("batch");
 }
