@@ -60,6 +60,13 @@ CREATE FUNCTION llm_classify(inputs text[], labels text[], model text DEFAULT NU
 	AS 'MODULE_PATHNAME', 'llm_classify_array'
 	LANGUAGE C STABLE PARALLEL SAFE;
 
+CREATE FUNCTION llm_embed(inputs text[], model text DEFAULT NULL)
+	RETURNS TABLE (n int, embedding float4[])
+	AS 'MODULE_PATHNAME', 'llm_embed_array'
+	LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION llm_embed(text[], text) IS
+	'llm_embed of every element, with its position in the array';
 COMMENT ON FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text[]) IS
 	'llm_generate of every element, decoded together (llm.batch_size at a time)';
 COMMENT ON FUNCTION llm_summarize(text[], text, int) IS

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * llm_array.c
- *	  Array forms of llm_generate, llm_summarize and llm_classify: many rows
- *	  in one call, decoded together.
+ *	  Array forms of llm_generate, llm_summarize, llm_classify and
+ *	  llm_embed: many rows in one call, decoded together.
  *
  * A call on one row streams every weight of the model from memory for each
  * generated token; up to llm.batch_size rows decoded together share that
@@ -17,6 +17,7 @@
 #include "llm.h"
 
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -442,4 +443,66 @@ llm_classify_array(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	}
 	PG_RETURN_DATUM(ResultArray(results, n));
+}
+
+PG_FUNCTION_INFO_V1(llm_embed_array);
+
+/*
+ * llm_embed(inputs text[], model) RETURNS TABLE (n int, embedding float4[]):
+ * the embedding of every element, with its position (from 1); NULL for a
+ * NULL or empty element.  An embedding is a prompt pass with no generation,
+ * which already streams the weights once per element's chunk: elements go
+ * through one after the other, in one call.
+ */
+Datum
+llm_embed_array(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LlmLoadedModel *lm;
+	char	  **inputs;
+	int			n;
+	int			n_embd;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	n = ArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
+	lm = LlmGetModel(MODEL_ARG(1));
+	n_embd = lm->model->hp.n_embd;
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, true};
+		int32	   *ids = NULL;
+		int			n_ids = 0;
+
+		values[0] = Int32GetDatum(i + 1);
+		if (inputs[i] != NULL)
+			ids = LlmTokenizeOrReport(lm, inputs[i], strlen(inputs[i]), true, false, &n_ids);
+		if (n_ids > 0)
+		{
+			float	   *vec = palloc(sizeof(float) * n_embd);
+			Datum	   *elems = palloc(sizeof(Datum) * n_embd);
+			LlmCompute	c;
+			LlmError	err;
+			LlmStatus	s;
+
+			/* the one-row call's context, made again if a long element freed it */
+			lm = LlmGetModel(MODEL_ARG(1));
+			LlmCheckFits(lm, n_ids, 0);
+			LlmComputeBegin(lm, lm->ctx, &c);
+			s = LlmEmbedTokens(lm->ctx, ids, n_ids, vec, &err);
+			LlmComputeEnd(&c, s, 1, n_ids, 0, NULL);
+			if (s != LLM_OK)
+				LlmReportError(s, &err, psprintf("embedding with model \"%s\" failed", lm->name));
+			for (int j = 0; j < n_embd; j++)
+				elems[j] = Float4GetDatum(vec[j]);
+			values[1] = PointerGetDatum(construct_array(elems, n_embd, FLOAT4OID, sizeof(float4),
+														true, TYPALIGN_INT));
+			nulls[1] = false;
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return (Datum) 0;
 }

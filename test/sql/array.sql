@@ -46,6 +46,13 @@ SELECT count(*) AS rows,
 FROM b, unnest(b.ids, llm_generate(b.bodies, 'stories', max_tokens => 100)) AS u(id, a), array_rows r
 WHERE r.id = u.id;
 RESET llm.context_size;
+-- embeddings of an array, by position, equal to the one-row form
+SELECT count(*) AS rows, count(e.embedding) AS embedded,
+       count(*) FILTER (WHERE e.embedding = llm_embed(r.body, 'stories')) AS identical
+FROM (SELECT array_agg(body ORDER BY id) AS bodies, array_agg(id ORDER BY id) AS ids FROM array_rows) b,
+     llm_embed(b.bodies, 'stories') e, array_rows r
+WHERE r.id = b.ids[e.n];
+SELECT n, embedding IS NULL AS null_embedding FROM llm_embed(ARRAY['', NULL, 'x'], 'stories');
 -- shapes
 SELECT llm_classify(ARRAY[]::text[], ARRAY['a', 'b'], 'stories') AS empty;
 SELECT llm_classify(NULL::text[], ARRAY['a', 'b'], 'stories') AS null_array;

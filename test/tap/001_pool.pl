@@ -113,6 +113,18 @@ ok($node->poll_query_until('postgres', "SELECT attached_backends = 0 FROM llm_mo
 	$l->quit;
 }
 
+# ---- parallel workers attach to the pool like any backend ----
+$node->safe_psql('postgres', "CREATE TABLE par AS SELECT g, 'Once upon a time ' || g AS body FROM generate_series(1, 2000) g");
+my $par = "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; "
+  . "SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off; ";
+like($node->safe_psql('postgres', $par . "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT sum(llm_token_count(body, 'stories')) FROM par"),
+	qr/Workers Launched: [12]/, 'a parallel query runs the inference function in workers');
+is($node->safe_psql('postgres', $par . "SELECT sum(llm_token_count(body, 'stories')) FROM par"),
+	$node->safe_psql('postgres', "SELECT sum(llm_token_count(body, 'stories')) FROM par"),
+	'the workers attach to the shared model and agree with one backend');
+is($node->safe_psql('postgres', "SELECT storage FROM llm_model_status WHERE name = 'stories'"),
+	'shared memory', 'and the model is still the one shared copy');
+
 # ---- unload while another session uses the model, then load again ----
 my ($s, $pid) = start_long();
 running($pid);
