@@ -33,12 +33,8 @@ done
 
 install_deps
 build
-dir=${LLM_BENCH_DIR:-/tmp/llm-bench}
-mkdir -p "$dir"
-chmod 755 "$dir"
-[ -f "$dir/smol-q8_0.gguf" ] || bin/llm-cli synth --shape smollm2-135m --type q8_0 --out "$dir/smol-q8_0.gguf" >/dev/null
-[ -f "$dir/qwen-q4_k_m.gguf" ] || bin/llm-cli synth --shape qwen2.5-0.5b --type q4_k_m --out "$dir/qwen-q4_k_m.gguf" >/dev/null
-chmod 644 "$dir"/*.gguf
+bench_models
+dir=$bench_dir
 declare -A file=([smol]="$dir/smol-q8_0.gguf" [qwen]="$dir/qwen-q4_k_m.gguf")
 
 # the rows: package, synopsis, full description (continuation lines joined)

@@ -53,3 +53,17 @@ stop_cluster() {
 		pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
 	fi
 }
+
+# The benchmark models, written once by llm-cli synth (random weights, real
+# shapes) into $LLM_BENCH_DIR: $bench_dir/smol-q8_0.gguf (SmolLM2-135M) and
+# $bench_dir/qwen-q4_k_m.gguf (Qwen2.5-0.5B), readable by the server.
+bench_models() {
+	bench_dir=${LLM_BENCH_DIR:-/tmp/llm-bench}
+	mkdir -p "$bench_dir"
+	chmod 755 "$bench_dir"
+	[ -f "$bench_dir/smol-q8_0.gguf" ] ||
+		bin/llm-cli synth --shape smollm2-135m --type q8_0 --out "$bench_dir/smol-q8_0.gguf" >/dev/null
+	[ -f "$bench_dir/qwen-q4_k_m.gguf" ] ||
+		bin/llm-cli synth --shape qwen2.5-0.5b --type q4_k_m --out "$bench_dir/qwen-q4_k_m.gguf" >/dev/null
+	chmod 644 "$bench_dir"/*.gguf
+}

@@ -72,9 +72,14 @@ ResultArray(text **results, int n)
 											  TYPALIGN_INT));
 }
 
-/* A context of k sequences of n_ctx cells, on this backend's threads. */
+/*
+ * A context of k sequences of n_ctx cells on this backend's threads, with
+ * the compute budget's threads taken for it (LlmComputeBegin).  The context
+ * holds threads and malloc'd memory: if waiting for the budget throws (a
+ * cancel), it is freed before the error goes on.
+ */
 static LlmContext *
-BatchContext(LlmLoadedModel *lm, int k, int n_ctx)
+BeginBatch(LlmLoadedModel *lm, int k, int n_ctx, LlmCompute *c)
 {
 	LlmContext *ctx;
 	LlmError	err;
@@ -91,6 +96,16 @@ BatchContext(LlmLoadedModel *lm, int k, int n_ctx)
 		LlmContextFree(ctx);
 		LlmReportError(s, &err, "could not start the inference threads");
 	}
+	PG_TRY();
+	{
+		LlmComputeBegin(lm, ctx, c);
+	}
+	PG_CATCH();
+	{
+		LlmContextFree(ctx);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return ctx;
 }
 
@@ -194,18 +209,7 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 			cap[j] = Min(params.max_tokens, lm->ctx->n_ctx - np[j]);
 			n_ctx = Max(n_ctx, np[j] + cap[j]);
 		}
-		ctx = BatchContext(lm, k, n_ctx);
-		/* the context holds threads and malloc'd memory: never leave it behind */
-		PG_TRY();
-		{
-			LlmComputeBegin(lm, ctx, &c);
-		}
-		PG_CATCH();
-		{
-			LlmContextFree(ctx);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		ctx = BeginBatch(lm, k, n_ctx, &c);
 		s = StartFromPrefix(lm, ctx, p, np, k, cached, &cache, &err);
 		if (s == LLM_OK)
 			s = LlmGenerateBatch(ctx, (const int32_t *const *) p, np, cached, cap, k, &params,
@@ -294,10 +298,7 @@ llm_summarize_array(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	if (max_words < 1)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("max_words must be at least 1"));
+	LlmSummarizeParams(max_words, &gp);
 	n = ArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
 	lm = LlmGetModel(MODEL_ARG(1));
 	prompts = palloc0(sizeof(int32 *) * Max(n, 1));
@@ -306,7 +307,6 @@ llm_summarize_array(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 		if (inputs[i] != NULL)
 			prompts[i] = LlmSummarizePrompt(lm, inputs[i], max_words, &n_prompt[i]);
-	LlmSummarizeParams(max_words, &gp);
 	GenerateMany(lm, prompts, n_prompt, n, &gp, results, max_words);
 	PG_RETURN_DATUM(ResultArray(results, n));
 }
@@ -408,17 +408,7 @@ llm_classify_array(PG_FUNCTION_ARGS)
 				k++;
 			}
 		logprob = palloc(sizeof(double) * k * n_labels);
-		ctx = BatchContext(lm, k, n_ctx);
-		PG_TRY();
-		{
-			LlmComputeBegin(lm, ctx, &c);
-		}
-		PG_CATCH();
-		{
-			LlmContextFree(ctx);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		ctx = BeginBatch(lm, k, n_ctx, &c);
 		s = StartFromPrefix(lm, ctx, p, np, k, cached, &cache, &err);
 		if (s == LLM_OK)
 			s = LlmScoreContinuationsBatch(ctx, (const int32_t *const *) p, np, cached, k,

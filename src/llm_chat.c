@@ -194,10 +194,14 @@ LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words, int *n_
 	return LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_tokens);
 }
 
-/* Greedy; a word is rarely more than three tokens. */
+/* The sampling of a summary: greedy; a word is rarely more than three tokens. */
 void
 LlmSummarizeParams(int max_words, LlmGenerateParams *gp)
 {
+	if (max_words < 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("max_words must be at least 1"));
 	memset(gp, 0, sizeof(*gp));
 	LlmSamplerDefaults(&gp->sampling);
 	gp->max_tokens = Min(llm_max_tokens, 3 * max_words + 8);
@@ -217,13 +221,9 @@ llm_summarize(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	if (max_words < 1)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("max_words must be at least 1"));
+	LlmSummarizeParams(max_words, &gp);
 	lm = LlmGetModel(MODEL_ARG(1));
 	ids = LlmSummarizePrompt(lm, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len), max_words, &n);
-	LlmSummarizeParams(max_words, &gp);
 	PG_RETURN_TEXT_P(LlmFirstWords(LlmGenerateText(lm, ids, n, &gp), max_words));
 }
 
