@@ -210,6 +210,39 @@ is($node->safe_psql('postgres', "SELECT sum(attached_backends) FROM llm_model_st
 	'the registry is consistent after the restart');
 is($node->safe_psql('postgres', $long), $expect_long, 'the model answers as before after the restart');
 
+# ---- attaching fails half-way (out of address space): nothing is stranded ----
+# An address-space limit just above what the backend maps lets the file
+# segment map and the tokenizer segment (or the model's own tables) fail;
+# a range of limits makes sure some call fails there.
+SKIP:
+{
+	skip 'prlimit is not installed', 2 unless system('prlimit --version >/dev/null 2>&1') == 0;
+	my $stranded = 0;
+	my $failed = 0;
+	$node->safe_psql('postgres', "SELECT llm_load('smol')");
+	my $hello = $node->safe_psql('postgres', "SELECT llm_token_count('hello', 'smol')");
+	for my $extra_kb (map { 448 + 64 * $_ } 0 .. 10)
+	{
+		my $a = $node->background_psql('postgres', on_error_stop => 0);
+		my $apid = $a->query_safe('SELECT pg_backend_pid()');
+		$a->query_safe('SELECT count(*) FROM llm_models');
+		my ($vm) = slurp_file("/proc/$apid/status") =~ /^VmSize:\s+(\d+) kB/m;
+		system('prlimit', "--pid=$apid", '--as=' . ($vm * 1024 + (-s "$dir/smol.gguf") + $extra_kb * 1024) . ':');
+		$a->{stderr} = '';
+		$a->query("SELECT llm_token_count('hello', 'smol')");
+		$failed++ if $a->{stderr} =~ /ERROR/;
+		system('prlimit', "--pid=$apid", '--as=unlimited:');
+		$a->{stderr} = '';
+		my $again = $a->query("SELECT llm_token_count('hello', 'smol')");
+		$stranded++ if $a->{stderr} =~ /ERROR/ || $again ne $hello;
+		$a->quit;
+	}
+	ok($failed > 0, "some attaches failed under the limit ($failed of 11)");
+	is($stranded, 0, 'after a failed attach the same session attaches again');
+	ok($node->poll_query_until('postgres', "SELECT attached_backends = 0 FROM llm_model_status WHERE name = 'smol'"),
+		'and no attach count is left behind');
+}
+
 # ---- the file truncated, copied over and deleted while in use ----
 ($s, $pid) = start_long();
 running($pid);
