@@ -216,7 +216,7 @@ is($node->safe_psql('postgres', $long), $expect_long, 'the model answers as befo
 # a range of limits makes sure some call fails there.
 SKIP:
 {
-	skip 'prlimit is not installed', 2 unless system('prlimit --version >/dev/null 2>&1') == 0;
+	skip 'prlimit is not installed', 5 unless system('prlimit --version >/dev/null 2>&1') == 0;
 	my $stranded = 0;
 	my $failed = 0;
 	$node->safe_psql('postgres', "SELECT llm_load('smol')");
@@ -241,6 +241,28 @@ SKIP:
 	is($stranded, 0, 'after a failed attach the same session attaches again');
 	ok($node->poll_query_until('postgres', "SELECT attached_backends = 0 FROM llm_model_status WHERE name = 'smol'"),
 		'and no attach count is left behind');
+
+	# a load that fails half-way (its segments or the tokenizer's tables)
+	# leaves the slot free for the next try
+	$node->safe_psql('postgres', "SELECT llm_unload('smol')");
+	$node->poll_query_until('postgres', "SELECT state = 'not loaded' FROM llm_model_status WHERE name = 'smol'") or die;
+	my $load_failed = 0;
+	for my $extra_kb (map { 256 * $_ } 0 .. 16)
+	{
+		my $a = $node->background_psql('postgres', on_error_stop => 0);
+		my $apid = $a->query_safe('SELECT pg_backend_pid()');
+		$a->query_safe('SELECT count(*) FROM llm_models');
+		my ($vm) = slurp_file("/proc/$apid/status") =~ /^VmSize:\s+(\d+) kB/m;
+		system('prlimit', "--pid=$apid", '--as=' . ($vm * 1024 + (-s "$dir/smol.gguf") + $extra_kb * 1024) . ':');
+		$a->{stderr} = '';
+		$a->query("SELECT llm_load('smol')");
+		$load_failed++ if $a->{stderr} =~ /ERROR/;
+		$a->quit;
+		last if $a->{stderr} !~ /ERROR/;
+	}
+	ok($load_failed > 0, "loads failed under the limit ($load_failed)");
+	is($node->safe_psql('postgres', "SELECT llm_token_count('hello', 'smol')"), $hello,
+		'after failed loads the model loads and answers');
 }
 
 # ---- the file truncated, copied over and deleted while in use ----
