@@ -15,27 +15,6 @@
 #include "context.h"
 #include "unit.h"
 
-static char *
-ReadText(const char *path, size_t *len)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
-	long		n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n + 1);
-	if (fread(buf, 1, n, f) != (size_t) n)
-		n = 0;
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t) n;
-	return buf;
-}
-
 /*
  * Write a vocabulary image into a buffer, copy it to another address and
  * scribble over the first, so that a pointer left in the image would show.
@@ -80,7 +59,7 @@ TestVocab(const char *path)
 	image = MovedImage(loaded, &size);
 	CHECK(LlmVocabAttach(gguf, image, size, &attached, &err) == LLM_OK, "%s: attach: %s", path, err.message);
 	snprintf(inp, sizeof(inp), "%s.inp", path);
-	text = ReadText(inp, &len);
+	text = UnitReadFile(inp, &len);
 	CHECK(text != NULL, "%s missing", inp);
 	for (char *line = text; text != NULL && line < text + len;)
 	{

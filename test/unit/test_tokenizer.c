@@ -40,31 +40,6 @@ static TestVocab vocabs[] = {
 
 static int	round_trips;
 
-static char *
-ReadFile(const char *path, size_t *len)
-{
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
-	long		n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n + 1);
-	if (buf == NULL || fread(buf, 1, n, f) != (size_t) n)
-	{
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t) n;
-	return buf;
-}
-
 static bool
 Tokenize(const LlmVocab *v, const char *text, size_t len, bool bos, bool special,
 		 int32_t **ids, int *n)
@@ -183,9 +158,9 @@ TestVocabCases(TestVocab *tv)
 	int			cases = 0;
 
 	snprintf(path, sizeof(path), "%s/ggml-vocab-%s.gguf.inp", VOCAB_DIR, tv->name);
-	inp = ReadFile(path, &inp_len);
+	inp = UnitReadFile(path, &inp_len);
 	snprintf(path, sizeof(path), "%s/ggml-vocab-%s.gguf.out", VOCAB_DIR, tv->name);
-	out = ReadFile(path, &out_len);
+	out = UnitReadFile(path, &out_len);
 	CHECK(inp != NULL && out != NULL, "%s: test cases readable", tv->name);
 	if (inp == NULL || out == NULL)
 	{

@@ -11,6 +11,7 @@
 #define LLM_TEST_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int	unit_passed;
 static int	unit_failed;
@@ -27,6 +28,32 @@ static int	unit_failed;
 			fputc('\n', stderr); \
 		} \
 	} while (0)
+
+/* A whole file, NUL-terminated (malloc'd), or NULL; *len gets its size. */
+static inline char *
+UnitReadFile(const char *path, size_t *len)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf;
+	long		n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n + 1);
+	if (buf == NULL || fread(buf, 1, n, f) != (size_t) n)
+	{
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t) n;
+	return buf;
+}
 
 static inline int
 UnitSummary(const char *suite)
