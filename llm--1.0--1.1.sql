@@ -176,6 +176,30 @@ BEGIN
 END
 $proc$;
 
+-- Why a generation stopped and what it cost
+CREATE FUNCTION llm_generate_details(prompt text, model text DEFAULT NULL,
+									 max_tokens int DEFAULT 128, temperature float8 DEFAULT 0,
+									 top_p float8 DEFAULT 1, top_k int DEFAULT 0,
+									 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL,
+									 OUT text text, OUT stop_reason text, OUT prompt_tokens int,
+									 OUT generated_tokens int, OUT duration_ms float8)
+	AS 'MODULE_PATHNAME', 'llm_generate_details'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE FUNCTION llm_chat_details(messages jsonb, model text DEFAULT NULL,
+								 max_tokens int DEFAULT 128, temperature float8 DEFAULT 0,
+								 top_p float8 DEFAULT 1, top_k int DEFAULT 0,
+								 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL,
+								 OUT text text, OUT stop_reason text, OUT prompt_tokens int,
+								 OUT generated_tokens int, OUT duration_ms float8)
+	AS 'MODULE_PATHNAME', 'llm_chat_details'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION llm_generate_details(text, text, int, float8, float8, int, bigint, text[]) IS
+	'llm_generate with why it stopped (end of text, stop string, max_tokens, llm.max_tokens, context full), its token counts and duration';
+COMMENT ON FUNCTION llm_chat_details(jsonb, text, int, float8, float8, int, bigint, text[]) IS
+	'llm_chat with why it stopped, its token counts and duration';
+
 -- Progress of running inference statements (needs shared_preload_libraries)
 CREATE FUNCTION llm_progress_rows(
 	OUT pid int, OUT model text, OUT started timestamptz, OUT rows_done bigint,

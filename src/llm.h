@@ -47,6 +47,7 @@ extern bool llm_lock_memory;
 extern int	llm_prefix_cache_size;
 extern int	llm_batch_size;
 extern int	llm_kv_cache_type;		/* LlmType: F32 or F16 */
+extern int	llm_log_min_duration;
 
 extern void LlmDefineSettings(void);
 
@@ -117,8 +118,21 @@ extern int32 *LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t l
 								  bool add_bos, bool parse_special, int *n_tokens);
 extern void LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after);
 extern void LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp);
+extern bool LlmCappedMaxTokens(FunctionCallInfo fcinfo);
+/* What a generation call did, for the *_details functions. */
+typedef struct LlmCallDetails
+{
+	bool		capped;			/* in: llm.max_tokens cut the max_tokens argument */
+	const char *stop_reason;	/* "end of text", "stop string", "max_tokens",
+								 * "llm.max_tokens", "context full" */
+	int			prompt_tokens;
+	int			generated_tokens;
+	double		duration_ms;
+} LlmCallDetails;
+
 extern text *LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt,
-							 const LlmGenerateParams *gp);
+							 const LlmGenerateParams *gp, LlmCallDetails *details);
+extern Datum LlmDetailsRow(FunctionCallInfo fcinfo, text *out, const LlmCallDetails *d);
 
 /* llm_chat.c: prompts through the chat template */
 extern int32 *LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n,

@@ -203,6 +203,16 @@ LlmComputeEnd(LlmCompute *c, LlmStatus status, int rows, int prompt_tokens,
 		d.prefix_tokens = extra->prefix_tokens;
 	}
 	LlmPoolCount(c->lm, &d);
+	/* as log_min_duration_statement, for inference calls */
+	if (llm_log_min_duration >= 0 && d.compute_ms >= llm_log_min_duration)
+		ereport(LOG,
+				errmsg("llm: call on model \"%s\" took %.1f ms: %d row%s, %d prompt tokens, %d generated, %d thread%s%s",
+					   c->lm->name, d.compute_ms, rows, rows == 1 ? "" : "s",
+					   prompt_tokens, generated_tokens,
+					   c->threads > 0 ? c->threads : LlmThreadPoolSize(c->ctx->pool),
+					   (c->threads > 0 ? c->threads : LlmThreadPoolSize(c->ctx->pool)) == 1 ? "" : "s",
+					   status == LLM_OK ? "" : " (failed)"),
+				errhidestmt(false));
 
 	/*
 	 * A long call leaves its KV cache's pages in the backend for good: give

@@ -126,10 +126,9 @@ LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n, char **rend
 	return ids;
 }
 
-PG_FUNCTION_INFO_V1(llm_chat);
-
-Datum
-llm_chat(PG_FUNCTION_ARGS)
+/* llm_chat and llm_chat_details: details NULL for the first */
+static text *
+Chat(FunctionCallInfo fcinfo, LlmCallDetails *details)
 {
 	LlmGenerateParams gp;
 	LlmLoadedModel *lm;
@@ -140,13 +139,37 @@ llm_chat(PG_FUNCTION_ARGS)
 	int32	   *ids;
 	int			n;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
 	LlmSamplingArgs(fcinfo, &gp);
 	msgs = ParseMessages(PG_GETARG_JSONB_P(0), &n_msgs);
 	lm = LlmGetModel(MODEL_ARG(1));
 	ids = LlmChatPrompt(lm, msgs, n_msgs, &rendered, &add_bos, &n);
-	PG_RETURN_TEXT_P(LlmGenerateText(lm, ids, n, &gp));
+	if (details != NULL)
+		details->capped = LlmCappedMaxTokens(fcinfo);
+	return LlmGenerateText(lm, ids, n, &gp, details);
+}
+
+PG_FUNCTION_INFO_V1(llm_chat);
+
+Datum
+llm_chat(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(Chat(fcinfo, NULL));
+}
+
+PG_FUNCTION_INFO_V1(llm_chat_details);
+
+Datum
+llm_chat_details(PG_FUNCTION_ARGS)
+{
+	LlmCallDetails d;
+	text	   *out;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	out = Chat(fcinfo, &d);
+	PG_RETURN_DATUM(LlmDetailsRow(fcinfo, out, &d));
 }
 
 /* The first max_words whitespace-separated words of s. */
@@ -224,7 +247,7 @@ llm_summarize(PG_FUNCTION_ARGS)
 	LlmSummarizeParams(max_words, &gp);
 	lm = LlmGetModel(MODEL_ARG(1));
 	ids = LlmSummarizePrompt(lm, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len), max_words, &n);
-	PG_RETURN_TEXT_P(LlmFirstWords(LlmGenerateText(lm, ids, n, &gp), max_words));
+	PG_RETURN_TEXT_P(LlmFirstWords(LlmGenerateText(lm, ids, n, &gp, NULL), max_words));
 }
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "llm.h"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include "lib/stringinfo.h"
@@ -28,6 +29,7 @@ bool		llm_lock_memory = false;
 int			llm_prefix_cache_size = 64;
 int			llm_batch_size = 16;
 int			llm_kv_cache_type = LLM_TYPE_F32;
+int			llm_log_min_duration = -1;
 
 static const struct config_enum_entry kv_cache_types[] = {
 	{"f32", LLM_TYPE_F32, false},
@@ -106,6 +108,11 @@ LlmDefineSettings(void)
 							 "f32 is what llama.cpp's reference runs use; f16, llama.cpp's default, halves the cache's memory.",
 							 &llm_kv_cache_type, LLM_TYPE_F32, kv_cache_types, PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("llm.log_min_duration",
+							"Log inference calls that take at least this long, with their figures.",
+							"-1 turns it off; 0 logs every call.",
+							&llm_log_min_duration, -1, -1, INT_MAX, PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	DefineCustomBoolVariable("llm.lock_memory",
 							 "Lock the weights of models in use in memory (mlock).",
 							 "A model's pages then never go to swap; the memlock limit of the server must allow it.",

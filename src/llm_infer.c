@@ -8,6 +8,8 @@
  */
 #include "llm.h"
 
+#include "funcapi.h"
+
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "fmgr.h"
@@ -56,6 +58,13 @@ LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after)
 								 room_after, room_after) : 0,
 				errhint("Shorten the input or raise llm.context_size (the model was trained with %d).",
 						lm->model->hp.n_ctx_train));
+}
+
+/* Whether llm.max_tokens cut the max_tokens argument (arg 2). */
+bool
+LlmCappedMaxTokens(FunctionCallInfo fcinfo)
+{
+	return (PG_ARGISNULL(2) ? 128 : PG_GETARG_INT32(2)) > llm_max_tokens;
 }
 
 /* Sampling arguments shared by llm_generate and llm_chat (args 2..7). */
@@ -120,10 +129,12 @@ LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp)
 
 /*
  * Generate from a token prompt and return the text, or report.  The prompt
- * starts from the longest cached prefix it has (llm_prefix.c).
+ * starts from the longest cached prefix it has (llm_prefix.c).  details,
+ * if not NULL, gets why the generation stopped and what it cost.
  */
 text *
-LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenerateParams *gp)
+LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenerateParams *gp,
+				LlmCallDetails *details)
 {
 	LlmGenerateResult res;
 	LlmGenerateParams p = *gp;
@@ -134,23 +145,72 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 	text	   *out;
 	int			cached;
 	const int32_t *prompts[1] = {prompt};
+	instr_time	start;
+	instr_time	took;
 
+	INSTR_TIME_SET_CURRENT(start);
 	LlmCheckFits(lm, n_prompt, 1);
 	/* the answer can use what the context has left */
 	p.max_tokens = Min(p.max_tokens, lm->ctx->n_ctx - n_prompt);
-	if (p.max_tokens == 0)
-		return cstring_to_text("");
-	LlmComputeBegin(lm, lm->ctx, &c);
-	cached = LlmPrefixLoad(lm, lm->ctx, 0, prompt, n_prompt, &cache);
-	s = LlmGenerateBatch(lm->ctx, prompts, &n_prompt, &cached, NULL, 1, &p, &res, &err);
-	if (s == LLM_OK)
-		LlmPrefixRemember(lm, lm->ctx, 0, prompt, n_prompt);
-	LlmComputeEnd(&c, s, 1, n_prompt, s == LLM_OK ? res.n_tokens : 0, &cache);
-	if (s != LLM_OK)
-		LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
-	out = LlmUtf8ToText(res.text, res.len);
-	LlmGenerateResultFree(&res);
+	memset(&res, 0, sizeof(res));
+	res.stop_reason = "length";
+	if (p.max_tokens > 0)
+	{
+		LlmComputeBegin(lm, lm->ctx, &c);
+		cached = LlmPrefixLoad(lm, lm->ctx, 0, prompt, n_prompt, &cache);
+		s = LlmGenerateBatch(lm->ctx, prompts, &n_prompt, &cached, NULL, 1, &p, &res, &err);
+		if (s == LLM_OK)
+			LlmPrefixRemember(lm, lm->ctx, 0, prompt, n_prompt);
+		LlmComputeEnd(&c, s, 1, n_prompt, s == LLM_OK ? res.n_tokens : 0, &cache);
+		if (s != LLM_OK)
+			LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
+		out = LlmUtf8ToText(res.text, res.len);
+	}
+	else
+		out = cstring_to_text("");
+	if (details != NULL)
+	{
+		INSTR_TIME_SET_CURRENT(took);
+		INSTR_TIME_SUBTRACT(took, start);
+		details->prompt_tokens = n_prompt;
+		details->generated_tokens = res.n_tokens;
+		details->duration_ms = INSTR_TIME_GET_MILLISEC(took);
+		/* a limit: the context's room, the administrator's cap, or the argument */
+		if (strcmp(res.stop_reason, "eos") == 0)
+			details->stop_reason = "end of text";
+		else if (strcmp(res.stop_reason, "stop") == 0)
+			details->stop_reason = "stop string";
+		else if (strcmp(res.stop_reason, "context") == 0 || p.max_tokens < gp->max_tokens)
+			details->stop_reason = "context full";
+		else if (details->capped)
+			details->stop_reason = "llm.max_tokens";
+		else
+			details->stop_reason = "max_tokens";
+	}
+	if (p.max_tokens > 0)
+		LlmGenerateResultFree(&res);
 	return out;
+}
+
+/*
+ * A row (text, stop_reason, prompt_tokens, generated_tokens, duration_ms)
+ * of the *_details functions.
+ */
+Datum
+LlmDetailsRow(FunctionCallInfo fcinfo, text *out, const LlmCallDetails *d)
+{
+	TupleDesc	desc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "llm details functions must return a row");
+	values[0] = PointerGetDatum(out);
+	values[1] = CStringGetTextDatum(d->stop_reason);
+	values[2] = Int32GetDatum(d->prompt_tokens);
+	values[3] = Int32GetDatum(d->generated_tokens);
+	values[4] = Float8GetDatum(d->duration_ms);
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
 }
 
 /*
@@ -169,18 +229,15 @@ InputTokens(FunctionCallInfo fcinfo, LlmLoadedModel **lm, int *n)
 	return LlmTokenizeOrReport(*lm, input, len, true, false, n);
 }
 
-PG_FUNCTION_INFO_V1(llm_generate);
-
-Datum
-llm_generate(PG_FUNCTION_ARGS)
+/* llm_generate and llm_generate_details: details NULL for the first */
+static text *
+Generate(FunctionCallInfo fcinfo, LlmCallDetails *details)
 {
 	LlmGenerateParams gp;
 	LlmLoadedModel *lm;
 	int32	   *ids;
 	int			n;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
 	LlmSamplingArgs(fcinfo, &gp);
 	ids = InputTokens(fcinfo, &lm, &n);
 	if (n == 0)
@@ -188,7 +245,33 @@ llm_generate(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("model \"%s\" cannot continue an empty prompt", lm->name),
 				errdetail("The model adds no beginning-of-text token, so an empty prompt gives it nothing to start from."));
-	PG_RETURN_TEXT_P(LlmGenerateText(lm, ids, n, &gp));
+	if (details != NULL)
+		details->capped = LlmCappedMaxTokens(fcinfo);
+	return LlmGenerateText(lm, ids, n, &gp, details);
+}
+
+PG_FUNCTION_INFO_V1(llm_generate);
+
+Datum
+llm_generate(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(Generate(fcinfo, NULL));
+}
+
+PG_FUNCTION_INFO_V1(llm_generate_details);
+
+Datum
+llm_generate_details(PG_FUNCTION_ARGS)
+{
+	LlmCallDetails d;
+	text	   *out;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	out = Generate(fcinfo, &d);
+	PG_RETURN_DATUM(LlmDetailsRow(fcinfo, out, &d));
 }
 
 PG_FUNCTION_INFO_V1(llm_tokenize);

@@ -19,7 +19,7 @@ copy("$shared/models/stories260K.gguf", "$dir/stories.gguf") or die;
 
 my $node = PostgreSQL::Test::Cluster->new('pool_off');
 $node->init;
-$node->append_conf('postgresql.conf', "llm.context_size = 1024\n");
+$node->append_conf('postgresql.conf', "llm.context_size = 1024\nllm.log_min_duration = 0\nshared_preload_libraries = ''\n");
 $node->start;
 $node->safe_psql('postgres', qq{
 CREATE EXTENSION llm;
@@ -46,6 +46,9 @@ copy("$dir/smol-original.gguf", "$dir/smol.gguf") or die;
 is($s->query_safe($long), $expect, 'the same session answers again once the file is back');
 $s->quit;
 ok(!$node->log_contains(qr/terminated by signal/), 'no backend died');
+
+ok($node->log_contains(qr/llm: call on model "smol" took [0-9.]+ ms: 1 row, \d+ prompt tokens, \d+ generated, 1 thread/),
+	'llm.log_min_duration logs calls with their figures');
 
 # parallel workers load the model themselves and agree with the leader
 $node->safe_psql('postgres', "CREATE TABLE t AS SELECT g, 'Once upon a time ' || g AS body FROM generate_series(1, 2000) g");
