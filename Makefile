@@ -5,7 +5,7 @@
 #   make check-unit      C unit tests (kernels, GGUF, JSON, tokenizer, engine)
 #   make check-parity    forward-pass parity against llama.cpp (../shared/parity)
 #   make installcheck    pg_regress tests against an installed server
-#   make check-tap       TAP tests: servers with the shared pool (not as root)
+#   make check-tap       TAP tests: servers with the shared pool (as postgres when root)
 #
 # The engine and kernels are pure C and are compiled twice: into the
 # extension with PostgreSQL's flags, and into build/ for the command-line
@@ -99,13 +99,22 @@ check-cancel: bin/llm-cli
 	bash test/cancel.sh
 
 # TAP tests (test/tap/*.pl): servers of their own with their own settings
-# (PostgreSQL::Test::Cluster).  initdb refuses root: run as another user.
+# (PostgreSQL::Test::Cluster).  initdb refuses root, so as root they run as
+# the "postgres" user, on a copy of what they read (the tests, the tools,
+# the models they use) in TAP_DIR: the checkout may not be readable by it.
 TAP_DIR ?= /tmp/llm-tap
+TAP_AS = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
+TAP_SHARED = models/stories260K.gguf parity/stories260K.Q8_0.gguf
 check-tap: bin/llm-cli bin/llm-batch
-	rm -rf $(TAP_DIR) && mkdir -p $(TAP_DIR)
-	PATH="$(bindir):$$PATH" TESTDIR=$(TAP_DIR) PG_REGRESS=$(pgxsdir)/src/test/regress/pg_regress LLM_CLI=$(CURDIR)/bin/llm-cli \
-		LLM_BATCH=$(CURDIR)/bin/llm-batch LLM_SHARED=$(abspath ../shared) \
-		prove -I $(pgxsdir)/src/test/perl $(if $(PROVE_TESTS),$(PROVE_TESTS),test/tap/*.pl)
+	rm -rf $(TAP_DIR) && mkdir -p $(TAP_DIR)/bin $(TAP_DIR)/t $(TAP_DIR)/shared/models $(TAP_DIR)/shared/parity
+	cp bin/llm-cli bin/llm-batch $(TAP_DIR)/bin/
+	cp test/tap/*.pl $(TAP_DIR)/t/
+	for f in $(TAP_SHARED); do cp ../shared/$$f $(TAP_DIR)/shared/$$f; done
+	chmod -R a+rwX $(TAP_DIR)
+	cd $(TAP_DIR) && $(TAP_AS) env PATH="$(bindir):$$PATH" TESTDIR=$(TAP_DIR) \
+		PG_REGRESS=$(pgxsdir)/src/test/regress/pg_regress LLM_CLI=$(TAP_DIR)/bin/llm-cli \
+		LLM_BATCH=$(TAP_DIR)/bin/llm-batch LLM_SHARED=$(TAP_DIR)/shared \
+		prove -I $(pgxsdir)/src/test/perl $(if $(PROVE_TESTS),$(PROVE_TESTS),t/*.pl)
 
 check-unit: $(UNIT_TESTS)
 	@status=0; for t in $(UNIT_TESTS); do $$t || status=1; done; exit $$status
