@@ -112,6 +112,10 @@ extern bool LlmMayReadServerFiles(void);
 extern const char *LlmCatalogTable(void);
 extern int	LlmLocalModels(LlmLoadedModel ***out);
 extern void LlmUnloadLocal(void);
+extern LlmLoadedModel *LlmNewLoaded(const char *name, const char *path,
+									const char *sha256, const LlmFileId *file);
+extern void LlmPrepareContext(LlmLoadedModel *lm);
+extern void LlmTrimContext(LlmLoadedModel *lm);
 
 /* llm_infer.c: steps shared by the SQL functions */
 extern int32 *LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t len,
@@ -169,6 +173,7 @@ extern bool LlmFileIdEqual(const LlmFileId *a, const LlmFileId *b);
 extern void LlmFileSha256Cached(const char *path, const LlmFileId *id, char *hex);
 
 /* llm_pool.c: the shared model pool */
+extern int	LlmProcSlots(void);
 extern bool LlmPoolEnabled(void);
 extern void LlmPoolRequestShmem(void);
 extern void LlmPoolInitShmem(void);

@@ -477,8 +477,8 @@ llm_embed_array(PG_FUNCTION_ARGS)
 			LlmError	err;
 			LlmStatus	s;
 
-			/* the one-row call's context, made again if a long element freed it */
-			lm = LlmGetModel(MODEL_ARG(1));
+			/* the one-row context, made again if a long element freed it */
+			LlmPrepareContext(lm);
 			LlmCheckFits(lm, n_ids, 0);
 			LlmComputeBegin(lm, lm->ctx, &c);
 			s = LlmEmbedTokens(lm->ctx, ids, n_ids, vec, &err);

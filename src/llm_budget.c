@@ -25,7 +25,6 @@
 #include "pgstat.h"
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
-#include "access/twophase.h"
 #include "storage/proc.h"
 #include "storage/spin.h"
 
@@ -42,24 +41,15 @@ typedef struct BudgetShared
 	uint64		waiting[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: arrival, or 0 */
 } BudgetShared;
 
-/* KV positions a backend's context may keep touched between calls */
-#define LLM_KEEP_TOKENS 1024
-
 static BudgetShared *budget = NULL;
 static int	threads_held = 0;	/* taken from the budget by this backend */
 static bool exit_hook_set = false;
-
-static int
-BudgetProcs(void)
-{
-	return MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
-}
 
 Size
 LlmBudgetShmemSize(void)
 {
 	return add_size(offsetof(BudgetShared, waiting),
-					mul_size(sizeof(uint64), BudgetProcs()));
+					mul_size(sizeof(uint64), LlmProcSlots()));
 }
 
 void
@@ -72,7 +62,7 @@ LlmBudgetInitShmem(void *mem, bool found)
 	budget->total = budget->free = llm_max_compute_threads;
 	budget->next_arrival = 0;
 	ConditionVariableInit(&budget->cv);
-	budget->n_procs = BudgetProcs();
+	budget->n_procs = LlmProcSlots();
 	memset(budget->waiting, 0, sizeof(uint64) * budget->n_procs);
 }
 
@@ -205,26 +195,18 @@ LlmComputeEnd(LlmCompute *c, LlmStatus status, int rows, int prompt_tokens,
 	LlmPoolCount(c->lm, &d);
 	/* as log_min_duration_statement, for inference calls */
 	if (llm_log_min_duration >= 0 && d.compute_ms >= llm_log_min_duration)
+	{
+		int			threads = c->threads > 0 ? c->threads : LlmThreadPoolSize(c->ctx->pool);
+
 		ereport(LOG,
 				errmsg("llm: call on model \"%s\" took %.1f ms: %d row%s, %d prompt tokens, %d generated, %d thread%s%s",
 					   c->lm->name, d.compute_ms, rows, rows == 1 ? "" : "s",
-					   prompt_tokens, generated_tokens,
-					   c->threads > 0 ? c->threads : LlmThreadPoolSize(c->ctx->pool),
-					   (c->threads > 0 ? c->threads : LlmThreadPoolSize(c->ctx->pool)) == 1 ? "" : "s",
-					   status == LLM_OK ? "" : " (failed)"),
-				errhidestmt(false));
-
-	/*
-	 * A long call leaves its KV cache's pages in the backend for good: give
-	 * them back (freeing a large allocation unmaps it) and let the next
-	 * call make a new context.  What a connection keeps between calls is
-	 * then bounded by LLM_KEEP_TOKENS positions of cache.
-	 */
-	if (c->ctx == c->lm->ctx && LlmContextPast(c->ctx) > LLM_KEEP_TOKENS)
-	{
-		LlmContextFree(c->lm->ctx);
-		c->lm->ctx = NULL;
+					   prompt_tokens, generated_tokens, threads, threads == 1 ? "" : "s",
+					   status == LLM_OK ? "" : " (failed)"));
 	}
+
+	if (c->ctx == c->lm->ctx)
+		LlmTrimContext(c->lm);
 	if (status == LLM_OK)
 		LlmProgressCount(c->lm, rows, prompt_tokens, generated_tokens, d.compute_ms);
 }

@@ -37,6 +37,9 @@
 
 #define LLM_DEFAULT_CONTEXT 4096
 
+/* KV positions a backend's context may keep touched between calls */
+#define LLM_KEEP_TOKENS 1024
+
 /* loaded models of this backend; few, so a short list */
 #define LLM_MAX_LOADED 8
 static LlmLoadedModel *loaded[LLM_MAX_LOADED];
@@ -405,10 +408,28 @@ LlmLocalModels(LlmLoadedModel ***out)
  * server restarts every connection); a copy costs the file's size in each
  * backend that uses the model, which is what the shared pool avoids.
  */
+/*
+ * A model in use by this backend, not yet holding any bytes, for the
+ * registration (name, path, sha256) of the file version file.  Session
+ * memory: it lives as long as the backend keeps the model.
+ */
+LlmLoadedModel *
+LlmNewLoaded(const char *name, const char *path, const char *sha256, const LlmFileId *file)
+{
+	LlmLoadedModel *lm = MemoryContextAllocZero(TopMemoryContext, sizeof(LlmLoadedModel));
+
+	lm->name = MemoryContextStrdup(TopMemoryContext, name);
+	lm->path = MemoryContextStrdup(TopMemoryContext, path);
+	strlcpy(lm->sha256, sha256, sizeof(lm->sha256));
+	lm->file = *file;
+	lm->pool_slot = -1;
+	return lm;
+}
+
 static LlmLoadedModel *
 LoadPrivate(const char *name, const char *path, const char *sha256, const LlmFileId *file)
 {
-	LlmLoadedModel *lm = MemoryContextAllocZero(TopMemoryContext, sizeof(LlmLoadedModel));
+	LlmLoadedModel *lm = LlmNewLoaded(name, path, sha256, file);
 	char		actual[65];
 	instr_time	start;
 	instr_time	took;
@@ -416,11 +437,6 @@ LoadPrivate(const char *name, const char *path, const char *sha256, const LlmFil
 	LlmStatus	s;
 
 	INSTR_TIME_SET_CURRENT(start);
-	lm->name = MemoryContextStrdup(TopMemoryContext, name);
-	lm->path = MemoryContextStrdup(TopMemoryContext, path);
-	strlcpy(lm->sha256, sha256, sizeof(lm->sha256));
-	lm->file = *file;
-	lm->pool_slot = -1;
 	lm->bytes = file->size;
 	PG_TRY();
 	{
@@ -451,8 +467,8 @@ LoadPrivate(const char *name, const char *path, const char *sha256, const LlmFil
 }
 
 /* The context this call wants: recreated when the settings change. */
-static void
-PrepareContext(LlmLoadedModel *lm)
+void
+LlmPrepareContext(LlmLoadedModel *lm)
 {
 	int			n_ctx = llm_context_size > 0 ? llm_context_size :
 		Min(lm->model->hp.n_ctx_train, LLM_DEFAULT_CONTEXT);
@@ -496,6 +512,22 @@ PrepareContext(LlmLoadedModel *lm)
 	s = LlmContextSetThreads(lm->ctx, threads, &err);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("could not start %d threads", threads));
+}
+
+/*
+ * After a call: a long call leaves its KV cache's pages in the backend for
+ * good, so give them back (freeing a large allocation unmaps it) and let
+ * the next call make a new context (LlmPrepareContext).  What a connection
+ * keeps between calls is then bounded by LLM_KEEP_TOKENS positions.
+ */
+void
+LlmTrimContext(LlmLoadedModel *lm)
+{
+	if (lm->ctx != NULL && LlmContextPast(lm->ctx) > LLM_KEEP_TOKENS)
+	{
+		LlmContextFree(lm->ctx);
+		lm->ctx = NULL;
+	}
 }
 
 /*
@@ -568,7 +600,7 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 			{
 				if (loaded_now)
 					*loaded_now = false;
-				PrepareContext(lm);
+				LlmPrepareContext(lm);
 				return lm;
 			}
 			/* re-registered, changed on disk or unloaded: let it go */
@@ -598,7 +630,7 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 	if (loaded_now)
 		*loaded_now = pool_loaded;
 	loaded[slot] = lm;
-	PrepareContext(lm);
+	LlmPrepareContext(lm);
 	return lm;
 }
 

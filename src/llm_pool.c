@@ -41,6 +41,7 @@
 
 #include <sys/stat.h>
 
+#include "access/twophase.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -48,6 +49,7 @@
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
@@ -122,6 +124,16 @@ FindMapping(int slot, uint32 generation)
 	return NULL;
 }
 
+/*
+ * Slots of per-backend arrays in shared memory, indexed by pgprocno: every
+ * PGPROC (backends, auxiliary processes, prepared transactions).
+ */
+int
+LlmProcSlots(void)
+{
+	return MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
+}
+
 bool
 LlmPoolEnabled(void)
 {
@@ -188,6 +200,10 @@ PoolBackendExit(int code, Datum arg)
 		ConditionVariableBroadcast(&pool->load_cv);
 }
 
+/* The argument PoolOnDetach gets: the slot and its generation. */
+#define POOL_DETACH_ARG(slot, generation) \
+	Int64GetDatum(((int64) (slot) << 32) | (uint32) (generation))
+
 /* Called when this backend unmaps a model's file segment (or exits). */
 static void
 PoolOnDetach(dsm_segment *seg, Datum arg)
@@ -234,19 +250,6 @@ PoolFind(const char *path, const char *sha256)
 	return NULL;
 }
 
-static LlmLoadedModel *
-NewLoaded(const char *name, const char *path, const char *sha256, const LlmFileId *file)
-{
-	LlmLoadedModel *lm = MemoryContextAllocZero(TopMemoryContext, sizeof(LlmLoadedModel));
-
-	lm->name = MemoryContextStrdup(TopMemoryContext, name);
-	lm->path = MemoryContextStrdup(TopMemoryContext, path);
-	strlcpy(lm->sha256, sha256, sizeof(lm->sha256));
-	lm->file = *file;
-	lm->pool_slot = -1;
-	return lm;
-}
-
 /*
  * Map an entry's segments, or share this backend's mapping of them, and
  * build lm's view of the model.  The caller counted this backend in the
@@ -277,20 +280,20 @@ PoolMap(LlmLoadedModel *lm, int slot, uint32 generation, dsm_handle fh, dsm_hand
 		}
 		PG_CATCH();
 		{
-			PoolOnDetach(NULL, Int64GetDatum(((int64) slot << 32) | generation));
+			PoolOnDetach(NULL, POOL_DETACH_ARG(slot, generation));
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
 		if (map->file_seg == NULL)
 		{
-			PoolOnDetach(NULL, Int64GetDatum(((int64) slot << 32) | generation));
+			PoolOnDetach(NULL, POOL_DETACH_ARG(slot, generation));
 			ereport(ERROR,
 					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					errmsg("model \"%s\" was unloaded while this backend attached to it", lm->name),
 					errhint("Call the function again."));
 		}
 		dsm_pin_mapping(map->file_seg);
-		on_dsm_detach(map->file_seg, PoolOnDetach, Int64GetDatum(((int64) slot << 32) | generation));
+		on_dsm_detach(map->file_seg, PoolOnDetach, POOL_DETACH_ARG(slot, generation));
 		PG_TRY();
 		{
 			map->vocab_seg = dsm_attach(vh);
@@ -483,7 +486,7 @@ LlmPoolAttach(const char *name, const char *path, const char *sha256,
 			if (FindMapping(slot, generation) == NULL)
 				e->attached++;
 			LWLockRelease(pool->lock);
-			lm = NewLoaded(name, path, sha256, file);
+			lm = LlmNewLoaded(name, path, sha256, file);
 			PoolMap(lm, slot, generation, fh, vh, fb, vb);
 			return lm;
 		}
@@ -515,7 +518,7 @@ LlmPoolAttach(const char *name, const char *path, const char *sha256,
 
 		PG_TRY();
 		{
-			lm = NewLoaded(name, path, sha256, file);
+			lm = LlmNewLoaded(name, path, sha256, file);
 			PoolLoad(lm, e);
 		}
 		PG_CATCH();

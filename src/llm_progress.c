@@ -18,7 +18,6 @@
  */
 #include "llm.h"
 
-#include "access/twophase.h"
 #include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -43,23 +42,17 @@ typedef struct ProgressSlot
 static ProgressSlot *slots = NULL;
 static int	n_slots = 0;
 
-static int
-ProgressProcs(void)
-{
-	return MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
-}
-
 Size
 LlmProgressShmemSize(void)
 {
-	return mul_size(sizeof(ProgressSlot), ProgressProcs());
+	return mul_size(sizeof(ProgressSlot), LlmProcSlots());
 }
 
 void
 LlmProgressInitShmem(void *mem, bool found)
 {
 	slots = mem;
-	n_slots = ProgressProcs();
+	n_slots = LlmProcSlots();
 	if (found)
 		return;
 	memset(slots, 0, sizeof(ProgressSlot) * n_slots);
