@@ -12,6 +12,7 @@
 # $LLM_PEER (default /tmp/llm-peer), never into the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
 
 shapes="smollm2-135m"
 types="q8_0 q4_0 q4_k_m"
@@ -39,10 +40,6 @@ if [ ! -d "$peer/node_modules/node-llama-cpp" ]; then
 	echo "installing node-llama-cpp into $peer" >&2
 	npm install --prefix "$peer" --no-audit --no-fund node-llama-cpp@3.22.1 >/dev/null
 fi
-
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'
-}
 
 echo "| model | threads | pp$P ours | pp$P llama.cpp | ratio | tg$N ours | tg$N llama.cpp | ratio |"
 echo "|---|---|---|---|---|---|---|---|"

@@ -44,7 +44,6 @@ restart() {
 		-o "-p $PG_PORT -k $PG_SOCK -c listen_addresses='' $*" restart >/dev/null
 }
 q() { psql -X -Atq -c "$1"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
 
 q "CREATE EXTENSION llm"
 q "INSERT INTO llm_models (name, path) VALUES ('smol', '$dir/smol-q8_0.gguf'), ('qwen', '$dir/qwen-q4_k_m.gguf')"

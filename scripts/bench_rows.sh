@@ -53,7 +53,6 @@ trap 'stop_cluster; as_root rm -rf "$PG_DATA" "$PG_SOCK"' EXIT
 pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w \
 	-o "-p $PG_PORT -k $PG_SOCK -c listen_addresses='' -c shared_preload_libraries=llm" restart >/dev/null
 q() { psql -X -Atq -v ON_ERROR_STOP=1 "$@"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'; }
 # seconds a SQL script takes (the last \timing line)
 timed() { psql -X -q -v ON_ERROR_STOP=1 -c '\timing on' "$@" | awk '/^Time:/ { t = $2 } END { printf "%.3f", t / 1000 }'; }
 

@@ -67,3 +67,8 @@ bench_models() {
 		bin/llm-cli synth --shape qwen2.5-0.5b --type q4_k_m --out "$bench_dir/qwen-q4_k_m.gguf" >/dev/null
 	chmod 644 "$bench_dir"/*.gguf
 }
+
+# The median of the numbers on standard input, one a line.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "nan") }'
+}
