@@ -214,6 +214,20 @@ is($node->safe_psql('postgres', $long), $expect_long, 'the model answers as befo
 # An address-space limit just above what the backend maps lets the file
 # segment map and the tokenizer segment (or the model's own tables) fail;
 # a range of limits makes sure some call fails there.
+# A session whose address space may grow by the model file plus extra_kb
+# from what it maps now; stderr cleared for the next query.
+sub limited_session
+{
+	my ($extra_kb) = @_;
+	my $a = $node->background_psql('postgres', on_error_stop => 0);
+	my $apid = $a->query_safe('SELECT pg_backend_pid()');
+	$a->query_safe('SELECT count(*) FROM llm_models');
+	my ($vm) = slurp_file("/proc/$apid/status") =~ /^VmSize:\s+(\d+) kB/m;
+	system('prlimit', "--pid=$apid", '--as=' . ($vm * 1024 + (-s "$dir/smol.gguf") + $extra_kb * 1024) . ':');
+	$a->{stderr} = '';
+	return ($a, $apid);
+}
+
 SKIP:
 {
 	skip 'prlimit is not installed', 5 unless system('prlimit --version >/dev/null 2>&1') == 0;
@@ -223,12 +237,7 @@ SKIP:
 	my $hello = $node->safe_psql('postgres', "SELECT llm_token_count('hello', 'smol')");
 	for my $extra_kb (map { 448 + 64 * $_ } 0 .. 10)
 	{
-		my $a = $node->background_psql('postgres', on_error_stop => 0);
-		my $apid = $a->query_safe('SELECT pg_backend_pid()');
-		$a->query_safe('SELECT count(*) FROM llm_models');
-		my ($vm) = slurp_file("/proc/$apid/status") =~ /^VmSize:\s+(\d+) kB/m;
-		system('prlimit', "--pid=$apid", '--as=' . ($vm * 1024 + (-s "$dir/smol.gguf") + $extra_kb * 1024) . ':');
-		$a->{stderr} = '';
+		my ($a, $apid) = limited_session($extra_kb);
 		$a->query("SELECT llm_token_count('hello', 'smol')");
 		$failed++ if $a->{stderr} =~ /ERROR/;
 		system('prlimit', "--pid=$apid", '--as=unlimited:');
@@ -249,12 +258,7 @@ SKIP:
 	my $load_failed = 0;
 	for my $extra_kb (map { 256 * $_ } 0 .. 16)
 	{
-		my $a = $node->background_psql('postgres', on_error_stop => 0);
-		my $apid = $a->query_safe('SELECT pg_backend_pid()');
-		$a->query_safe('SELECT count(*) FROM llm_models');
-		my ($vm) = slurp_file("/proc/$apid/status") =~ /^VmSize:\s+(\d+) kB/m;
-		system('prlimit', "--pid=$apid", '--as=' . ($vm * 1024 + (-s "$dir/smol.gguf") + $extra_kb * 1024) . ':');
-		$a->{stderr} = '';
+		my ($a) = limited_session($extra_kb);
 		$a->query("SELECT llm_load('smol')");
 		$load_failed++ if $a->{stderr} =~ /ERROR/;
 		$a->quit;
