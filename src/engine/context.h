@@ -25,11 +25,22 @@ typedef bool (*LlmCancelFn) (void *arg);
 /* Most sequences one context may hold. */
 #define LLM_MAX_SEQ 4096
 
-/* One query row of a chunk: where its token goes. */
+/*
+ * One query row of a chunk: where its token goes and what it sees.  A row
+ * of a plain sequence has cell == pos and sees cells [0, cell].  A row of
+ * a branch (several short continuations of one prompt scored in one pass,
+ * see LlmDecodeRows) has its own cells after the prompt's: it sees the
+ * shared cells [0, prefix) and its branch's cells [branch, cell], and is
+ * rotated for position pos, as if it followed the prompt directly.
+ */
 typedef struct LlmRow
 {
 	int			seq;
-	int			pos;
+	int			pos;			/* rope position */
+	int			cell;			/* KV cell its key and value go to */
+	int			prefix;			/* cells [0, prefix) are visible */
+	int			branch;			/* and cells [branch, cell]; prefix <=
+								 * branch, both 0 for a plain row */
 } LlmRow;
 
 /*
@@ -172,6 +183,20 @@ typedef struct LlmBatchToken
  */
 extern LlmStatus LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *tokens, int n,
 								float *logits, LlmError *err);
+
+/*
+ * Decode n rows placed by the caller (rows[i] says the sequence, rope
+ * position, KV cell and visible cells of tokens[i]), n_batch at a time:
+ * the engine's way of scoring several continuations of one prompt in a
+ * single pass (scoring.c).  A row must see cells its sequence holds or
+ * that rows before it write.  Sequence pasts are not changed.  logits
+ * receives [n_wanted][n_vocab] for the rows with want[i] (want may be NULL
+ * for none).  Unlike a plain batch, a branch row's result depends (in the
+ * last bits) on where its cells lie, because the masked cells between the
+ * prefix and its branch are summed as zeros.
+ */
+extern LlmStatus LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows,
+							   const bool *want, int n, float *logits, LlmError *err);
 
 /*
  * Sequences of the KV cache (kv.c).  Functions taking an LlmError reject

@@ -25,96 +25,167 @@ typedef struct AttentionTask
 } AttentionTask;
 
 /*
- * Causal self-attention of one query head over one block of the chunk's
- * rows (one sequence, consecutive positions), into ctx->att_out.
- * Grouped-query: query head h reads key/value head h / (n_head /
- * n_head_kv).  Both products are matrix products through the kernel
- * table's F32 gemm, all rows of the block at once: S = Q K^T over every
- * key the block's last row sees, then each row is scaled, masked and
- * softmaxed, and out = S V over the transposed value cache (masked keys
- * weigh exactly 0).  The gemm computes each element in one fixed order,
- * whatever the tile and however many zero-weighted keys follow, so a row's
- * result does not depend on which rows share its block.
+ * Causal self-attention of a set of query rows that read one key/value
+ * head (grouped-query: query head h reads key/value head h / (n_head /
+ * n_head_kv)) in one sequence, into ctx->att_out: either one query head
+ * over a block of the chunk's rows (consecutive cells), or, for a block of
+ * one row, every query head of the group at once, so that the keys and
+ * values are read once for the group, not once per head.
+ *
+ * Both products are matrix products through the kernel table's gemm, all
+ * query rows at once: S = Q K^T over every key the last row sees, then
+ * each row is scaled, masked and softmaxed, and out = S V over the
+ * transposed value cache (masked keys weigh exactly 0).  The gemm computes
+ * each element in one fixed order, whatever the tile and however many
+ * zero-weighted keys follow, so a row's result does not depend on which
+ * rows share its product.
  */
+typedef struct QueryRows
+{
+	const LlmAttnBlock *b;
+	int			kvh;			/* the key/value head */
+	int			n;				/* query rows */
+	bool		heads;			/* rows are heads of one chunk row (else
+								 * chunk rows of one head) */
+	const float *q;				/* first query row */
+	size_t		q_stride;		/* floats between query rows */
+	float	   *out;			/* first output row */
+	size_t		out_stride;
+} QueryRows;
+
 static void
-AttentionBlock(AttentionTask *task, float *scores, void *halves, int h, const LlmAttnBlock *b)
+AttentionRows(AttentionTask *task, float *scores, void *halves, const QueryRows *qr)
 {
 	LlmContext *ctx = task->ctx;
 	const LlmHParams *hp = &ctx->model->hp;
 	const LlmKernelTable *k = LlmKernelsGet();
 	const int	hd = hp->head_dim;
 	const int	kv_dim = hp->n_head_kv * hd;
-	const int	q_dim = hp->n_head * hd;
-	const int	kvh = h / (hp->n_head / hp->n_head_kv);
 	const float scale = 1.0f / sqrtf((float) hd);
+	const LlmAttnBlock *b = qr->b;
 	const size_t slab = ((size_t) task->layer * ctx->n_seq + b->seq) * ctx->n_ctx * kv_dim;
 	const char *kc = (const char *) ctx->k_cache + slab * ctx->kv_elem;
 	const char *vt = (const char *) ctx->v_cache + slab * ctx->kv_elem;
-	const int	pos0 = ctx->rows[b->t0].pos;
-	const int	n = b->n;
-	const int	n_keys = pos0 + n;	/* seen by the block's last row */
-	const float *q = ctx->q + (size_t) b->t0 * q_dim + h * hd;
-	float	   *out = ctx->att_out + (size_t) b->t0 * q_dim + h * hd;
+	const LlmRow *r0 = &ctx->rows[b->t0];
+	const int	n = qr->n;
+	const int	n_keys = r0->cell + b->n;	/* seen by the block's last row */
+	const int	gap = r0->branch - r0->prefix;	/* masked cells before a branch */
 	const bool	half = ctx->kv_type == LLM_TYPE_F16;
 
 	/* scores[t][j] = q_t . k_j; over an F16 cache the queries go to F16 first */
 	if (half)
 	{
 		for (int t = 0; t < n; t++)
-			k->from_float[LLM_TYPE_F16] (q + (size_t) t * q_dim, (LlmHalf *) halves + (size_t) t * hd, hd);
-		k->gemm[LLM_TYPE_F16] (hd, n_keys, n, scores, n_keys, kc + (size_t) kvh * hd * ctx->kv_elem,
+			k->from_float[LLM_TYPE_F16] (qr->q + qr->q_stride * t, (LlmHalf *) halves + (size_t) t * hd, hd);
+		k->gemm[LLM_TYPE_F16] (hd, n_keys, n, scores, n_keys, kc + (size_t) qr->kvh * hd * ctx->kv_elem,
 							   ctx->kv_elem * kv_dim, halves, sizeof(LlmHalf) * hd);
 	}
 	else
-		k->gemm[LLM_TYPE_F32] (hd, n_keys, n, scores, n_keys, kc + (size_t) kvh * hd * ctx->kv_elem,
-							   ctx->kv_elem * kv_dim, q, sizeof(float) * q_dim);
+		k->gemm[LLM_TYPE_F32] (hd, n_keys, n, scores, n_keys, kc + (size_t) qr->kvh * hd * ctx->kv_elem,
+							   ctx->kv_elem * kv_dim, qr->q, sizeof(float) * qr->q_stride);
 	for (int t = 0; t < n; t++)
 	{
 		float	   *row = scores + (size_t) t * n_keys;
-		int			visible = pos0 + t + 1;
+		int			last = r0->cell + (qr->heads ? 0 : t);	/* the row's own cell */
+		int			visible = last + 1 - gap;
 
+		/*
+		 * A branch row sees [0, prefix) and [branch, last]: move the branch
+		 * down to close the gap, so that the softmax runs over one
+		 * contiguous row as for a plain row, then back.
+		 */
+		if (gap > 0)
+			memmove(row + r0->prefix, row + r0->branch, sizeof(float) * (last + 1 - r0->branch));
 		for (int j = 0; j < visible; j++)
 			row[j] *= scale;
 		LlmSoftmax(row, visible);
-		memset(row + visible, 0, sizeof(float) * (n_keys - visible));
+		if (gap > 0)
+		{
+			memmove(row + r0->branch, row + r0->prefix, sizeof(float) * (last + 1 - r0->branch));
+			memset(row + r0->prefix, 0, sizeof(float) * gap);
+		}
+		memset(row + last + 1, 0, sizeof(float) * (n_keys - last - 1));
 	}
 	/* out[t][i] = sum_j scores[t][j] v_j[i]; the weights go to F16 likewise */
 	if (half)
 	{
 		k->from_float[LLM_TYPE_F16] (scores, halves, (int64_t) n * n_keys);
-		k->gemm[LLM_TYPE_F16] (n_keys, hd, n, out, q_dim,
-							   vt + (size_t) kvh * hd * ctx->n_ctx * ctx->kv_elem,
+		k->gemm[LLM_TYPE_F16] (n_keys, hd, n, qr->out, qr->out_stride,
+							   vt + (size_t) qr->kvh * hd * ctx->n_ctx * ctx->kv_elem,
 							   ctx->kv_elem * ctx->n_ctx, halves, sizeof(LlmHalf) * n_keys);
 	}
 	else
-		k->gemm[LLM_TYPE_F32] (n_keys, hd, n, out, q_dim,
-							   vt + (size_t) kvh * hd * ctx->n_ctx * ctx->kv_elem,
+		k->gemm[LLM_TYPE_F32] (n_keys, hd, n, qr->out, qr->out_stride,
+							   vt + (size_t) qr->kvh * hd * ctx->n_ctx * ctx->kv_elem,
 							   ctx->kv_elem * ctx->n_ctx, scores, sizeof(float) * n_keys);
 }
 
-/* A share of the (head, block) pairs of a chunk's attention. */
+/*
+ * Attention of key/value head kvh's query heads over one block: one
+ * product for all of them when the block is a single row (decoding) and
+ * their scores fit, else one per head.
+ */
+static void
+AttentionGroup(AttentionTask *task, float *scores, void *halves, int kvh, const LlmAttnBlock *b)
+{
+	LlmContext *ctx = task->ctx;
+	const LlmHParams *hp = &ctx->model->hp;
+	const int	hd = hp->head_dim;
+	const size_t q_dim = (size_t) hp->n_head * hd;
+	const int	group = hp->n_head / hp->n_head_kv;
+	const int	n_keys = ctx->rows[b->t0].cell + b->n;
+	const int	h0 = kvh * group;
+	QueryRows	qr = {.b = b, .kvh = kvh};
+
+	/* (the F16 scratch holds 64 query rows) */
+	if (b->n == 1 && group > 1 && group <= 64 &&
+		(size_t) group * n_keys <= ctx->scores_per_thread)
+	{
+		qr.n = group;
+		qr.heads = true;
+		qr.q = ctx->q + (size_t) b->t0 * q_dim + (size_t) h0 * hd;
+		qr.q_stride = hd;
+		qr.out = ctx->att_out + (size_t) b->t0 * q_dim + (size_t) h0 * hd;
+		qr.out_stride = hd;
+		AttentionRows(task, scores, halves, &qr);
+		return;
+	}
+	for (int h = h0; h < h0 + group; h++)
+	{
+		qr.n = b->n;
+		qr.heads = false;
+		qr.q = ctx->q + (size_t) b->t0 * q_dim + (size_t) h * hd;
+		qr.q_stride = q_dim;
+		qr.out = ctx->att_out + (size_t) b->t0 * q_dim + (size_t) h * hd;
+		qr.out_stride = q_dim;
+		AttentionRows(task, scores, halves, &qr);
+	}
+}
+
+/* A share of the (key/value head, block) pairs of a chunk's attention. */
 static void
 AttentionShare(void *arg, int ith, int nth)
 {
 	AttentionTask *task = arg;
 	LlmContext *ctx = task->ctx;
-	const int	n_head = ctx->model->hp.n_head;
+	const int	n_kv = ctx->model->hp.n_head_kv;
 	float	   *scores = ctx->scores + (size_t) ith * ctx->scores_per_thread;
 	LlmHalf    *halves = (LlmHalf *) ctx->att_half + (size_t) ith * (ctx->att_half_per_thread + 1);
 	int64_t		lo,
 				hi;
 
-	LlmSplitRange((int64_t) n_head * ctx->n_blocks, ith, nth, 1, &lo, &hi);
+	LlmSplitRange((int64_t) n_kv * ctx->n_blocks, ith, nth, 1, &lo, &hi);
 	for (int64_t i = lo; i < hi; i++)
-		AttentionBlock(task, scores, halves, (int) (i % n_head), &ctx->blocks[i / n_head]);
+		AttentionGroup(task, scores, halves, (int) (i % n_kv), &ctx->blocks[i / n_kv]);
 }
 
 /*
  * Cut the chunk's rows (ctx->rows) into attention blocks: runs of one
- * sequence at consecutive positions, at most 64 rows, each only scoring
- * the keys its last row sees (so the masked half of a causal prompt chunk
- * is mostly never computed), and no more scores than a thread's buffer
- * holds.  Rows of interleaved sequences make blocks of one row.
+ * sequence (or branch) at consecutive cells, at most 64 rows, each only
+ * scoring the keys its last row sees (so the masked half of a causal
+ * prompt chunk is mostly never computed), and no more scores than a
+ * thread's buffer holds.  Rows of interleaved sequences make blocks of
+ * one row.
  */
 static void
 PlanAttention(LlmContext *ctx, int n_rows)
@@ -127,8 +198,9 @@ PlanAttention(LlmContext *ctx, int n_rows)
 		LlmAttnBlock *b = ctx->n_blocks > 0 ? &ctx->blocks[ctx->n_blocks - 1] : NULL;
 
 		if (b != NULL && r[t].seq == b->seq &&
-			r[t].pos == r[t - 1].pos + 1 && b->n < 64 &&
-			(size_t) (b->n + 1) * (r[t].pos + 1) <= ctx->scores_per_thread)
+			r[t].cell == r[t - 1].cell + 1 && r[t].prefix == r[t - 1].prefix &&
+			r[t].branch == r[t - 1].branch && b->n < 64 &&
+			(size_t) (b->n + 1) * (r[t].cell + 1) <= ctx->scores_per_thread)
 			b->n++;
 		else
 		{
@@ -189,9 +261,10 @@ Block(LlmContext *ctx, int l, int n_rows)
 	for (int t = 0; t < n_rows; t++)
 	{
 		const int	pos = ctx->rows[t].pos;
+		const int	cell = ctx->rows[t].cell;
 		const size_t slab = ((size_t) l * ctx->n_seq + ctx->rows[t].seq) * ctx->n_ctx * kv_dim;
-		const size_t kpos = slab + (size_t) pos * kv_dim;
-		const size_t vpos = slab + pos;
+		const size_t kpos = slab + (size_t) cell * kv_dim;
+		const size_t vpos = slab + cell;
 		const float *kr = ctx->k + (size_t) t * kv_dim;
 		const float *v = ctx->v + (size_t) t * kv_dim;
 
@@ -311,10 +384,7 @@ Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
 		bool		last_chunk = done + n == n_tokens;
 
 		for (int t = 0; t < n; t++)
-		{
-			ctx->rows[t].seq = 0;
-			ctx->rows[t].pos = *past + t;
-		}
+			ctx->rows[t] = (LlmRow) {.seq = 0, .pos = *past + t, .cell = *past + t};
 		if (!Forward(ctx, tokens + done, sizeof(int32_t), n))
 			return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
 
@@ -347,6 +417,51 @@ LlmDecodeHidden(LlmContext *ctx, const int32_t *tokens, int n_tokens, float *hid
 				LlmError *err)
 {
 	return Decode(ctx, tokens, n_tokens, DECODE_HIDDEN, hidden, err);
+}
+
+/*
+ * Run n placed rows through the model, n_batch at a time, and the output
+ * layer over the rows that want logits (packed in row order into logits).
+ * tokens and want (NULL: none) are read with strides, so that a batch's
+ * items serve directly.  *n_done gets the rows that completed (all unless cancelled).
+ */
+static LlmStatus
+RunRows(LlmContext *ctx, const int32_t *tokens, size_t tok_stride, const bool *want,
+		size_t want_stride, const LlmRow *rows, int n, float *logits, int *n_done,
+		LlmError *err)
+{
+	const LlmModel *m = ctx->model;
+	const int	n_embd = m->hp.n_embd;
+	const int	n_vocab = m->hp.n_vocab;
+	size_t		n_out = 0;
+
+	*n_done = 0;
+	for (int done = 0; done < n;)
+	{
+		int			c = n - done < ctx->n_batch ? n - done : ctx->n_batch;
+		int			n_want = 0;
+
+		memcpy(ctx->rows, rows + done, sizeof(LlmRow) * c);
+		if (!Forward(ctx, (const int32_t *) ((const char *) tokens + tok_stride * done),
+					 (int) tok_stride, c))
+			return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
+
+		/* final norm of the wanted rows, packed at the start of ctx->xb */
+		for (int t = 0; want != NULL && t < c; t++)
+			if (*(const bool *) ((const char *) want + want_stride * (done + t)))
+			{
+				LlmRmsNorm(ctx->xb + (size_t) n_want * n_embd, ctx->x + (size_t) t * n_embd,
+						   m->output_norm, 1, n_embd, m->hp.rms_eps);
+				n_want++;
+			}
+		if (n_want > 0)
+			LlmMatmul(logits + n_out * n_vocab, &m->output, ctx->xb, n_want,
+					  ctx->act_scratch, ctx->pool);
+		n_out += n_want;
+		done += c;
+		*n_done = done;
+	}
+	return LLM_OK;
 }
 
 /* Check a batch before any of it runs: nothing is decoded if it is invalid. */
@@ -391,49 +506,71 @@ LlmStatus
 LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *items, int n, float *logits,
 			   LlmError *err)
 {
-	const LlmModel *m = ctx->model;
-	const int	n_embd = m->hp.n_embd;
-	const int	n_vocab = m->hp.n_vocab;
-	size_t		n_out = 0;
+	LlmRow	   *rows;
+	int		   *next;
+	int			n_done = 0;
 	LlmStatus	s = CheckBatch(ctx, items, n, logits, err);
 
 	if (s != LLM_OK)
 		return s;
-	for (int done = 0; done < n;)
+	rows = malloc(sizeof(LlmRow) * n);
+	next = malloc(sizeof(int) * ctx->n_seq);
+	if (rows == NULL || next == NULL)
+		s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory decoding a batch of %d", n);
+	else
 	{
-		int			c = n - done < ctx->n_batch ? n - done : ctx->n_batch;
-		int			n_want = 0;
-
 		/* a sequence's positions run on from its past, in item order */
-		for (int t = 0; t < c; t++)
+		memcpy(next, ctx->seq_past, sizeof(int) * ctx->n_seq);
+		for (int i = 0; i < n; i++)
 		{
-			int			seq = items[done + t].seq;
+			int			p = next[items[i].seq]++;
 
-			ctx->rows[t].seq = seq;
-			ctx->rows[t].pos = ctx->seq_past[seq];
-			for (int u = 0; u < t; u++)
-				if (ctx->rows[u].seq == seq)
-					ctx->rows[t].pos = ctx->rows[u].pos + 1;
+			rows[i] = (LlmRow) {.seq = items[i].seq, .pos = p, .cell = p};
 		}
-		if (!Forward(ctx, &items[done].token, sizeof(LlmBatchToken), c))
-			return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
-
-		/* final norm of the wanted rows, packed at the start of ctx->xb */
-		for (int t = 0; t < c; t++)
-			if (items[done + t].want_logits)
-			{
-				LlmRmsNorm(ctx->xb + (size_t) n_want * n_embd, ctx->x + (size_t) t * n_embd,
-						   m->output_norm, 1, n_embd, m->hp.rms_eps);
-				n_want++;
-			}
-		if (n_want > 0)
-			LlmMatmul(logits + n_out * n_vocab, &m->output, ctx->xb, n_want,
-					  ctx->act_scratch, ctx->pool);
-		n_out += n_want;
-
-		for (int t = 0; t < c; t++)
-			ctx->seq_past[ctx->rows[t].seq] = ctx->rows[t].pos + 1;
-		done += c;
+		s = RunRows(ctx, &items[0].token, sizeof(LlmBatchToken), &items[0].want_logits,
+					sizeof(LlmBatchToken), rows, n, logits, &n_done, err);
+		/* what completed stays, also when cancelled */
+		for (int i = 0; i < n_done; i++)
+			ctx->seq_past[rows[i].seq] = rows[i].pos + 1;
 	}
-	return LLM_OK;
+	free(rows);
+	free(next);
+	return s;
+}
+
+LlmStatus
+LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, const bool *want,
+			  int n, float *logits, LlmError *err)
+{
+	const int	n_vocab = ctx->model->hp.n_vocab;
+	int			n_done;
+
+	if (n <= 0)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "no tokens to decode");
+	for (int i = 0; i < n; i++)
+	{
+		const LlmRow *r = &rows[i];
+
+		if (r->seq < 0 || r->seq >= ctx->n_seq)
+			return LlmSetError(err, LLM_ERR_ARGUMENT,
+							   "row %d names sequence %d, but the context has %d",
+							   i, r->seq, ctx->n_seq);
+		if (tokens[i] < 0 || tokens[i] >= n_vocab)
+			return LlmSetError(err, LLM_ERR_ARGUMENT,
+							   "token id %d of row %d is outside the vocabulary (0..%d)",
+							   tokens[i], i, n_vocab - 1);
+		if (r->cell < 0 || r->cell >= ctx->n_ctx || r->pos < 0 || r->pos >= ctx->n_ctx)
+			return LlmSetError(err, LLM_ERR_CONTEXT,
+							   "row %d at cell %d, position %d does not fit in %d cells",
+							   i, r->cell, r->pos, ctx->n_ctx);
+		if (r->prefix < 0 || r->prefix > r->branch || r->branch > r->cell)
+			return LlmSetError(err, LLM_ERR_ARGUMENT,
+							   "row %d sees cells [0, %d) and [%d, %d]: not a prefix and a branch",
+							   i, r->prefix, r->branch, r->cell);
+		if (want != NULL && want[i] && logits == NULL)
+			return LlmSetError(err, LLM_ERR_ARGUMENT,
+							   "row %d wants logits but there is no logits buffer", i);
+	}
+	return RunRows(ctx, tokens, sizeof(int32_t), want, sizeof(bool), rows, n, logits,
+				   &n_done, err);
 }

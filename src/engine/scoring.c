@@ -94,78 +94,82 @@ LlmScoreContinuations(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 					  const int32_t *const *cont, const int *cont_len, int n_cont,
 					  double *logprob, LlmError *err)
 {
-	const int	n_vocab = ctx->model->hp.n_vocab;
-	float	   *after_prompt = malloc(sizeof(float) * n_vocab);
-	float	   *prev = malloc(sizeof(float) * n_vocab);
-	LlmStatus	s;
-
-	if (after_prompt == NULL || prev == NULL)
-	{
-		free(after_prompt);
-		free(prev);
-		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory scoring");
-	}
-	LlmContextReset(ctx);
-	s = LlmDecode(ctx, prompt, n_prompt, after_prompt, false, err);
-	for (int c = 0; c < n_cont && s == LLM_OK; c++)
-	{
-		logprob[c] = 0.0;
-		if (cont_len[c] == 0)
-			continue;
-		/* every continuation starts right after the prompt */
-		LlmContextTruncate(ctx, n_prompt);
-		logprob[c] = LlmLogProb(after_prompt, n_vocab, cont[c][0]);
-		if (cont_len[c] > 1)
-		{
-			/* the last token predicts nothing we score: leave it out */
-			s = ScoreSlices(ctx, cont[c], cont_len[c] - 1, prev, false, &logprob[c], err);
-			if (s == LLM_OK)
-				logprob[c] += LlmLogProb(prev, n_vocab, cont[c][cont_len[c] - 1]);
-		}
-	}
-	free(after_prompt);
-	free(prev);
-	return s;
+	return LlmScoreContinuationsBatch(ctx, &prompt, &n_prompt, NULL, 1, cont, cont_len, n_cont,
+									  logprob, err);
 }
 
 /*
- * Add the log-probabilities of continuation c of every input: its tokens
- * but the last go through in batches of SCORE_SLICE rows (any mix of
- * inputs), the logits of token k scoring token k + 1; the first token is
- * scored from the prompt's logits.  Terms are added in token order, as
- * LlmScoreContinuations adds them, so the sums have the same bits.
+ * How continuations are scored: the prompt's rows and, after them, every
+ * continuation's tokens but the last as a branch (see LlmRow) go through
+ * the model together.  Branch c of an input lies in the cells after its
+ * prompt, behind the branches before it, sees the prompt and its own
+ * earlier tokens, and is rotated as if it followed the prompt directly;
+ * the logits of its token k score its token k + 1, the prompt's last
+ * logits its first token.  So n labels of a classification cost a few
+ * more rows of the prompt's pass instead of n passes over the weights.
+ * Branches that do not fit in the cells left after a prompt go in later
+ * passes.  The sums are added in token order.
  */
-static LlmStatus
-ScoreContinuationBatch(LlmContext *ctx, const int *n_prompt, int n_inputs,
-					   const int32_t *cont, int len, const float *after_prompt,
-					   float *logits, LlmBatchToken *items, int *owner, int *index,
-					   double *logprob, int stride, LlmError *err)
+typedef struct ScoreRow
 {
-	const int	V = ctx->model->hp.n_vocab;
-	const int	total = n_inputs * (len - 1);
-	LlmStatus	s = LLM_OK;
+	int			input;
+	int			cont;			/* -1: the prompt's last row */
+	int			k;				/* branch row k scores cont token k + 1 */
+} ScoreRow;
 
-	for (int i = 0; i < n_inputs; i++)
-		logprob[(size_t) i * stride] = len > 0 ? LlmLogProb(after_prompt + (size_t) i * V, V, cont[0]) : 0.0;
-	for (int done = 0; done < total && s == LLM_OK; done += SCORE_SLICE)
-	{
-		int			m = total - done < SCORE_SLICE ? total - done : SCORE_SLICE;
+/* Rows of logits one decode call may return: about 32 MB of them. */
+static int
+LogitsRowsPerCall(int n_vocab)
+{
+	int			n = (int) ((32u << 20) / (sizeof(float) * (size_t) n_vocab));
 
-		for (int r = 0; r < m; r++)
+	return n < 16 ? 16 : n;
+}
+
+/*
+ * The rows of pass `pass` of input i into the arrays at *n: the prompt's
+ * undecoded rows in pass 0, then the branches of continuations [c0, c1),
+ * where c1 is as far as the cells after the prompt allow.  Returns c1.
+ */
+static int
+PlanInput(const LlmContext *ctx, int i, const int32_t *prompt, int n_prompt, int cached,
+		  const int32_t *const *cont, const int *cont_len, int n_cont, int c0,
+		  int32_t *tokens, LlmRow *rows, bool *want, ScoreRow *who, int *n)
+{
+	int			off = 0;
+	int			c = c0;
+
+	if (c0 == 0)
+		for (int j = cached; j < n_prompt; j++)
 		{
-			owner[r] = (done + r) / (len - 1);
-			index[r] = (done + r) % (len - 1);
-			items[r] = (LlmBatchToken) {cont[index[r]], owner[r], true};
+			tokens[*n] = prompt[j];
+			rows[*n] = (LlmRow) {.seq = i, .pos = j, .cell = j};
+			want[*n] = j == n_prompt - 1;
+			who[*n] = (ScoreRow) {i, -1, 0};
+			(*n)++;
 		}
-		s = LlmDecodeBatch(ctx, items, m, logits, err);
-		for (int r = 0; r < m && s == LLM_OK; r++)
-			logprob[(size_t) owner[r] * stride] +=
-				LlmLogProb(logits + (size_t) r * V, V, cont[index[r] + 1]);
+	for (; c < n_cont; c++)
+	{
+		int			len = cont_len[c] - 1;	/* the last token predicts nothing we
+											 * score */
+
+		if (len <= 0)
+			continue;
+		/* one branch always goes, to fail with the context's error if too long */
+		if (off > 0 && n_prompt + off + len > ctx->n_ctx)
+			break;
+		for (int k = 0; k < len; k++)
+		{
+			tokens[*n] = cont[c][k];
+			rows[*n] = (LlmRow) {.seq = i, .pos = n_prompt + k, .cell = n_prompt + off + k,
+			.prefix = n_prompt, .branch = n_prompt + off};
+			want[*n] = true;
+			who[*n] = (ScoreRow) {i, c, k};
+			(*n)++;
+		}
+		off += len;
 	}
-	/* every continuation starts right after its prompt */
-	for (int i = 0; i < n_inputs && s == LLM_OK; i++)
-		s = LlmSeqTruncate(ctx, i, n_prompt[i], err);
-	return s;
+	return c;
 }
 
 LlmStatus
@@ -175,17 +179,34 @@ LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
 						   double *logprob, LlmError *err)
 {
 	const int	V = ctx->model->hp.n_vocab;
-	int			n_items = 0;
-	float	   *after_prompt;
-	float	   *logits;
-	LlmBatchToken *items;
-	int		   *owner;
-	int		   *index;
+	const int	per_call = LogitsRowsPerCall(V);
+	int			n_rows = 0;
+	int			branch_rows = 0;
+	int		   *next_cont = NULL;
+	int32_t    *tokens = NULL;
+	LlmRow	   *rows = NULL;
+	bool	   *want = NULL;
+	ScoreRow   *who = NULL;
+	float	   *logits = NULL;
 	LlmStatus	s = LLM_OK;
 
 	if (n_inputs < 1 || n_inputs > ctx->n_seq)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "%d inputs for a context of %d sequences",
 						   n_inputs, ctx->n_seq);
+	if (n_cont < 0)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "%d continuations", n_cont);
+	for (int c = 0; c < n_cont; c++)
+	{
+		if (cont_len[c] < 0)
+			return LlmSetError(err, LLM_ERR_ARGUMENT, "continuation %d has length %d", c, cont_len[c]);
+		for (int k = 0; k < cont_len[c]; k++)
+			if (cont[c][k] < 0 || cont[c][k] >= V)
+				return LlmSetError(err, LLM_ERR_ARGUMENT,
+								   "token id %d of continuation %d is outside the vocabulary (0..%d)",
+								   cont[c][k], c, V - 1);
+		if (cont_len[c] > 1)
+			branch_rows += cont_len[c] - 1;
+	}
 	for (int i = 0; i < n_inputs; i++)
 	{
 		int			cached = n_cached ? n_cached[i] : 0;
@@ -196,42 +217,79 @@ LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
 			return LlmSetError(err, LLM_ERR_ARGUMENT,
 							   "input %d: %d cached tokens of a prompt of %d, sequence holding %d",
 							   i, cached, n_prompt[i], ctx->seq_past[i]);
-		n_items += n_prompt[i];
+		if (n_prompt[i] > ctx->n_ctx)
+			return LlmSetError(err, LLM_ERR_CONTEXT,
+							   "a prompt of %d tokens does not fit in the context of %d",
+							   n_prompt[i], ctx->n_ctx);
+		n_rows += n_prompt[i] - cached + branch_rows;
 	}
-	for (int c = 0; c < n_cont; c++)
-		for (int k = 0; k < cont_len[c]; k++)
-			if (cont[c][k] < 0 || cont[c][k] >= V)
-				return LlmSetError(err, LLM_ERR_ARGUMENT,
-								   "token id %d of continuation %d is outside the vocabulary (0..%d)",
-								   cont[c][k], c, V - 1);
-	after_prompt = malloc(sizeof(float) * V * n_inputs);
-	logits = malloc(sizeof(float) * V * SCORE_SLICE);
-	items = malloc(sizeof(LlmBatchToken) * (n_items > SCORE_SLICE ? n_items : SCORE_SLICE));
-	owner = malloc(sizeof(int) * SCORE_SLICE);
-	index = malloc(sizeof(int) * SCORE_SLICE);
-	if (!after_prompt || !logits || !items || !owner || !index)
-		s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory scoring %d inputs", n_inputs);
 
-	/* the prompts together, each once */
-	if (s == LLM_OK)
+	next_cont = calloc(n_inputs, sizeof(int));
+	tokens = malloc(sizeof(int32_t) * n_rows);
+	rows = malloc(sizeof(LlmRow) * n_rows);
+	want = malloc(sizeof(bool) * n_rows);
+	who = malloc(sizeof(ScoreRow) * n_rows);
+	logits = malloc(sizeof(float) * V * (size_t) per_call);
+	if (!next_cont || !tokens || !rows || !want || !who || !logits)
+		s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory scoring %d inputs", n_inputs);
+	for (int i = 0; i < n_inputs; i++)
+		for (int c = 0; c < n_cont; c++)
+			logprob[(size_t) i * n_cont + c] = 0.0;
+
+	/* passes until every input's branches are done (one, unless they overflow) */
+	for (int pass = 0; s == LLM_OK; pass++)
 	{
-		n_items = 0;
+		int			n = 0;
+
 		for (int i = 0; i < n_inputs; i++)
+			if (pass == 0 || next_cont[i] < n_cont)
+				next_cont[i] = PlanInput(ctx, i, prompts[i], n_prompt[i],
+										 n_cached ? n_cached[i] : 0, cont, cont_len, n_cont,
+										 pass == 0 ? 0 : next_cont[i], tokens, rows, want, who, &n);
+		if (n == 0)
+			break;
+
+		/* in calls of at most per_call wanted rows, each scored as it comes */
+		for (int first = 0; first < n && s == LLM_OK;)
 		{
-			ctx->seq_past[i] = n_cached ? n_cached[i] : 0;
-			for (int j = ctx->seq_past[i]; j < n_prompt[i]; j++)
-				items[n_items++] = (LlmBatchToken) {prompts[i][j], i, j == n_prompt[i] - 1};
+			int			last = first;
+			int			n_want = 0;
+			int			w = 0;
+
+			while (last < n && n_want + want[last] <= per_call)
+				n_want += want[last++];
+			s = LlmDecodeRows(ctx, tokens + first, rows + first, want + first, last - first,
+							  logits, err);
+			for (int r = first; r < last && s == LLM_OK; r++)
+			{
+				const ScoreRow *o = &who[r];
+				const float *l = logits + (size_t) w * V;
+				double	   *lp = logprob + (size_t) o->input * n_cont;
+
+				if (!want[r])
+					continue;
+				w++;
+				if (o->cont < 0)
+				{
+					for (int c = 0; c < n_cont; c++)
+						lp[c] = cont_len[c] > 0 ? LlmLogProb(l, V, cont[c][0]) : 0.0;
+				}
+				else
+					lp[o->cont] += LlmLogProb(l, V, cont[o->cont][o->k + 1]);
+			}
+			first = last;
 		}
-		s = LlmDecodeBatch(ctx, items, n_items, after_prompt, err);
 	}
-	for (int c = 0; c < n_cont && s == LLM_OK; c++)
-		s = ScoreContinuationBatch(ctx, n_prompt, n_inputs, cont[c], cont_len[c], after_prompt,
-								   logits, items, owner, index, logprob + c, n_cont, err);
-	free(after_prompt);
+
+	/* the prompts stay, the branches' cells are overwritten by what comes next */
+	for (int i = 0; i < n_inputs; i++)
+		ctx->seq_past[i] = s == LLM_OK ? n_prompt[i] : (n_cached ? n_cached[i] : 0);
+	free(next_cont);
+	free(tokens);
+	free(rows);
+	free(want);
+	free(who);
 	free(logits);
-	free(items);
-	free(owner);
-	free(index);
 	return s;
 }
 

@@ -21,7 +21,10 @@ extern LlmStatus LlmScoreTokens(LlmContext *ctx, const int32_t *tokens, int n,
 /*
  * Log-probability of each continuation after a common prompt:
  * logprob[i] = sum over the tokens of cont[i] of log p(token | prompt and
- * the continuation's earlier tokens).  The prompt is decoded once.
+ * the continuation's earlier tokens).  The prompt and every continuation
+ * go through the model in one pass (branches, see scoring.c), so the
+ * scores match decoding each continuation after the prompt up to the last
+ * bits of the attention sums.  The context is reset first.
  */
 extern LlmStatus LlmScoreContinuations(LlmContext *ctx, const int32_t *prompt,
 									   int n_prompt, const int32_t *const *cont,
@@ -31,10 +34,9 @@ extern LlmStatus LlmScoreContinuations(LlmContext *ctx, const int32_t *prompt,
 /*
  * LlmScoreContinuations for n_inputs prompts at once (classifying many
  * rows): prompt i goes in sequence i of a context made by
- * LlmContextCreateSeq (n_inputs <= n_seq), the prompts are decoded
- * together, then each continuation for all inputs together.
- * logprob[i * n_cont + c], bit-identical to what LlmScoreContinuations
- * gives for input i alone.  n_cached (or NULL: none) says how many of
+ * LlmContextCreateSeq (n_inputs <= n_seq); the prompts and all their
+ * continuations go through together.  logprob[i * n_cont + c],
+ * bit-identical to what LlmScoreContinuations gives for input i alone.  n_cached (or NULL: none) says how many of
  * prompt i's first tokens sequence i already holds (a prefix loaded from a
  * cache or copied from another sequence; fewer than the whole prompt):
  * only the rest is decoded.  Those sequences' other tokens are forgotten.

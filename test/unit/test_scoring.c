@@ -82,6 +82,36 @@ main(void)
 		}
 	}
 
+	/*
+	 * Branches that do not all fit after the prompt go in later passes; one
+	 * that cannot fit at all is a context error.
+	 */
+	{
+		LlmContext *small;
+		const int32_t *conts[3] = {toks + 10, toks + 20, toks + 30};
+		int			lens[3] = {40, 30, 3};
+		double		lp[3];
+
+		CHECK(LlmContextCreate(model, 60, 0, &small, &err) == LLM_OK, "context of 60");
+		CHECK(LlmScoreContinuations(small, toks, 10, conts, lens, 3, lp, &err) == LLM_OK,
+			  "continuations of 39 + 29 + 2 branch rows after 10 in 60 cells: %s", err.message);
+		for (int c = 0; c < 3; c++)
+		{
+			int32_t		joined[60];
+			double		direct;
+
+			memcpy(joined, toks, sizeof(int32_t) * 10);
+			memcpy(joined + 10, conts[c], sizeof(int32_t) * lens[c]);
+			direct = DirectScore(ctx, joined, 10 + lens[c]) - DirectScore(ctx, toks, 10);
+			CHECK(fabs(lp[c] - direct) < 1e-3, "overflowing branch %d: %f vs %f", c, lp[c], direct);
+		}
+		lens[0] = 52;
+		CHECK(LlmScoreContinuations(small, toks, 10, conts, lens, 1, lp, &err) == LLM_ERR_CONTEXT,
+			  "a continuation longer than the cells after the prompt: %s", err.message);
+		CHECK(LlmContextPast(small) == 0, "a failed call leaves no prompt behind");
+		LlmContextFree(small);
+	}
+
 	/* embeddings: unit length, the normalised mean of the hidden states */
 	{
 		int			E = model->hp.n_embd;
