@@ -235,3 +235,25 @@ COMMENT ON VIEW llm_model_status IS
 	'models of the shared pool (or of this backend when the pool is off) and every registered model, with usage counters';
 COMMENT ON FUNCTION llm_model_status_reset() IS
 	'zero the usage counters of llm_model_status';
+
+-- What a call costs, for the planner (in units of cpu_operator_cost, as
+-- COST always is): a tokenizer call ~0.1 ms, a scoring or embedding pass
+-- ~10-500 ms, a generation ~1 s per row, an array call tens of rows.
+-- With these the planner evaluates cheap conditions before an inference
+-- call, and prefers a parallel plan where the table allows workers.
+ALTER FUNCTION llm_tokenize(text, text) COST 1000;
+ALTER FUNCTION llm_detokenize(int[], text) COST 1000;
+ALTER FUNCTION llm_token_count(text, text) COST 1000;
+ALTER FUNCTION llm_classify(text, text[], text, text) COST 100000;
+ALTER FUNCTION llm_classify_scores(text, text[], text, text) COST 100000;
+ALTER FUNCTION llm_embed(text, text) COST 100000;
+ALTER FUNCTION llm_score(text, text) COST 100000;
+ALTER FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[]) COST 1000000;
+ALTER FUNCTION llm_generate_details(text, text, int, float8, float8, int, bigint, text[]) COST 1000000;
+ALTER FUNCTION llm_chat(jsonb, text, int, float8, float8, int, bigint, text[]) COST 1000000;
+ALTER FUNCTION llm_chat_details(jsonb, text, int, float8, float8, int, bigint, text[]) COST 1000000;
+ALTER FUNCTION llm_summarize(text, text, int) COST 1000000;
+ALTER FUNCTION llm_classify(text[], text[], text, text) COST 1000000;
+ALTER FUNCTION llm_embed(text[], text) COST 1000000;
+ALTER FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text[]) COST 10000000;
+ALTER FUNCTION llm_summarize(text[], text, int) COST 10000000;

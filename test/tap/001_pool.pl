@@ -125,6 +125,24 @@ is($node->safe_psql('postgres', $par . "SELECT sum(llm_token_count(body, 'storie
 is($node->safe_psql('postgres', "SELECT storage FROM llm_model_status WHERE name = 'stories'"),
 	'shared memory', 'and the model is still the one shared copy');
 
+# With the planner's default costs, the functions' COST alone makes a
+# parallel plan win once the table may have workers: CREATE TABLE AS with a
+# classification runs in them, with the labels of a serial run.
+$node->safe_psql('postgres', "CREATE TABLE par_small AS SELECT g, 'Once upon a time ' || g AS body FROM generate_series(1, 24) g; "
+	. "ALTER TABLE par_small SET (parallel_workers = 2)");
+my $cls = "llm_classify(body, ARRAY['happy', 'sad'], 'stories')";
+like($node->safe_psql('postgres', "SET max_parallel_workers_per_gather = 2; "
+	. "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) CREATE TABLE par_lab AS SELECT g, $cls AS label FROM par_small"),
+	qr/Workers Launched: [12]/, 'CREATE TABLE AS with llm_classify runs in parallel workers at default planner costs');
+$node->safe_psql('postgres', "DROP TABLE par_lab");
+$node->safe_psql('postgres', "SET max_parallel_workers_per_gather = 2; CREATE TABLE par_lab AS SELECT g, $cls AS label FROM par_small");
+is($node->safe_psql('postgres', "SELECT count(*) FROM par_lab l JOIN par_small p USING (g) WHERE l.label IS DISTINCT FROM $cls"),
+	'0', 'the workers give the labels one backend gives');
+like($node->safe_psql('postgres', "SET max_parallel_workers_per_gather = 2; "
+	. "EXPLAIN (COSTS OFF) SELECT g FROM par_small WHERE $cls = 'sad' AND g = 3"),
+	qr/Filter: \(\(g = 3\) AND \(llm_classify\(/,
+	'the cheap condition is evaluated before the classification');
+
 # ---- unload while another session uses the model, then load again ----
 my ($s, $pid) = start_long();
 running($pid);
