@@ -440,9 +440,8 @@ PG_FUNCTION_INFO_V1(llm_embed_array);
 /*
  * llm_embed(inputs text[], model) RETURNS TABLE (n int, embedding float4[]):
  * the embedding of every element, with its position (from 1); NULL for a
- * NULL or empty element.  An embedding is a prompt pass with no generation,
- * which already streams the weights once per element's chunk: elements go
- * through one after the other, in one call.
+ * NULL or empty element.  Elements go through the model together,
+ * llm.batch_size at a time, each the bits of the one-row llm_embed.
  */
 Datum
 llm_embed_array(PG_FUNCTION_ARGS)
@@ -450,8 +449,14 @@ llm_embed_array(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LlmLoadedModel *lm;
 	char	  **inputs;
+	int32	  **ids;
+	int		   *n_ids;
+	int		   *todo;
+	float	  **vecs;
+	int			n_todo = 0;
 	int			n;
 	int			n_embd;
+	int			batch = Max(1, llm_batch_size);
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
@@ -459,40 +464,69 @@ llm_embed_array(PG_FUNCTION_ARGS)
 	n = ArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
 	lm = LlmGetModel(MODEL_ARG(1));
 	n_embd = lm->model->hp.n_embd;
+	ids = palloc0(sizeof(int32 *) * Max(n, 1));
+	n_ids = palloc0(sizeof(int) * Max(n, 1));
+	todo = palloc(sizeof(int) * Max(n, 1));
+	vecs = palloc0(sizeof(float *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (inputs[i] != NULL)
+			ids[i] = LlmTokenizeOrReport(lm, inputs[i], strlen(inputs[i]), true, false, &n_ids[i]);
+		if (n_ids[i] > 0)
+		{
+			LlmCheckFits(lm, n_ids[i], 0);
+			todo[n_todo++] = i;
+		}
+	}
+
+	for (int first = 0; first < n_todo; first += batch)
+	{
+		int			k = Min(batch, n_todo - first);
+		int32	  **p = palloc(sizeof(int32 *) * k);
+		int		   *np = palloc(sizeof(int) * k);
+		float	   *out = palloc(sizeof(float) * k * n_embd);
+		int			n_ctx = 0;
+		int			tokens = 0;
+		LlmContext *ctx;
+		LlmCompute	c;
+		LlmError	err;
+		LlmStatus	s;
+
+		for (int j = 0; j < k; j++)
+		{
+			p[j] = ids[todo[first + j]];
+			np[j] = n_ids[todo[first + j]];
+			n_ctx = Max(n_ctx, np[j]);
+			tokens += np[j];
+		}
+		ctx = BeginBatch(lm, k, n_ctx, &c);
+		s = LlmEmbedBatch(ctx, (const int32_t *const *) p, np, k, out, &err);
+		LlmComputeEnd(&c, s, k, tokens, 0, NULL);
+		LlmContextFree(ctx);
+		if (s != LLM_OK)
+			LlmReportError(s, &err, psprintf("embedding with model \"%s\" failed", lm->name));
+		for (int j = 0; j < k; j++)
+			vecs[todo[first + j]] = out + (size_t) j * n_embd;
+		CHECK_FOR_INTERRUPTS();
+	}
+
 	for (int i = 0; i < n; i++)
 	{
 		Datum		values[2];
-		bool		nulls[2] = {false, true};
-		int32	   *ids = NULL;
-		int			n_ids = 0;
+		bool		nulls[2] = {false, vecs[i] == NULL};
 
 		values[0] = Int32GetDatum(i + 1);
-		if (inputs[i] != NULL)
-			ids = LlmTokenizeOrReport(lm, inputs[i], strlen(inputs[i]), true, false, &n_ids);
-		if (n_ids > 0)
+		values[1] = (Datum) 0;
+		if (vecs[i] != NULL)
 		{
-			float	   *vec = palloc(sizeof(float) * n_embd);
 			Datum	   *elems = palloc(sizeof(Datum) * n_embd);
-			LlmCompute	c;
-			LlmError	err;
-			LlmStatus	s;
 
-			/* the one-row context, made again if a long element freed it */
-			LlmPrepareContext(lm);
-			LlmCheckFits(lm, n_ids, 0);
-			LlmComputeBegin(lm, lm->ctx, &c);
-			s = LlmEmbedTokens(lm->ctx, ids, n_ids, vec, &err);
-			LlmComputeEnd(&c, s, 1, n_ids, 0, NULL);
-			if (s != LLM_OK)
-				LlmReportError(s, &err, psprintf("embedding with model \"%s\" failed", lm->name));
 			for (int j = 0; j < n_embd; j++)
-				elems[j] = Float4GetDatum(vec[j]);
+				elems[j] = Float4GetDatum(vecs[i][j]);
 			values[1] = PointerGetDatum(construct_array(elems, n_embd, FLOAT4OID, sizeof(float4),
 														true, TYPALIGN_INT));
-			nulls[1] = false;
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		CHECK_FOR_INTERRUPTS();
 	}
 	return (Datum) 0;
 }

@@ -198,6 +198,10 @@ extern LlmStatus LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *tokens, in
 extern LlmStatus LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows,
 							   const bool *want, int n, float *logits, LlmError *err);
 
+/* As LlmDecodeRows, handing back the wanted rows' final hidden states [n][n_embd]. */
+extern LlmStatus LlmDecodeRowsHidden(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows,
+									 const bool *want, int n, float *hidden, LlmError *err);
+
 /*
  * Sequences of the KV cache (kv.c).  Functions taking an LlmError reject
  * an out-of-range sequence with LLM_ERR_ARGUMENT.

@@ -421,13 +421,14 @@ LlmDecodeHidden(LlmContext *ctx, const int32_t *tokens, int n_tokens, float *hid
 
 /*
  * Run n placed rows through the model, n_batch at a time, and the output
- * layer over the rows that want logits (packed in row order into logits).
+ * layer over the rows that want logits (packed in row order into out), or
+ * with hidden, their final hidden states ([n_wanted][n_embd]) instead.
  * tokens and want (NULL: none) are read with strides, so that a batch's
  * items serve directly.  *n_done gets the rows that completed (all unless cancelled).
  */
 static LlmStatus
 RunRows(LlmContext *ctx, const int32_t *tokens, size_t tok_stride, const bool *want,
-		size_t want_stride, const LlmRow *rows, int n, float *logits, int *n_done,
+		size_t want_stride, const LlmRow *rows, int n, bool hidden, float *out, int *n_done,
 		LlmError *err)
 {
 	const LlmModel *m = ctx->model;
@@ -454,8 +455,10 @@ RunRows(LlmContext *ctx, const int32_t *tokens, size_t tok_stride, const bool *w
 						   m->output_norm, 1, n_embd, m->hp.rms_eps);
 				n_want++;
 			}
-		if (n_want > 0)
-			LlmMatmul(logits + n_out * n_vocab, &m->output, ctx->xb, n_want,
+		if (n_want > 0 && hidden)
+			memcpy(out + n_out * n_embd, ctx->xb, sizeof(float) * n_embd * n_want);
+		else if (n_want > 0)
+			LlmMatmul(out + n_out * n_vocab, &m->output, ctx->xb, n_want,
 					  ctx->act_scratch, ctx->pool);
 		n_out += n_want;
 		done += c;
@@ -528,7 +531,7 @@ LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *items, int n, float *logits
 			rows[i] = (LlmRow) {.seq = items[i].seq, .pos = p, .cell = p};
 		}
 		s = RunRows(ctx, &items[0].token, sizeof(LlmBatchToken), &items[0].want_logits,
-					sizeof(LlmBatchToken), rows, n, logits, &n_done, err);
+					sizeof(LlmBatchToken), rows, n, false, logits, &n_done, err);
 		/* what completed stays, also when cancelled */
 		for (int i = 0; i < n_done; i++)
 			ctx->seq_past[rows[i].seq] = rows[i].pos + 1;
@@ -538,12 +541,11 @@ LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *items, int n, float *logits
 	return s;
 }
 
-LlmStatus
-LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, const bool *want,
-			  int n, float *logits, LlmError *err)
+static LlmStatus
+CheckRows(const LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, const bool *want,
+		  int n, const float *out, LlmError *err)
 {
 	const int	n_vocab = ctx->model->hp.n_vocab;
-	int			n_done;
 
 	if (n <= 0)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "no tokens to decode");
@@ -567,10 +569,35 @@ LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, const 
 			return LlmSetError(err, LLM_ERR_ARGUMENT,
 							   "row %d sees cells [0, %d) and [%d, %d]: not a prefix and a branch",
 							   i, r->prefix, r->branch, r->cell);
-		if (want != NULL && want[i] && logits == NULL)
+		if (want != NULL && want[i] && out == NULL)
 			return LlmSetError(err, LLM_ERR_ARGUMENT,
-							   "row %d wants logits but there is no logits buffer", i);
+							   "row %d wants an output but there is no buffer", i);
 	}
-	return RunRows(ctx, tokens, sizeof(int32_t), want, sizeof(bool), rows, n, logits,
+	return LLM_OK;
+}
+
+LlmStatus
+LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, const bool *want,
+			  int n, float *logits, LlmError *err)
+{
+	int			n_done;
+	LlmStatus	s = CheckRows(ctx, tokens, rows, want, n, logits, err);
+
+	if (s != LLM_OK)
+		return s;
+	return RunRows(ctx, tokens, sizeof(int32_t), want, sizeof(bool), rows, n, false, logits,
+				   &n_done, err);
+}
+
+LlmStatus
+LlmDecodeRowsHidden(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows,
+					const bool *want, int n, float *hidden, LlmError *err)
+{
+	int			n_done;
+	LlmStatus	s = CheckRows(ctx, tokens, rows, want, n, hidden, err);
+
+	if (s != LLM_OK)
+		return s;
+	return RunRows(ctx, tokens, sizeof(int32_t), want, sizeof(bool), rows, n, true, hidden,
 				   &n_done, err);
 }

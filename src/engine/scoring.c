@@ -293,6 +293,19 @@ LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
 	return s;
 }
 
+/* out = the mean of the summed hidden states, scaled to unit length */
+static void
+EmbedFinish(const double *sum, int n, int n_embd, float *out)
+{
+	double		norm = 0.0;
+
+	for (int j = 0; j < n_embd; j++)
+		norm += (sum[j] / n) * (sum[j] / n);
+	norm = sqrt(norm);
+	for (int j = 0; j < n_embd; j++)
+		out[j] = norm > 0 ? (float) (sum[j] / n / norm) : 0.0f;
+}
+
 LlmStatus
 LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n, float *out,
 			   LlmError *err)
@@ -300,7 +313,6 @@ LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n, float *out,
 	const int	n_embd = ctx->model->hp.n_embd;
 	float	   *hidden = malloc(sizeof(float) * SCORE_SLICE * n_embd);
 	double	   *sum = calloc(n_embd, sizeof(double));
-	double		norm = 0.0;
 	LlmStatus	s = LLM_OK;
 
 	if (n <= 0 || hidden == NULL || sum == NULL)
@@ -322,14 +334,83 @@ LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n, float *out,
 				sum[j] += hidden[(size_t) i * n_embd + j];
 	}
 	if (s == LLM_OK)
-	{
-		for (int j = 0; j < n_embd; j++)
-			norm += (sum[j] / n) * (sum[j] / n);
-		norm = sqrt(norm);
-		for (int j = 0; j < n_embd; j++)
-			out[j] = norm > 0 ? (float) (sum[j] / n / norm) : 0.0f;
-	}
+		EmbedFinish(sum, n, n_embd, out);
 	free(hidden);
 	free(sum);
+	return s;
+}
+
+LlmStatus
+LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens, const int *n_tokens,
+			  int n_inputs, float *out, LlmError *err)
+{
+	const int	n_embd = ctx->model->hp.n_embd;
+	const int	slice = ctx->n_batch;
+	float	   *hidden;
+	double	   *sum;
+	int32_t    *tok;
+	LlmRow	   *rows;
+	bool	   *want;
+	int		   *owner;
+	int			n = 0;
+	LlmStatus	s = LLM_OK;
+
+	if (n_inputs < 1 || n_inputs > ctx->n_seq)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "%d inputs for a context of %d sequences",
+						   n_inputs, ctx->n_seq);
+	for (int i = 0; i < n_inputs; i++)
+	{
+		if (n_tokens[i] <= 0)
+			return LlmSetError(err, LLM_ERR_ARGUMENT, "input %d: nothing to embed", i);
+		if (n_tokens[i] > ctx->n_ctx)
+			return LlmSetError(err, LLM_ERR_CONTEXT,
+							   "input %d: %d tokens do not fit in the context of %d",
+							   i, n_tokens[i], ctx->n_ctx);
+	}
+	hidden = malloc(sizeof(float) * slice * n_embd);
+	sum = calloc((size_t) n_inputs * n_embd, sizeof(double));
+	tok = malloc(sizeof(int32_t) * slice);
+	rows = malloc(sizeof(LlmRow) * slice);
+	want = malloc(sizeof(bool) * slice);
+	owner = malloc(sizeof(int) * slice);
+	if (!hidden || !sum || !tok || !rows || !want || !owner)
+		s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory embedding %d inputs", n_inputs);
+
+	/*
+	 * Every token of every input, n_batch rows at a time (a chunk mixes
+	 * inputs); each input's hidden states are summed in token order, as
+	 * LlmEmbedTokens sums them, so the embeddings have its bits.
+	 */
+	for (int i = 0; i < n_inputs && s == LLM_OK; i++)
+		for (int j = 0; j < n_tokens[i] && s == LLM_OK; j++)
+		{
+			tok[n] = tokens[i][j];
+			rows[n] = (LlmRow) {.seq = i, .pos = j, .cell = j};
+			want[n] = true;
+			owner[n] = i;
+			if (++n == slice || (i == n_inputs - 1 && j == n_tokens[i] - 1))
+			{
+				s = LlmDecodeRowsHidden(ctx, tok, rows, want, n, hidden, err);
+				for (int r = 0; r < n && s == LLM_OK; r++)
+				{
+					double	   *acc = sum + (size_t) owner[r] * n_embd;
+					const float *h = hidden + (size_t) r * n_embd;
+
+					for (int d = 0; d < n_embd; d++)
+						acc[d] += h[d];
+				}
+				n = 0;
+			}
+		}
+	for (int i = 0; i < n_inputs && s == LLM_OK; i++)
+		EmbedFinish(sum + (size_t) i * n_embd, n_tokens[i], n_embd, out + (size_t) i * n_embd);
+	for (int i = 0; i < n_inputs; i++)
+		ctx->seq_past[i] = s == LLM_OK ? n_tokens[i] : 0;
+	free(hidden);
+	free(sum);
+	free(tok);
+	free(rows);
+	free(want);
+	free(owner);
 	return s;
 }

@@ -54,6 +54,16 @@ extern LlmStatus LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *cons
 extern LlmStatus LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n,
 								float *out, LlmError *err);
 
+/*
+ * LlmEmbedTokens of n_inputs inputs at once, input i in sequence i of a
+ * context of at least n_inputs sequences (reset first): their tokens go
+ * through the model together, so the weights are streamed once per chunk
+ * for all of them.  out[i * n_embd ..], bit-identical to LlmEmbedTokens
+ * of input i alone.
+ */
+extern LlmStatus LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens,
+							   const int *n_tokens, int n_inputs, float *out, LlmError *err);
+
 /* log softmax(logits)[id], computed stably in double */
 extern double LlmLogProb(const float *logits, int n_vocab, int32_t id);
 

@@ -610,6 +610,52 @@ TestScoreBatch(void)
 	LlmContextFree(many);
 }
 
+/* Batched embeddings against LlmEmbedTokens per input. */
+static void
+TestEmbedBatch(void)
+{
+	static const char *const inputs[] = {
+		"Once upon a time, there was a little girl named Lily.",
+		"The dog",
+		"Tom had a red car. He liked to drive it fast, and one day he drove to the sea.",
+	};
+	const int	E = stories->hp.n_embd;
+	int32_t    *ids[3];
+	int			lens[3];
+	float	   *want = malloc(sizeof(float) * 3 * E);
+	float	   *got = malloc(sizeof(float) * 3 * E);
+	LlmContext *one;
+	LlmContext *many;
+	LlmError	err;
+
+	CHECK(LlmContextCreate(stories, 64, 0, &one, &err) == LLM_OK, "context");
+	/* chunks of 7 rows: every chunk boundary falls inside or between inputs */
+	CHECK(LlmContextCreateSeq(stories, 64, 7, 3, &many, &err) == LLM_OK, "context");
+	for (int i = 0; i < 3; i++)
+	{
+		CHECK(Tokenize(inputs[i], &ids[i], &lens[i], &err) == LLM_OK, "tokenize");
+		CHECK(LlmEmbedTokens(one, ids[i], lens[i], want + (size_t) i * E, &err) == LLM_OK, "embed alone");
+	}
+	CHECK(LlmEmbedBatch(many, (const int32_t *const *) ids, lens, 3, got, &err) == LLM_OK,
+		  "embed batch: %s", err.message);
+	CHECK(memcmp(want, got, sizeof(float) * 3 * E) == 0,
+		  "batched embeddings are bit-identical to LlmEmbedTokens");
+	CHECK(LlmEmbedBatch(many, (const int32_t *const *) ids, lens, 4, got, &err) == LLM_ERR_ARGUMENT,
+		  "more inputs than sequences: %s", err.message);
+	lens[1] = 0;
+	CHECK(LlmEmbedBatch(many, (const int32_t *const *) ids, lens, 3, got, &err) == LLM_ERR_ARGUMENT,
+		  "an empty input: %s", err.message);
+	lens[1] = 65;
+	CHECK(LlmEmbedBatch(many, (const int32_t *const *) ids, lens, 3, got, &err) == LLM_ERR_CONTEXT,
+		  "an input longer than the context: %s", err.message);
+	for (int i = 0; i < 3; i++)
+		free(ids[i]);
+	free(want);
+	free(got);
+	LlmContextFree(one);
+	LlmContextFree(many);
+}
+
 /*
  * A shared prompt prefix decoded once, saved, and loaded or copied into
  * each sequence (as the extension's prefix cache does): generation and
@@ -810,6 +856,7 @@ main(void)
 	TestBatchErrors();
 	TestGenerateBatch();
 	TestScoreBatch();
+	TestEmbedBatch();
 	TestCachedPrefix();
 	TestHalfCache();
 	LlmModelFree(stories);
