@@ -121,6 +121,8 @@ extern void LlmTrimContext(LlmLoadedModel *lm);
 extern int32 *LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t len,
 								  bool add_bos, bool parse_special, int *n_tokens);
 extern void LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after);
+extern void LlmCheckFitsInput(LlmLoadedModel *lm, int n_tokens, int room_after,
+							  const char *input);
 extern void LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp);
 extern bool LlmCappedMaxTokens(FunctionCallInfo fcinfo);
 /* What a generation call did, for the *_details functions. */

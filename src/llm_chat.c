@@ -208,13 +208,16 @@ LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words, int *n_
 	LlmChatMessage msgs[2];
 	char	   *rendered;
 	bool		add_bos;
+	int32	   *ids;
 
 	msgs[0].role = "system";
 	msgs[0].content = "You are a helpful assistant who writes short, faithful summaries.";
 	msgs[1].role = "user";
 	msgs[1].content = psprintf("Summarize the following text in at most %d words.\n\n%s",
 							   max_words, input);
-	return LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_tokens);
+	ids = LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_tokens);
+	LlmCheckFitsInput(lm, *n_tokens, 1, input);
+	return ids;
 }
 
 /* The sampling of a summary: greedy; a word is rarely more than three tokens. */
@@ -371,6 +374,7 @@ LlmClassifyPrompt(LlmLoadedModel *lm, const char *instruction, const char *input
 			cont[i][cont_len[i]++] = end;
 		*longest = Max(*longest, cont_len[i]);
 	}
+	LlmCheckFitsInput(lm, *n_prompt, *longest, input);
 	*cont_out = cont;
 	*cont_len_out = cont_len;
 	return prompt;

@@ -47,7 +47,22 @@ LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t len, bool add_b
 void
 LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after)
 {
-	if (n_tokens + room_after > lm->ctx->n_ctx)
+	LlmCheckFitsInput(lm, n_tokens, room_after, NULL);
+}
+
+/*
+ * As LlmCheckFits for a prompt built around input (UTF-8; NULL: the prompt
+ * is the input): the error then says how much of the prompt is the input
+ * and how much the template and instruction around it.
+ */
+void
+LlmCheckFitsInput(LlmLoadedModel *lm, int n_tokens, int room_after, const char *input)
+{
+	int			n_input;
+
+	if (n_tokens + room_after <= lm->ctx->n_ctx)
+		return;
+	if (input == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("input of %d tokens does not fit in the context of %d tokens of model \"%s\"",
@@ -58,6 +73,16 @@ LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after)
 								 room_after, room_after) : 0,
 				errhint("Shorten the input or raise llm.context_size (the model was trained with %d).",
 						lm->model->hp.n_ctx_train));
+	pfree(LlmTokenizeOrReport(lm, input, strlen(input), false, false, &n_input));
+	ereport(ERROR,
+			errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			errmsg("prompt of %d tokens does not fit in the context of %d tokens of model \"%s\"",
+				   n_tokens, lm->ctx->n_ctx, lm->name),
+			errdetail("The input is %d tokens; the chat template and instruction around it add %d, and %d %s needed for the answer.",
+					  n_input, n_tokens - n_input, room_after,
+					  room_after == 1 ? "position is" : "positions are"),
+			errhint("Shorten the input or raise llm.context_size (the model was trained with %d).",
+					lm->model->hp.n_ctx_train));
 }
 
 /* Whether llm.max_tokens cut the max_tokens argument (arg 2). */

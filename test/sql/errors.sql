@@ -30,6 +30,9 @@ SET llm.context_size = 32;
 SELECT llm_generate(repeat('Once upon a time ', 20), 'stories');
 SELECT llm_embed(repeat('Once upon a time ', 20), 'stories');
 SELECT llm_score(repeat('Once upon a time ', 20), 'stories');
+-- a templated prompt counts the input and the template apart
+SELECT llm_summarize('Once upon a time', 'stories');
+SELECT llm_classify('Once upon a time', ARRAY['happy', 'sad'], 'stories');
 RESET llm.context_size;
 
 -- a registered file that changed or disappeared
