@@ -14,6 +14,7 @@
  */
 #include "llm.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -146,6 +147,62 @@ typedef struct ModelFacts
 	text	   *chat_template;	/* NULL if none */
 } ModelFacts;
 
+/*
+ * A file that is not a model says what it is instead: not GGUF at all (or
+ * empty, or cut short), or a GGUF holding only a tokenizer vocabulary (as
+ * llama.cpp's vocab-*.gguf test files do).  Anything else is the engine's
+ * own error.
+ */
+static void
+ReportNotAModel(const char *name, const char *path, LlmStatus status, const LlmError *load_err)
+{
+	unsigned char magic[4] = {0};
+	ssize_t		got = -1;
+	int			fd = open(path, O_RDONLY);
+	GgufFile   *gguf;
+	LlmError	err;
+
+	if (fd >= 0)
+	{
+		got = read(fd, magic, sizeof(magic));
+		close(fd);
+	}
+	if (status == LLM_ERR_FORMAT && got >= 0 && got < 4)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				errmsg("could not register model \"%s\": file \"%s\" is not a GGUF model file", name, path),
+				errdetail("The file is %zd bytes long; a GGUF file starts with the 4 bytes \"GGUF\".", got));
+	if (status == LLM_ERR_FORMAT && got == 4 && memcmp(magic, "GGUF", 4) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				errmsg("could not register model \"%s\": file \"%s\" is not a GGUF model file", name, path),
+				errdetail("It starts with the bytes %02x %02x %02x %02x; a GGUF file starts with \"GGUF\".",
+						  magic[0], magic[1], magic[2], magic[3]));
+	if (status == LLM_ERR_FORMAT && got == 4)
+	{
+		if (GgufOpen(path, &gguf, &err) != LLM_OK)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					errmsg("could not register model \"%s\": file \"%s\" is a damaged or truncated GGUF file", name, path),
+					errdetail("%s", err.message));
+		if (GgufFindTensor(gguf, "token_embd.weight") == NULL &&
+			GgufFind(gguf, "tokenizer.ggml.tokens") != NULL)
+		{
+			uint64_t	n_tensors = gguf->n_tensors;
+
+			GgufClose(gguf);
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("could not register model \"%s\": file \"%s\" holds only a tokenizer vocabulary", name, path),
+					errdetail("It has the tokenizer's metadata but %llu tensors and no token embeddings.",
+							  (unsigned long long) n_tensors),
+					errhint("Register the model's own GGUF file, with its weights."));
+		}
+		GgufClose(gguf);
+	}
+	LlmReportError(status, load_err, psprintf("could not register model \"%s\"", name));
+}
+
 static void
 ReadModelFacts(const char *name, const char *path, ModelFacts *facts)
 {
@@ -156,7 +213,7 @@ ReadModelFacts(const char *name, const char *path, ModelFacts *facts)
 
 	s = LlmModelLoad(path, &model, &err);
 	if (s != LLM_OK)
-		LlmReportError(s, &err, psprintf("could not register model \"%s\"", name));
+		ReportNotAModel(name, path, s, &err);
 
 	/* copy everything out before anything can throw */
 	facts->architecture = pstrdup(model->arch_name);

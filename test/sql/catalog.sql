@@ -35,6 +35,23 @@ SELECT count(*) FROM llm_models;
 INSERT INTO llm_models (name, path) VALUES ('missing', 'no-such-file.gguf');
 INSERT INTO llm_models (name, path) VALUES ('text', 'not-gguf.gguf');
 INSERT INTO llm_models (name, path) VALUES ('short', 'truncated.gguf');
+INSERT INTO llm_models (name, path) VALUES ('nothing', 'empty.gguf');
+INSERT INTO llm_models (name, path) VALUES ('vocab', 'vocab-only.gguf');
+-- the SQLSTATE of each kind of file that is not a model
+DO $$
+DECLARE
+	f text;
+BEGIN
+	FOREACH f IN ARRAY ARRAY['not-gguf.gguf', 'empty.gguf', 'truncated.gguf', 'vocab-only.gguf',
+							 'arch-gemma.gguf', 'type-q2k.gguf', 'no-such-file.gguf'] LOOP
+		BEGIN
+			INSERT INTO llm_models (name, path) VALUES ('x', f);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE NOTICE '%: %', f, SQLSTATE;
+		END;
+	END LOOP;
+END
+$$;
 INSERT INTO llm_models (name, path) VALUES ('gemma', 'arch-gemma.gguf');
 INSERT INTO llm_models (name, path) VALUES ('q2k', 'type-q2k.gguf');
 INSERT INTO llm_models (name, path) VALUES ('dir', '/tmp/llm-fixtures');
