@@ -121,6 +121,7 @@ extern void LlmTrimContext(LlmLoadedModel *lm);
 extern int32 *LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t len,
 								  bool add_bos, bool parse_special, int *n_tokens);
 extern void LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after);
+extern char *LlmModelFilePath(const char *stored);
 extern void LlmCheckFitsInput(LlmLoadedModel *lm, int n_tokens, int room_after,
 							  const char *input);
 extern void LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp);

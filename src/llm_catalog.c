@@ -69,6 +69,34 @@ LlmCatalogTable(void)
 	return quote_qualified_identifier(schema, "llm_models");
 }
 
+/* A registered path as given: relative ones are inside llm.model_path. */
+static char *
+JoinModelPath(const char *given)
+{
+	if (is_absolute_path(given) || llm_model_path[0] == '\0')
+		return pstrdup(given);
+	return psprintf("%s/%s", llm_model_path, given);
+}
+
+/*
+ * The file a registered path names now.  The catalog keeps the path as it
+ * was given, made absolute (a relative one joined to llm.model_path at
+ * registration) but with its symbolic links kept, so that a link swapped
+ * to a new version (current.gguf -> v2.gguf) is followed at the next
+ * validation; it is resolved again at each use.  A path that does not
+ * resolve is returned as it is, for the caller's error to name.
+ */
+char *
+LlmModelFilePath(const char *stored)
+{
+	char		resolved[PATH_MAX];
+	char	   *joined = JoinModelPath(stored);
+
+	if (realpath(joined, resolved) == NULL)
+		return joined;
+	return pstrdup(resolved);
+}
+
 /*
  * The canonical path of a model file a user wants to register: relative
  * paths resolve against llm.model_path, and users who are not superusers
@@ -86,17 +114,12 @@ ResolveModelPath(const char *given)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("model path must not be empty"));
-	if (!is_absolute_path(given))
-	{
-		if (llm_model_path[0] == '\0')
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("relative model path \"%s\" needs llm.model_path", given),
-					errhint("Give an absolute path, or have a superuser set llm.model_path to the directory holding the models."));
-		joined = psprintf("%s/%s", llm_model_path, given);
-	}
-	else
-		joined = pstrdup(given);
+	if (!is_absolute_path(given) && llm_model_path[0] == '\0')
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("relative model path \"%s\" needs llm.model_path", given),
+				errhint("Give an absolute path, or have a superuser set llm.model_path to the directory holding the models."));
+	joined = JoinModelPath(given);
 
 	if (realpath(joined, resolved) == NULL)
 		ereport(ERROR,
@@ -250,6 +273,7 @@ llm_models_validate(PG_FUNCTION_ARGS)
 	bool		isnull;
 	char	   *name;
 	char	   *path;
+	char	   *given;
 	ModelFacts	facts;
 	char		sha[65];
 	Datum	   *values;
@@ -279,7 +303,8 @@ llm_models_validate(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_NOT_NULL_VIOLATION),
 				errmsg("model path must not be NULL"));
 
-	path = ResolveModelPath(path);
+	given = path;
+	path = ResolveModelPath(given);
 	ReadModelFacts(name, path, &facts);
 	LlmFileSha256(path, sha);
 
@@ -293,7 +318,7 @@ llm_models_validate(PG_FUNCTION_ARGS)
 		nulls[i_] = (null); \
 		replace[i_] = true; \
 	} while (0)
-	SET_COLUMN("path", CStringGetTextDatum(path), false);
+	SET_COLUMN("path", CStringGetTextDatum(JoinModelPath(given)), false);
 	SET_COLUMN("sha256", CStringGetTextDatum(sha), false);
 	SET_COLUMN("architecture", CStringGetTextDatum(facts.architecture), false);
 	SET_COLUMN("quantization", CStringGetTextDatum(facts.quantization), false);
@@ -612,9 +637,9 @@ LookupModel(text *name_arg, char **name_out, char **path_out, char **sha_out)
 		ReportUnregistered(catalog, name, name_arg == NULL);
 	path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	sha = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	/* keep the strings past SPI_finish */
+	/* keep the strings past SPI_finish; the path as it resolves now */
 	name = MemoryContextStrdup(caller, name);
-	path = MemoryContextStrdup(caller, path);
+	path = MemoryContextStrdup(caller, LlmModelFilePath(path));
 	sha = sha ? MemoryContextStrdup(caller, sha) : "";
 	SPI_finish();
 	*name_out = name;

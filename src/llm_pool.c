@@ -746,22 +746,36 @@ llm_model_status_rows(PG_FUNCTION_ARGS)
 		char	   *sha = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
 
 		reg_name[i] = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-		reg_path[i] = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		reg_path[i] = LlmModelFilePath(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
 		reg_sha[i] = pstrdup(sha ? sha : "");
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
 
 	n = StatusRows(&rows, (int) n_reg);
+
+	/*
+	 * Name each loaded file by the registration this database knows it by:
+	 * the one of its own name if that names the same file, else the first
+	 * one of that file not named yet (two names may register one file).
+	 */
 	for (int i = 0; i < n; i++)
-		for (uint64 j = 0; j < n_reg; j++)
-			if (strcmp(rows[i].path, reg_path[j]) == 0 && strcmp(rows[i].sha256, reg_sha[j]) == 0)
-			{
-				/* the name this database knows it by */
-				strlcpy(rows[i].name, reg_name[j], sizeof(rows[i].name));
-				reg_seen[j] = true;
-				break;
-			}
+	{
+		int64		match = -1;
+
+		for (int pass = 0; pass < 3 && match < 0; pass++)
+			for (uint64 j = 0; j < n_reg && match < 0; j++)
+				if (strcmp(rows[i].path, reg_path[j]) == 0 &&
+					strcmp(rows[i].sha256, reg_sha[j]) == 0 &&
+					(pass == 0 ? strcmp(rows[i].name, reg_name[j]) == 0 :
+					 pass == 1 ? !reg_seen[j] : true))
+					match = (int64) j;
+		if (match >= 0)
+		{
+			strlcpy(rows[i].name, reg_name[match], sizeof(rows[i].name));
+			reg_seen[match] = true;
+		}
+	}
 	for (uint64 j = 0; j < n_reg; j++)
 		if (!reg_seen[j])
 		{

@@ -44,6 +44,22 @@ SELECT llm_generate('x', 'changing');
 SELECT llm_generate('x', 'vanishing');
 DELETE FROM llm_models WHERE name IN ('changing', 'vanishing');
 
+-- a symbolic link swapped to a new version: the catalog keeps the link,
+-- the next validation follows it to the new file, and calls use that
+\! ln -sfn stories260K.gguf /tmp/llm-fixtures/current.gguf
+INSERT INTO llm_models (name, path) VALUES ('current', 'current.gguf');
+SELECT path, quantization FROM llm_models WHERE name = 'current';
+SELECT llm_generate('Once upon a time', 'current', max_tokens => 8) AS v1;
+\! ln -sfn stories260K.Q8_0.gguf /tmp/llm-fixtures/current.gguf
+SELECT llm_generate('Once upon a time', 'current', max_tokens => 8) AS refused_until_validated;
+UPDATE llm_models SET path = path WHERE name = 'current';
+SELECT path, quantization FROM llm_models WHERE name = 'current';
+SELECT llm_generate('Once upon a time', 'current', max_tokens => 8) =
+       llm_generate('Once upon a time', 'stories-q8', max_tokens => 8) AS v2_is_the_q8_file;
+SELECT name, path FROM llm_model_status WHERE name = 'current';
+DELETE FROM llm_models WHERE name = 'current';
+\! rm -f /tmp/llm-fixtures/current.gguf
+
 -- a failed call leaves the backend working
 SELECT llm_generate('', 'stories', max_tokens => 16) AS still_works;
 
