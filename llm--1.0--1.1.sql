@@ -257,3 +257,23 @@ ALTER FUNCTION llm_classify(text[], text[], text, text) COST 1000000;
 ALTER FUNCTION llm_embed(text[], text) COST 1000000;
 ALTER FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text[]) COST 10000000;
 ALTER FUNCTION llm_summarize(text[], text, int) COST 10000000;
+
+-- Version 1.1 gives options meaning (context_size, chat_template) and
+-- refuses other keys when a registration is inserted or updated; calls
+-- ignore what they do not know.  Say which registrations hold other keys.
+DO $upgrade$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT name, options FROM llm_models
+			 WHERE CASE WHEN jsonb_typeof(options) = 'object'
+					   THEN EXISTS (SELECT FROM jsonb_object_keys(options) k
+									WHERE k NOT IN ('context_size', 'chat_template'))
+					   ELSE true END
+	LOOP
+		-- (a WARNING: extension scripts run with client_min_messages at WARNING at least)
+		RAISE WARNING 'model "%" has options % that llm 1.1 ignores; the next UPDATE of its registration must drop them',
+			r.name, r.options;
+	END LOOP;
+END
+$upgrade$;

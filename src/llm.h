@@ -18,6 +18,7 @@
 #include "storage/dsm.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
 #include "chat.h"
@@ -75,6 +76,17 @@ typedef struct LlmModelCounters
 } LlmModelCounters;
 
 /*
+ * What the options column of a registration may say (llm_models.options,
+ * a JSON object): its default context size, and a chat template family
+ * to use instead of the file's.  Zero / empty: not given.
+ */
+typedef struct LlmModelOptions
+{
+	int			context_size;
+	char		chat_template[32];
+} LlmModelOptions;
+
+/*
  * A model as this backend uses it, with its inference context.  Its bytes
  * are either attached from the shared pool (pool_slot >= 0) or this
  * backend's private copy of the file (pool off).  Never a mapping of the
@@ -88,6 +100,7 @@ typedef struct LlmLoadedModel
 	LlmFileId	file;			/* the file as it was when read */
 	LlmModel   *model;
 	LlmContext *ctx;
+	LlmModelOptions options;	/* of its registration, as of this call */
 	bool		warned_template;	/* told the user the template is unknown */
 	int			warned_context; /* llm.context_size last warned about */
 
@@ -115,6 +128,8 @@ extern void LlmUnloadLocal(void);
 extern LlmLoadedModel *LlmNewLoaded(const char *name, const char *path,
 									const char *sha256, const LlmFileId *file);
 extern void LlmPrepareContext(LlmLoadedModel *lm);
+extern void LlmParseModelOptions(Jsonb *options, const char *name, bool strict,
+								 LlmModelOptions *out);
 extern void LlmTrimContext(LlmLoadedModel *lm);
 
 /* llm_infer.c: steps shared by the SQL functions */

@@ -34,6 +34,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 
 #define LLM_DEFAULT_CONTEXT 4096
@@ -170,6 +171,103 @@ typedef struct ModelFacts
 	text	   *chat_template;	/* NULL if none */
 } ModelFacts;
 
+#define LLM_OPTION_KEYS "context_size, chat_template"
+
+/*
+ * The options of a registration: a JSON object of known keys with values
+ * of the right type and range.  Registering (strict) refuses anything else,
+ * so that a typo ("context-size") is not silently ignored; a call reads
+ * the options leniently, ignoring what it does not know, as a registration
+ * made under version 1.0 (when options were free-form) may hold anything.
+ */
+void
+LlmParseModelOptions(Jsonb *options, const char *name, bool strict, LlmModelOptions *out)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if ((options == NULL || !JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options)) && !strict)
+		return;
+	if (options == NULL || !JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("options of model \"%s\" must be a JSON object", name),
+				errhint("Known options: " LLM_OPTION_KEYS "; for example '{\"context_size\": 4096}'."));
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		if (strcmp(key, "context_size") == 0)
+		{
+			int64		n = 0;
+			bool		ok = v.type == jbvNumeric;
+
+			if (ok)
+				ok = !numeric_is_nan(v.val.numeric) && !numeric_is_inf(v.val.numeric);
+			if (ok)
+			{
+				Numeric		rounded = DatumGetNumeric(DirectFunctionCall2(numeric_round,
+																		  NumericGetDatum(v.val.numeric),
+																		  Int32GetDatum(0)));
+
+				ok = DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(rounded),
+													  NumericGetDatum(v.val.numeric)));
+				if (ok)
+				{
+					bool		overflow = false;
+
+					n = numeric_int4_opt_error(rounded, &overflow);
+					ok = !overflow;
+				}
+			}
+			if ((!ok || n < 16 || n > (1 << 20)) && !strict)
+				continue;
+			if (!ok || n < 16 || n > (1 << 20))
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("option context_size of model \"%s\" must be an integer from 16 to %d",
+							   name, 1 << 20));
+			out->context_size = (int) n;
+		}
+		else if (strcmp(key, "chat_template") == 0)
+		{
+			char	   *family = v.type == jbvString ?
+				pnstrdup(v.val.string.val, v.val.string.len) : NULL;
+			bool		known = false;
+			StringInfoData names;
+
+			initStringInfo(&names);
+			for (int f = 0; f < LLM_CHAT_FAMILY_COUNT; f++)
+			{
+				appendStringInfo(&names, "%s%s", f ? ", " : "", LlmChatFamilyName((LlmChatFamily) f));
+				known |= family != NULL && strcmp(family, LlmChatFamilyName((LlmChatFamily) f)) == 0;
+			}
+			if (!known && !strict)
+				continue;
+			if (!known)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("option chat_template of model \"%s\" must name a template family", name),
+						errdetail("Template families: %s.", names.data));
+			strlcpy(out->chat_template, family, sizeof(out->chat_template));
+		}
+		else if (strict)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("unknown option \"%s\" of model \"%s\"", key, name),
+					errhint("Known options: " LLM_OPTION_KEYS "."));
+	}
+}
+
 /*
  * A file that is not a model says what it is instead: not GGUF at all (or
  * empty, or cut short), or a GGUF holding only a tokenizer vocabulary (as
@@ -303,6 +401,12 @@ llm_models_validate(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_NOT_NULL_VIOLATION),
 				errmsg("model path must not be NULL"));
 
+	{
+		Datum		opt = heap_getattr(tuple, SPI_fnumber(desc, "options"), desc, &isnull);
+		LlmModelOptions parsed;
+
+		LlmParseModelOptions(isnull ? NULL : DatumGetJsonbP(opt), name, true, &parsed);
+	}
 	given = path;
 	path = ResolveModelPath(given);
 	ReadModelFacts(name, path, &facts);
@@ -552,7 +656,9 @@ LoadPrivate(const char *name, const char *path, const char *sha256, const LlmFil
 void
 LlmPrepareContext(LlmLoadedModel *lm)
 {
+	/* the setting, else the registration's option, else the model's own */
 	int			n_ctx = llm_context_size > 0 ? llm_context_size :
+		lm->options.context_size > 0 ? lm->options.context_size :
 		Min(lm->model->hp.n_ctx_train, LLM_DEFAULT_CONTEXT);
 	int			threads = Min(llm_threads, llm_max_threads);
 	static int	warned_threads = 0;
@@ -567,14 +673,15 @@ LlmPrepareContext(LlmLoadedModel *lm)
 				errmsg("llm.threads = %d is capped by llm.max_threads = %d",
 					   llm_threads, llm_max_threads));
 	}
-	if (llm_context_size > lm->model->hp.n_ctx_train && lm->warned_context != llm_context_size)
+	if (n_ctx > lm->model->hp.n_ctx_train && lm->warned_context != n_ctx)
 	{
-		lm->warned_context = llm_context_size;
+		lm->warned_context = n_ctx;
 		ereport(WARNING,
-				errmsg("llm.context_size = %d is more than the %d tokens model \"%s\" was trained with",
-					   llm_context_size, lm->model->hp.n_ctx_train, lm->name),
+				errmsg("%s = %d is more than the %d tokens model \"%s\" was trained with",
+					   llm_context_size > 0 ? "llm.context_size" : "option context_size",
+					   n_ctx, lm->model->hp.n_ctx_train, lm->name),
 				errdetail("Calls may use %d tokens; what the model writes past %d tokens is usually poor.",
-						  llm_context_size, lm->model->hp.n_ctx_train));
+						  n_ctx, lm->model->hp.n_ctx_train));
 	}
 
 	if (lm->ctx != NULL && (lm->ctx->n_ctx != n_ctx || lm->ctx->kv_type != llm_kv_cache_type))
@@ -617,7 +724,8 @@ LlmTrimContext(LlmLoadedModel *lm)
  * model): its name, path and SHA-256, palloc'd in the caller's context.
  */
 static void
-LookupModel(text *name_arg, char **name_out, char **path_out, char **sha_out)
+LookupModel(text *name_arg, char **name_out, char **path_out, char **sha_out,
+			LlmModelOptions *options)
 {
 	const char *catalog;
 	char	   *name;
@@ -631,12 +739,18 @@ LookupModel(text *name_arg, char **name_out, char **path_out, char **sha_out)
 	catalog = LlmCatalogTable();
 	name = name_arg ? text_to_cstring(name_arg) : DefaultModelName(catalog);
 	args[0] = CStringGetTextDatum(name);
-	SPI_execute_with_args(psprintf("SELECT path, sha256 FROM %s WHERE name = $1", catalog),
+	SPI_execute_with_args(psprintf("SELECT path, sha256, options FROM %s WHERE name = $1", catalog),
 						  1, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 0)
 		ReportUnregistered(catalog, name, name_arg == NULL);
 	path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	sha = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	{
+		bool		isnull;
+		Datum		opt = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+
+		LlmParseModelOptions(isnull ? NULL : DatumGetJsonbP(opt), name, false, options);
+	}
 	/* keep the strings past SPI_finish; the path as it resolves now */
 	name = MemoryContextStrdup(caller, name);
 	path = MemoryContextStrdup(caller, LlmModelFilePath(path));
@@ -663,9 +777,10 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 	char	   *path;
 	char	   *sha;
 	int			slot = -1;
+	LlmModelOptions options;
 	LlmLoadedModel *lm;
 
-	LookupModel(name_arg, &name, &path, &sha);
+	LookupModel(name_arg, &name, &path, &sha, &options);
 
 	/* the file as it is now: a changed file is never used unchecked */
 	if (!LlmFileIdOf(path, &file) || access(path, R_OK) != 0)
@@ -682,6 +797,7 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 			{
 				if (loaded_now)
 					*loaded_now = false;
+				lm->options = options;
 				LlmPrepareContext(lm);
 				return lm;
 			}
@@ -712,6 +828,7 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 	if (loaded_now)
 		*loaded_now = pool_loaded;
 	loaded[slot] = lm;
+	lm->options = options;
 	LlmPrepareContext(lm);
 	return lm;
 }
@@ -759,9 +876,10 @@ llm_unload(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *path;
 	char	   *sha;
+	LlmModelOptions options;
 	bool		found = false;
 
-	LookupModel(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &name, &path, &sha);
+	LookupModel(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &name, &path, &sha, &options);
 	for (int i = 0; i < LLM_MAX_LOADED; i++)
 		if (loaded[i] != NULL && strcmp(loaded[i]->path, path) == 0)
 		{

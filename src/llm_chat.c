@@ -108,7 +108,9 @@ LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n, char **rend
 	LlmStatus	s;
 	int32	   *ids;
 
-	s = LlmChatRenderModel(lm->model->gguf, lm->model->vocab, msgs, n, true, &res, &err);
+	s = LlmChatRenderModelAs(lm->model->gguf, lm->model->vocab,
+							 lm->options.chat_template[0] ? lm->options.chat_template : NULL,
+							 msgs, n, true, &res, &err);
 	if (s != LLM_OK)
 		LlmReportError(s, &err, psprintf("could not render the chat template of model \"%s\"", lm->name));
 	/* said once per backend and model, not once per row of a query */

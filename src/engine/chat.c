@@ -315,6 +315,15 @@ LlmChatRenderModel(const GgufFile *gguf, const LlmVocab *vocab,
 				   const LlmChatMessage *msgs, int n_msgs, bool add_generation_prompt,
 				   LlmChatResult *out, LlmError *err)
 {
+	return LlmChatRenderModelAs(gguf, vocab, NULL, msgs, n_msgs, add_generation_prompt, out,
+								err);
+}
+
+LlmStatus
+LlmChatRenderModelAs(const GgufFile *gguf, const LlmVocab *vocab, const char *family_name,
+					 const LlmChatMessage *msgs, int n_msgs, bool add_generation_prompt,
+					 LlmChatResult *out, LlmError *err)
+{
 	LlmChatOptions opts = {0};
 	GgufString	t;
 	char	   *template_text = NULL;
@@ -324,7 +333,12 @@ LlmChatRenderModel(const GgufFile *gguf, const LlmVocab *vocab,
 	LlmStatus	s;
 
 	memset(out, 0, sizeof(*out));
-	if (GgufGetString(gguf, "tokenizer.chat_template", &t) && t.len > 0)
+	if (family_name != NULL)
+	{
+		template_text = strdup(family_name);
+		oom |= template_text == NULL;
+	}
+	else if (GgufGetString(gguf, "tokenizer.chat_template", &t) && t.len > 0)
 	{
 		template_text = CopyText(t);
 		oom |= template_text == NULL;

@@ -100,6 +100,17 @@ extern LlmStatus LlmChatRenderModel(const GgufFile *gguf, const LlmVocab *vocab,
 									bool add_generation_prompt, LlmChatResult *out,
 									LlmError *err);
 
+/*
+ * The same with the family family_name ("chatml", "llama3", ...: a name
+ * LlmChatFamilyName gives) instead of the model's template; NULL: the
+ * model's.
+ */
+extern LlmStatus LlmChatRenderModelAs(const GgufFile *gguf, const LlmVocab *vocab,
+									  const char *family_name,
+									  const LlmChatMessage *msgs, int n_msgs,
+									  bool add_generation_prompt, LlmChatResult *out,
+									  LlmError *err);
+
 extern void LlmChatResultFree(LlmChatResult *result);
 
 /* The family a template text belongs to; false if none is recognised. */

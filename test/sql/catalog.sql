@@ -14,18 +14,33 @@ FROM llm_models ORDER BY name;
 
 -- llm_register_model does the same and returns the row
 SELECT name, path, architecture, quantization, context_length, vocab_size, options
-FROM llm_register_model('qwen', 'syn-qwen2.Q8_0.gguf', '{"purpose": "tests"}');
+FROM llm_register_model('qwen', 'syn-qwen2.Q8_0.gguf', '{"context_size": 512}');
 SELECT name, architecture, quantization
 FROM llm_register_model('tied', '/tmp/llm-fixtures/syn-llama-tied.F16.gguf');
 
--- paths are stored resolved
+-- paths are stored absolute
 SELECT name, path FROM llm_models ORDER BY name;
 
 -- an update validates again and keeps the registration date
 SELECT created_at AS before FROM llm_models WHERE name = 'tied' \gset
-UPDATE llm_models SET path = 'stories260K.Q8_0.gguf', options = '{"moved": true}' WHERE name = 'tied';
+UPDATE llm_models SET path = 'stories260K.Q8_0.gguf', options = '{"chat_template": "chatml"}' WHERE name = 'tied';
 SELECT name, path, architecture, quantization, options, created_at = :'before' AS same_date
 FROM llm_models WHERE name = 'tied';
+
+-- options: known keys of the right type and range only
+UPDATE llm_models SET options = 'null' WHERE name = 'tied';
+UPDATE llm_models SET options = '[1, 2]' WHERE name = 'tied';
+UPDATE llm_models SET options = '"context_size"' WHERE name = 'tied';
+UPDATE llm_models SET options = NULL WHERE name = 'tied';
+UPDATE llm_models SET options = '{"context-size": 1024}' WHERE name = 'tied';
+UPDATE llm_models SET options = '{"context_size": "big"}' WHERE name = 'tied';
+UPDATE llm_models SET options = '{"context_size": 1.5}' WHERE name = 'tied';
+UPDATE llm_models SET options = '{"context_size": 8}' WHERE name = 'tied';
+UPDATE llm_models SET options = '{"context_size": 1e30}' WHERE name = 'tied';
+UPDATE llm_models SET options = '{"chat_template": "nope"}' WHERE name = 'tied';
+UPDATE llm_models SET options = '{"chat_template": 3}' WHERE name = 'tied';
+UPDATE llm_models SET options = '{"context_size": 1024.0, "chat_template": "llama3"}' WHERE name = 'tied';
+SELECT options FROM llm_models WHERE name = 'tied';
 
 -- DELETE unregisters
 DELETE FROM llm_models WHERE name = 'tied';

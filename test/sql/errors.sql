@@ -34,6 +34,21 @@ SELECT llm_score(repeat('Once upon a time ', 20), 'stories');
 SELECT llm_summarize('Once upon a time', 'stories');
 SELECT llm_classify('Once upon a time', ARRAY['happy', 'sad'], 'stories');
 RESET llm.context_size;
+-- a registration's context_size option is the model's context unless llm.context_size is set
+SET llm.model_path = '/tmp/llm-fixtures';
+INSERT INTO llm_models (name, path, options) VALUES ('small', 'stories260K.gguf', '{"context_size": 32}');
+SELECT llm_generate(repeat('Once upon a time ', 20), 'small');
+SET llm.context_size = 128;
+SELECT length(llm_generate(repeat('Once upon a time ', 20), 'small', max_tokens => 4)) > 0 AS setting_wins;
+RESET llm.context_size;
+-- and its chat_template option replaces the file's template
+INSERT INTO llm_models (name, path, options) VALUES ('as-gemma', 'stories260K.gguf', '{"chat_template": "gemma"}');
+SELECT c.prompt_tokens = cardinality(llm_tokenize(E'<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n', 'stories')) AS file_default_is_chatml,
+       g.prompt_tokens = cardinality(llm_tokenize(E'<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n', 'stories')) AS option_is_gemma,
+       c.prompt_tokens <> g.prompt_tokens AS they_differ
+FROM llm_chat_details('[{"role": "user", "content": "Hi"}]', 'stories', max_tokens => 1) c,
+     llm_chat_details('[{"role": "user", "content": "Hi"}]', 'as-gemma', max_tokens => 1) g;
+DELETE FROM llm_models WHERE name IN ('small', 'as-gemma');
 
 -- a registered file that changed or disappeared
 SET llm.model_path = '/tmp/llm-fixtures';

@@ -10,9 +10,19 @@ SELECT extversion FROM pg_extension WHERE extname = 'llm';
 \c llm_updated
 CREATE EXTENSION llm VERSION '1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'llm';
+-- a registration of 1.0, when options were free-form (written past today's trigger)
+SELECT name FROM llm_register_model('tmp', '/tmp/llm-fixtures/stories260K.gguf');
+ALTER TABLE llm_models DISABLE TRIGGER USER;
+UPDATE llm_models SET name = 'old', options = '{"purpose": "tests", "context_size": 256}' WHERE name = 'tmp';
+ALTER TABLE llm_models ENABLE TRIGGER USER;
 ALTER EXTENSION llm UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'llm';
 :members \gset updated_
+-- it keeps working, with the option 1.1 knows; its next UPDATE must drop the others
+SELECT length(llm_generate('Once upon a time', 'old', max_tokens => 4)) > 0 AS old_registration_works;
+UPDATE llm_models SET path = path WHERE name = 'old';
+UPDATE llm_models SET options = options - 'purpose' WHERE name = 'old';
+SELECT options FROM llm_models WHERE name = 'old';
 SELECT :'fresh_digest' = :'updated_digest' AS same_objects,
        :fresh_n AS fresh_members, :updated_n AS updated_members;
 \c contrib_regression
