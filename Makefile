@@ -104,16 +104,17 @@ check-cancel: bin/llm-cli
 # the models they use) in TAP_DIR: the checkout may not be readable by it.
 TAP_DIR ?= /tmp/llm-tap
 TAP_AS = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
-TAP_SHARED = models/stories260K.gguf parity/stories260K.Q8_0.gguf
+TAP_SHARED = models/stories260K.gguf parity/stories260K.Q8_0.gguf parity/syn-qwen2.Q8_0.gguf
 check-tap: bin/llm-cli bin/llm-batch
 	rm -rf $(TAP_DIR) && mkdir -p $(TAP_DIR)/bin $(TAP_DIR)/t $(TAP_DIR)/shared/models $(TAP_DIR)/shared/parity
 	cp bin/llm-cli bin/llm-batch $(TAP_DIR)/bin/
 	cp test/tap/*.pl $(TAP_DIR)/t/
+	mkdir -p $(TAP_DIR)/docs/docs && cp README.md $(TAP_DIR)/docs/ && cp docs/*.md $(TAP_DIR)/docs/docs/
 	for f in $(TAP_SHARED); do cp ../shared/$$f $(TAP_DIR)/shared/$$f; done
 	chmod -R a+rwX $(TAP_DIR)
 	cd $(TAP_DIR) && $(TAP_AS) env PATH="$(bindir):$$PATH" TESTDIR=$(TAP_DIR) \
 		PG_REGRESS=$(pgxsdir)/src/test/regress/pg_regress LLM_CLI=$(TAP_DIR)/bin/llm-cli \
-		LLM_BATCH=$(TAP_DIR)/bin/llm-batch LLM_SHARED=$(TAP_DIR)/shared \
+		LLM_BATCH=$(TAP_DIR)/bin/llm-batch LLM_SHARED=$(TAP_DIR)/shared LLM_DOCS=$(TAP_DIR)/docs \
 		prove -I $(pgxsdir)/src/test/perl $(if $(PROVE_TESTS),$(PROVE_TESTS),t/*.pl)
 
 check-unit: $(UNIT_TESTS)
