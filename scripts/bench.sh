@@ -35,6 +35,12 @@ done
 dir=${LLM_BENCH_DIR:-/tmp/llm-bench}
 peer=${LLM_PEER:-/tmp/llm-peer}
 mkdir -p "$dir"
+# the build's packages, and Node.js with npm for the peer unless some node is here
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	install_deps
+else
+	install_deps nodejs npm
+fi
 make -s bin/llm-cli
 if [ ! -d "$peer/node_modules/node-llama-cpp" ]; then
 	echo "installing node-llama-cpp into $peer" >&2

@@ -35,7 +35,7 @@ dir=$bench_dir
 
 PG_PORT=54331 PG_SOCK=/tmp/llm-bench-sock PG_DATA=/tmp/llm-bench-pg
 start_cluster >/dev/null
-trap 'stop_cluster; as_root rm -rf "$PG_DATA" "$PG_SOCK"; rm -rf "$work"' EXIT
+trap 'remove_cluster; rm -rf "$work"' EXIT
 work=$(mktemp -d)
 chmod 777 "$work"
 

@@ -45,13 +45,19 @@ start_cluster() {
 	pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w \
 		-o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=''" start >/dev/null
 	export PGHOST=$PG_SOCK PGPORT=$PG_PORT PGUSER=postgres
-	trap stop_cluster EXIT
+	trap remove_cluster EXIT
 }
 
 stop_cluster() {
 	if [ -f "$PG_DATA/postmaster.pid" ]; then
 		pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
 	fi
+}
+
+# A temporary cluster goes when the script ends, with its socket folder.
+remove_cluster() {
+	stop_cluster
+	as_root rm -rf "$PG_DATA" "$PG_SOCK"
 }
 
 # The benchmark models, written once by llm-cli synth (random weights, real

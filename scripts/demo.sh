@@ -6,7 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
-MODEL=$(realpath "${LLM_MODEL:-../shared/models/stories260K.gguf}")
+MODEL=${LLM_MODEL:-../shared/models/stories260K.gguf}
+if [ ! -r "$MODEL" ]; then
+	if [ -z "${LLM_MODEL:-}" ]; then
+		echo "demo: the demo model $(pwd)/../shared/models/stories260K.gguf is missing." >&2
+		echo "demo: the project's shared data folder belongs beside this checkout, as ../shared" >&2
+		echo "demo: (models/, vocab/, parity/); or run with LLM_MODEL=/path/to/a/model.gguf." >&2
+	else
+		echo "demo: LLM_MODEL=$MODEL is not a readable file." >&2
+	fi
+	exit 1
+fi
+MODEL=$(realpath "$MODEL")
 
 install_deps
 build

@@ -33,6 +33,7 @@ if ! run make -s installcheck; then
 	cat build/regress/regression.diffs 2>/dev/null || true
 fi
 run make -s check-cancel || true
+run bash test/scripts.sh || true
 # TAP: servers of their own (shared pool, restarts, a standby)
 run make -s check-tap || true
 
