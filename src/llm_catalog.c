@@ -70,6 +70,8 @@ LlmCatalogTable(void)
 	return quote_qualified_identifier(schema, "llm_models");
 }
 
+static void ReportUnreadable(const char *path, const char *name, bool registering);
+
 /* A registered path as given: relative ones are inside llm.model_path. */
 static char *
 JoinModelPath(const char *given)
@@ -409,6 +411,9 @@ llm_models_validate(PG_FUNCTION_ARGS)
 	}
 	given = path;
 	path = ResolveModelPath(given);
+	/* permission problems are 42501 here as at a call, with the same hint */
+	if (access(path, R_OK) != 0)
+		ReportUnreadable(path, name, true);
 	ReadModelFacts(name, path, &facts);
 	LlmFileSha256(path, sha);
 
@@ -518,7 +523,7 @@ DefaultModelName(const char *catalog)
  * readable by the operating-system user the server runs as.
  */
 static void
-ReportUnreadable(const char *path, const char *name)
+ReportUnreadable(const char *path, const char *name, bool registering)
 {
 	int			save = errno;
 	struct passwd *pw = getpwuid(geteuid());
@@ -526,10 +531,13 @@ ReportUnreadable(const char *path, const char *name)
 	errno = save;
 	ereport(ERROR,
 			errcode_for_file_access(),
+			registering ?
+			errmsg("could not register model \"%s\": file \"%s\" cannot be read: %m", name, path) :
 			errmsg("model file \"%s\" of model \"%s\" cannot be read: %m", path, name),
 			save == EACCES ?
 			errhint("The server runs as operating-system user \"%s\", which must be able to read the file and search its directories.",
 					pw ? pw->pw_name : "?") :
+			registering ? 0 :
 			errhint("Restore the file, or register the model again with its new path."));
 }
 
@@ -784,7 +792,7 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 
 	/* the file as it is now: a changed file is never used unchecked */
 	if (!LlmFileIdOf(path, &file) || access(path, R_OK) != 0)
-		ReportUnreadable(path, name);
+		ReportUnreadable(path, name, false);
 
 	for (int i = 0; i < LLM_MAX_LOADED; i++)
 	{

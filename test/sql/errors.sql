@@ -15,6 +15,17 @@ INSERT INTO llm_models (name, path) VALUES ('nullpath', NULL);
 INSERT INTO llm_models (name, path) VALUES ('locked', '/tmp/llm-fixtures/syn-llama-tied.F16.gguf');
 \! chmod 000 /tmp/llm-fixtures/syn-llama-tied.F16.gguf
 SELECT llm_generate('x', 'locked');
+-- registering such a file: the same SQLSTATE (42501) and hint
+DO $$ BEGIN
+	INSERT INTO llm_models (name, path) VALUES ('locked2', '/tmp/llm-fixtures/syn-llama-tied.F16.gguf');
+EXCEPTION WHEN insufficient_privilege THEN
+	RAISE NOTICE 'registering: %', SQLERRM;
+END $$;
+DO $$ BEGIN
+	PERFORM llm_generate('x', 'locked');
+EXCEPTION WHEN insufficient_privilege THEN
+	RAISE NOTICE 'calling: %', SQLERRM;
+END $$;
 \! chmod 666 /tmp/llm-fixtures/syn-llama-tied.F16.gguf
 DELETE FROM llm_models WHERE name = 'locked';
 -- in a database without registrations, the error says the catalog is per database
