@@ -13,6 +13,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 #include "cli.h"
 #include "context.h"
 #include "kernels.h"
+
+/* most prompt or generated tokens: their sum is a context size, an int */
+#define BENCH_MAX_TOKENS 16777216
 
 static int
 CompareDouble(const void *a, const void *b)
@@ -87,14 +91,14 @@ BenchBatch(LlmModel *m, int P, int N, int B, int threads, int reps, const int32_
 	return 0;
 }
 
-int
-CliBench(int argc, char **argv)
+static int
+CliBench(const CliArgs *args)
 {
-	int			P = atoi(CliOpt(argc, argv, "-p", "512"));
-	int			N = atoi(CliOpt(argc, argv, "-n", "128"));
-	int			threads = atoi(CliOpt(argc, argv, "-t", "1"));
-	int			reps = atoi(CliOpt(argc, argv, "--reps", "3"));
-	int			B = atoi(CliOpt(argc, argv, "--batch", "0"));
+	int			P;
+	int			N;
+	int			threads;
+	int			reps;
+	int			B;
 	double	   *pp;
 	double	   *tg;
 	int32_t    *prompt;
@@ -103,12 +107,13 @@ CliBench(int argc, char **argv)
 	LlmError	err;
 	float	   *logits;
 
-	if (argc < 1 || P < 1 || N < 1 || reps < 1 || threads < 1 || B < 0 || B > LLM_MAX_SEQ)
-	{
-		fprintf(stderr, "usage: llm-cli bench MODEL [-p 512] [-n 128] [-t THREADS] [--reps 3] [--batch B]\n");
+	if (!CliGetInt(args, "-p", 512, 1, BENCH_MAX_TOKENS, &P) ||
+		!CliGetInt(args, "-n", 128, 1, BENCH_MAX_TOKENS, &N) ||
+		!CliGetInt(args, "-t", 1, 1, 256, &threads) ||
+		!CliGetInt(args, "--reps", 3, 1, INT_MAX, &reps) ||
+		!CliGetInt(args, "--batch", 0, 0, LLM_MAX_SEQ, &B))
 		return 2;
-	}
-	if (LlmModelLoad(argv[0], &m, &err) != LLM_OK)
+	if (LlmModelLoad(args->pos[0], &m, &err) != LLM_OK)
 		return CliFail(&err);
 	if (LlmContextCreate(m, P + N + 16, P, &ctx, &err) != LLM_OK ||
 		LlmContextSetThreads(ctx, threads, &err) != LLM_OK)
@@ -165,3 +170,18 @@ CliBench(int argc, char **argv)
 	LlmModelFree(m);
 	return 0;
 }
+
+static const CliOption bench_options[] = {
+	{"-p", "N", "prompt tokens, decoded as one batch, 1 to " CLI_STR(BENCH_MAX_TOKENS) " (default 512)", false, NULL},
+	{"-n", "N", "tokens generated one at a time, 1 to " CLI_STR(BENCH_MAX_TOKENS) " (default 128)", false, NULL},
+	{"-t", "THREADS", "threads, 1 to 256 (default 1)", false, NULL},
+	{"--reps", "N", "repetitions, >= 1; the median is reported (default 3)", false, NULL},
+	{"--batch", "B", "also B sequences decoded together, 0 to " CLI_STR(LLM_MAX_SEQ) " (default 0: not measured)", false, NULL},
+	{NULL}
+};
+
+const CliCommand cli_bench = {
+	"bench", "MODEL", 1,
+	"prompt processing and generation speed in tokens/s, measured as llama-bench does",
+	bench_options, false, CliBench
+};

@@ -15,11 +15,11 @@
  *	  3. GEMM, the compute-bound half (prompt processing): a 512-token
  *		 batch, in GFLOP/s counting 2 * rows * cols * tokens.
  *
- *	  llm-cli bench-kernels [--type q8_0|q4_0|q5_0|q4_k|q5_k|q6_k|f16|bf16|f32|all]
- *							[--mb 512] [-t 1] [--reps 5]
+ *	  llm-cli bench-kernels [--type TYPE] [--mb 512] [-t 1] [--reps 5]
  *
  *-------------------------------------------------------------------------
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,34 +366,48 @@ BkType(const LlmKernelTable *k, LlmType type, size_t mb, int nthreads, int reps,
 	return 0;
 }
 
-int
-CliBenchKernels(int argc, char **argv)
+/* The types measured: --type names one, or "all" (the last name). */
+static const struct
 {
-	static const struct
-	{
-		const char *name;
-		LlmType		type;
-	}			types[] = {
-		{"q8_0", LLM_TYPE_Q8_0}, {"q4_0", LLM_TYPE_Q4_0}, {"q5_0", LLM_TYPE_Q5_0},
-		{"q4_k", LLM_TYPE_Q4_K}, {"q5_k", LLM_TYPE_Q5_K}, {"q6_k", LLM_TYPE_Q6_K},
-		{"f16", LLM_TYPE_F16}, {"bf16", LLM_TYPE_BF16}, {"f32", LLM_TYPE_F32},
-	};
-	const char *which = CliOpt(argc, argv, "--type", "all");
-	long		mb = atol(CliOpt(argc, argv, "--mb", "512"));
-	int			nthreads = atoi(CliOpt(argc, argv, "-t", "1"));
-	int			reps = atoi(CliOpt(argc, argv, "--reps", "5"));
+	const char *name;
+	LlmType		type;
+}			bk_types[] = {
+	{"q8_0", LLM_TYPE_Q8_0}, {"q4_0", LLM_TYPE_Q4_0}, {"q5_0", LLM_TYPE_Q5_0},
+	{"q4_k", LLM_TYPE_Q4_K}, {"q5_k", LLM_TYPE_Q5_K}, {"q6_k", LLM_TYPE_Q6_K},
+	{"f16", LLM_TYPE_F16}, {"bf16", LLM_TYPE_BF16}, {"f32", LLM_TYPE_F32},
+};
+
+#define BK_N_TYPES ((int) (sizeof(bk_types) / sizeof(bk_types[0])))
+
+/* most --mb: a terabyte of weights, far past any machine this runs on */
+#define BK_MAX_MB 1048576
+
+static const char *
+BkTypeName(int i)
+{
+	if (i < BK_N_TYPES)
+		return bk_types[i].name;
+	return i == BK_N_TYPES ? "all" : NULL;
+}
+
+static int
+CliBenchKernels(const CliArgs *args)
+{
+	int			which;
+	int			mb;
+	int			nthreads;
+	int			reps;
 	const LlmKernelTable *k = LlmKernelsGet();
 	size_t		llc = BkLastLevelCache();
 	size_t		bw_bytes;
 	double		bw;
-	bool		any = false;
 
-	if (mb < 1 || nthreads < 1 || nthreads > 64 || reps < 1)
-	{
-		fprintf(stderr, "usage: llm-cli bench-kernels [--type q8_0|q4_0|q5_0|q4_k|q5_k|q6_k|f16|bf16|f32|all]"
-				" [--mb 512] [-t 1] [--reps 5]\n");
+	/* checked before the bandwidth run, which takes seconds */
+	if (!CliGetChoice(args, "--type", BK_N_TYPES, &which) ||
+		!CliGetInt(args, "--mb", 512, 1, BK_MAX_MB, &mb) ||
+		!CliGetInt(args, "-t", 1, 1, 64, &nthreads) ||
+		!CliGetInt(args, "--reps", 5, 1, INT_MAX, &reps))
 		return 2;
-	}
 	bw_bytes = (size_t) mb << 20;
 	if (bw_bytes < 4 * llc)
 		bw_bytes = 4 * llc;
@@ -402,7 +416,7 @@ CliBenchKernels(int argc, char **argv)
 	printf("kernels: %s, threads: %d, last-level cache %zu MB\n", k->name, nthreads, llc >> 20);
 	printf("read bandwidth: %.2f GB/s (vectorized sum over %zu MB, best of %d)\n",
 		   bw, bw_bytes >> 20, reps);
-	printf("GEMV: 1 x %d activations times a %ld MB weight matrix, best of %d; "
+	printf("GEMV: 1 x %d activations times a %d MB weight matrix, best of %d; "
 		   "GEMM: %d tokens x %d rows x %d cols\n",
 		   BK_COLS, mb, reps, BK_GEMM_TOKENS, BK_GEMM_ROWS, BK_COLS);
 	printf("GEMV columns: weight bytes per second, and as a share of \"read\", the best plain read\n"
@@ -410,23 +424,31 @@ CliBenchKernels(int argc, char **argv)
 	printf("%-5s %6s  %6s  %15s  %15s  %9s\n", "", "", "", "GEMV gemm", "GEMV vec_dot", "GEMM");
 	printf("%-5s %6s  %6s  %7s  %6s  %7s  %6s  %9s\n", "type", "MB", "read", "GB/s", "of bw", "GB/s", "of bw",
 		   "GFLOP/s");
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+	for (int i = 0; i < BK_N_TYPES; i++)
 	{
-		if (strcmp(which, "all") != 0 && strcmp(which, types[i].name) != 0)
+		if (which != BK_N_TYPES && which != i)
 			continue;
-		any = true;
-		if (k->gemm[types[i].type] == NULL || k->vec_dot[types[i].type] == NULL)
+		if (k->gemm[bk_types[i].type] == NULL || k->vec_dot[bk_types[i].type] == NULL)
 		{
-			printf("%-5s (no kernel in %s)\n", LlmTypeGetTraits(types[i].type)->name, k->name);
+			printf("%-5s (no kernel in %s)\n", LlmTypeGetTraits(bk_types[i].type)->name, k->name);
 			continue;
 		}
-		if (BkType(k, types[i].type, (size_t) mb, nthreads, reps, bw) != 0)
+		if (BkType(k, bk_types[i].type, (size_t) mb, nthreads, reps, bw) != 0)
 			return 1;
-	}
-	if (!any)
-	{
-		fprintf(stderr, "llm-cli bench-kernels: unknown --type %s\n", which);
-		return 2;
 	}
 	return 0;
 }
+
+static const CliOption bench_kernels_options[] = {
+	{"--type", "TYPE", "weight type to measure (default all)", false, BkTypeName},
+	{"--mb", "MB", "weight matrix size, 1 to " CLI_STR(BK_MAX_MB) " (default 512; at least 4x the last-level cache is read)", false, NULL},
+	{"-t", "THREADS", "threads, 1 to 64 (default 1)", false, NULL},
+	{"--reps", "N", "repetitions, >= 1; the best is reported (default 5)", false, NULL},
+	{NULL}
+};
+
+const CliCommand cli_bench_kernels = {
+	"bench-kernels", "", 0,
+	"matrix kernels against the machine: read GB/s, GEMV GB/s and GEMM GFLOP/s",
+	bench_kernels_options, false, CliBenchKernels
+};

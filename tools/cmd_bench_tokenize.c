@@ -11,6 +11,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,11 +75,15 @@ BenchText(double mb, size_t *len)
 	return text;
 }
 
-int
-CliBenchTokenize(int argc, char **argv)
+/* --mb: the text is built in memory whole, so it is kept to a gigabyte */
+static const CliRange bench_tokenize_mb = {0, true, 1024, false};
+
+static int
+CliBenchTokenize(const CliArgs *args)
 {
-	double		mb = 1.0;
-	int			reps = 3;
+	const char *path = args->pos[0];
+	double		mb;
+	int			reps;
 	double		best = 0;
 	int			n_tokens = 0;
 	size_t		len;
@@ -87,24 +92,10 @@ CliBenchTokenize(int argc, char **argv)
 	LlmVocab   *vocab;
 	LlmError	err;
 
-	if (argc < 1)
-	{
-		fprintf(stderr, "llm-cli: bench-tokenize needs a VOCAB.gguf (or a model)\n");
+	if (!CliGetDouble(args, "--mb", 1.0, &bench_tokenize_mb, &mb) ||
+		!CliGetInt(args, "--reps", 3, 1, INT_MAX, &reps))
 		return 2;
-	}
-	for (int i = 1; i + 1 < argc; i++)
-	{
-		if (strcmp(argv[i], "--mb") == 0)
-			mb = atof(argv[i + 1]);
-		else if (strcmp(argv[i], "--reps") == 0)
-			reps = atoi(argv[i + 1]);
-	}
-	if (mb <= 0 || mb > 1024 || reps < 1)
-	{
-		fprintf(stderr, "llm-cli: --mb must be in (0, 1024] and --reps at least 1\n");
-		return 2;
-	}
-	if (GgufOpen(argv[0], &gguf, &err) != LLM_OK)
+	if (GgufOpen(path, &gguf, &err) != LLM_OK)
 		return CliFail(&err);
 	if (LlmVocabLoad(gguf, &vocab, &err) != LLM_OK)
 	{
@@ -139,7 +130,7 @@ CliBenchTokenize(int argc, char **argv)
 			best = dt;
 	}
 	printf("%s: %.2f MB, %d tokens (%.2f bytes/token), best of %d: %.3f s, %.2f MB/s\n",
-		   argv[0], len / 1e6, n_tokens, (double) len / (n_tokens ? n_tokens : 1), reps, best,
+		   path, len / 1e6, n_tokens, (double) len / (n_tokens ? n_tokens : 1), reps, best,
 		   len / 1e6 / best);
 
 	free(text);
@@ -147,3 +138,15 @@ CliBenchTokenize(int argc, char **argv)
 	GgufClose(gguf);
 	return 0;
 }
+
+static const CliOption bench_tokenize_options[] = {
+	{"--mb", "MB", "megabytes of text, > 0 and <= 1024 (default 1)", false, NULL},
+	{"--reps", "N", "repetitions, >= 1; the best is reported (default 3)", false, NULL},
+	{NULL}
+};
+
+const CliCommand cli_bench_tokenize = {
+	"bench-tokenize", "VOCAB", 1,
+	"tokenizer speed in MB/s on a fixed mix of prose, code, CJK and emoji",
+	bench_tokenize_options, false, CliBenchTokenize
+};

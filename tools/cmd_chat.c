@@ -2,16 +2,19 @@
  *
  * cmd_chat.c
  *	  llm-cli chat MODEL [--system S] --user U [--template T] [--prompt-only]
- *	  [-n N] [--temp T] [--seed S]: render a one-turn conversation with the
+ *	  [-n N] [sampling options]: render a one-turn conversation with the
  *	  model's chat template, then generate the answer.
  *
  * --prompt-only prints the rendered prompt and its tokens instead of
  * generating; it also works on vocabulary-only GGUF files.  --template
  * overrides the model's template (a family name such as "chatml" or a
- * Jinja text).
+ * Jinja text).  A --template of no family the engine knows is an error
+ * listing the names: the model's own template falls back to ChatML when
+ * unrecognised, but a template asked for by name should not.
  *
  *-------------------------------------------------------------------------
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,17 +38,25 @@ PrintPrompt(const LlmChatResult *r, const LlmVocab *vocab, const int32_t *ids, i
 	(void) vocab;
 }
 
-int
-CliChat(int argc, char **argv)
+/* The template family names, for --template's usage and errors. */
+static const char *
+ChatFamilyName(int i)
 {
-	const char *system = CliOpt(argc, argv, "--system", NULL);
-	const char *user = CliOpt(argc, argv, "--user", NULL);
-	const char *tmpl = CliOpt(argc, argv, "--template", NULL);
-	const char *v;
+	return i < LLM_CHAT_FAMILY_COUNT ? LlmChatFamilyName((LlmChatFamily) i) : NULL;
+}
+
+static int
+CliChat(const CliArgs *args)
+{
+	const char *path = args->pos[0];
+	const char *system = CliGet(args, "--system");
+	const char *user = CliGet(args, "--user");
+	const char *tmpl = CliGet(args, "--template");
 	LlmChatMessage msgs[2];
 	int			n_msgs = 0;
 	LlmChatResult r;
 	LlmChatOptions opts = {0};
+	LlmChatFamily family;
 	LlmGenerateParams gp = {0};
 	LlmGenerateResult res;
 	LlmModel   *m = NULL;
@@ -56,12 +67,18 @@ CliChat(int argc, char **argv)
 	int32_t    *ids;
 	int			n;
 	int			rc = 0;
-	bool		prompt_only = CliFlag(argc, argv, "--prompt-only");
+	bool		prompt_only = CliHas(args, "--prompt-only");
 	LlmStatus	s;
 
-	if (argc < 1 || user == NULL)
+	LlmSamplerDefaults(&gp.sampling);
+	if (!CliGetInt(args, "-n", 256, 0, INT_MAX, &gp.max_tokens) || !CliGetSampling(args, &gp))
+		return 2;
+	if (tmpl != NULL && !LlmChatDetect(tmpl, &family))
 	{
-		fprintf(stderr, "llm-cli: chat needs MODEL --user TEXT\n");
+		fprintf(stderr, "llm-cli chat: unknown --template \"%.60s%s\": give one of ", tmpl,
+				strlen(tmpl) > 60 ? "..." : "");
+		CliPrintNames(stderr, ChatFamilyName);
+		fprintf(stderr, ", or a Jinja template of one of those families\n");
 		return 2;
 	}
 	if (system != NULL)
@@ -71,7 +88,7 @@ CliChat(int argc, char **argv)
 	/* the prompt alone needs only the tokenizer */
 	if (prompt_only)
 	{
-		if (GgufOpen(argv[0], &gguf, &err) != LLM_OK)
+		if (GgufOpen(path, &gguf, &err) != LLM_OK)
 			return CliFail(&err);
 		if (LlmVocabLoad(gguf, &vocab, &err) != LLM_OK)
 		{
@@ -81,7 +98,7 @@ CliChat(int argc, char **argv)
 	}
 	else
 	{
-		if (LlmModelLoad(argv[0], &m, &err) != LLM_OK)
+		if (LlmModelLoad(path, &m, &err) != LLM_OK)
 			return CliFail(&err);
 		gguf = m->gguf;
 		vocab = m->vocab;
@@ -120,15 +137,12 @@ CliChat(int argc, char **argv)
 		PrintPrompt(&r, vocab, ids, n);
 	else
 	{
-		LlmSamplerDefaults(&gp.sampling);
-		gp.max_tokens = (v = CliOpt(argc, argv, "-n", NULL)) ? atoi(v) : 256;
-		if ((v = CliOpt(argc, argv, "--temp", NULL)))
-			gp.sampling.temperature = strtof(v, NULL);
-		if ((v = CliOpt(argc, argv, "--seed", NULL)))
-			gp.sampling.seed = strtoull(v, NULL, 10);
+		int64_t		n_ctx = (int64_t) n + gp.max_tokens + 1;
+
 		fprintf(stderr, "[template %s%s, %d prompt tokens]\n", r.family_name,
 				r.fallback ? " (fallback)" : "", n);
-		if (LlmContextCreate(m, n + gp.max_tokens + 1, 0, &ctx, &err) != LLM_OK)
+		/* past an int, the context could not be allocated anyway */
+		if (LlmContextCreate(m, n_ctx > INT_MAX ? INT_MAX : (int) n_ctx, 0, &ctx, &err) != LLM_OK)
 			rc = CliFail(&err);
 		else
 		{
@@ -156,3 +170,19 @@ done:
 	}
 	return rc;
 }
+
+static const CliOption chat_options[] = {
+	{"--user", "TEXT", "the user's message", true, NULL},
+	{"--system", "TEXT", "a system prompt", false, NULL},
+	{"--template", "NAME", "chat template: a family name or a Jinja text (default: the model's own)",
+	false, ChatFamilyName},
+	{"--prompt-only", NULL, "print the rendered prompt and its tokens; works on vocabulary-only files", false, NULL},
+	{"-n", "N", "tokens to generate at most, >= 0 (default 256)", false, NULL},
+	{NULL}
+};
+
+const CliCommand cli_chat = {
+	"chat", "MODEL", 1,
+	"answer one user message, rendered with the model's chat template",
+	chat_options, true, CliChat
+};

@@ -285,31 +285,32 @@ ParityAll(const char *dir, const JsonValue *models, int *passed, int *failed)
 	}
 }
 
-int
-CliParity(int argc, char **argv)
+/* --kv: the KV cache types a parity run can use */
+static const char *
+ParityKvName(int i)
 {
-	const char *kv = CliOpt(argc, argv, "--kv", "f32");
+	static const char *const names[] = {"f32", "f16"};
 
+	return i < 2 ? names[i] : NULL;
+}
+
+static int
+CliParity(const CliArgs *args)
+{
+	const char *dir = args->pos[0];
 	char		path[4096];
 	char		msg[512];
 	JsonValue  *index;
 	const JsonValue *models;
 	int			passed = 0;
 	int			failed = 0;
+	int			kv;
 
-	if (argc < 1)
-	{
-		fprintf(stderr, "usage: llm-cli parity DIR [--all-kernels] [--kv f32|f16]\n");
+	if (!CliGetChoice(args, "--kv", 0, &kv))
 		return 2;
-	}
-	if (strcmp(kv, "f32") != 0 && strcmp(kv, "f16") != 0)
-	{
-		fprintf(stderr, "llm-cli: --kv must be f32 or f16, not \"%s\"\n", kv);
-		return 2;
-	}
 	/* llama.cpp's references use an F32 cache: F16 shows what it changes */
-	parity_kv_type = strcmp(kv, "f16") == 0 ? LLM_TYPE_F16 : LLM_TYPE_F32;
-	snprintf(path, sizeof(path), "%s/index.json", argv[0]);
+	parity_kv_type = kv == 1 ? LLM_TYPE_F16 : LLM_TYPE_F32;
+	snprintf(path, sizeof(path), "%s/index.json", dir);
 	index = JsonParseFile(path, msg, sizeof(msg));
 	if (index == NULL)
 	{
@@ -323,7 +324,7 @@ CliParity(int argc, char **argv)
 		JsonFree(index);
 		return 1;
 	}
-	if (CliFlag(argc, argv, "--all-kernels"))
+	if (CliHas(args, "--all-kernels"))
 	{
 		/* the whole suite once per variant this CPU runs */
 		const char *const *names = LlmKernelsNames();
@@ -335,13 +336,25 @@ CliParity(int argc, char **argv)
 				printf("kernels %s: skipped, this CPU cannot run them\n", names[k]);
 				continue;
 			}
-			ParityAll(argv[0], models, &passed, &failed);
+			ParityAll(dir, models, &passed, &failed);
 		}
 		LlmKernelsSelect("auto");
 	}
 	else
-		ParityAll(argv[0], models, &passed, &failed);
+		ParityAll(dir, models, &passed, &failed);
 	printf("%d passed, %d failed\n", passed, failed);
 	JsonFree(index);
 	return failed == 0 ? 0 : 1;
 }
+
+static const CliOption parity_options[] = {
+	{"--all-kernels", NULL, "run the suite once per kernel variant this CPU runs", false, NULL},
+	{"--kv", "TYPE", "KV cache type (default f32, as llama.cpp's references)", false, ParityKvName},
+	{NULL}
+};
+
+const CliCommand cli_parity = {
+	"parity", "DIR", 1,
+	"check the models of DIR (laid out as ../shared/parity) against llama.cpp's logits",
+	parity_options, false, CliParity
+};

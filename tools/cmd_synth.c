@@ -31,8 +31,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -269,39 +267,17 @@ SynthRngNormal(SynthRng *rng)
 	return (float) (sum - 131070) * (1.7320508f / 65536.0f);
 }
 
-static const SynthShape *
-SynthFindShape(const char *name)
+/* The --shape and --type names, from the tables above. */
+static const char *
+SynthShapeName(int i)
 {
-	for (size_t i = 0; i < sizeof(synth_shapes) / sizeof(synth_shapes[0]); i++)
-	{
-		if (strcmp(synth_shapes[i].name, name) == 0)
-			return &synth_shapes[i];
-	}
-	return NULL;
+	return i < (int) (sizeof(synth_shapes) / sizeof(synth_shapes[0])) ? synth_shapes[i].name : NULL;
 }
 
-static const SynthQuant *
-SynthFindQuant(const char *name)
+static const char *
+SynthQuantName(int i)
 {
-	for (size_t i = 0; i < sizeof(synth_quants) / sizeof(synth_quants[0]); i++)
-	{
-		if (strcmp(synth_quants[i].name, name) == 0)
-			return &synth_quants[i];
-	}
-	return NULL;
-}
-
-static int
-SynthUsage(void)
-{
-	fprintf(stderr, "usage: llm-cli synth --shape ");
-	for (size_t i = 0; i < sizeof(synth_shapes) / sizeof(synth_shapes[0]); i++)
-		fprintf(stderr, "%s%s", i ? "|" : "", synth_shapes[i].name);
-	fprintf(stderr, " --type ");
-	for (size_t i = 0; i < sizeof(synth_quants) / sizeof(synth_quants[0]); i++)
-		fprintf(stderr, "%s%s", i ? "|" : "", synth_quants[i].name);
-	fprintf(stderr, " --out FILE [--seed N]\n");
-	return 2;
+	return i < (int) (sizeof(synth_quants) / sizeof(synth_quants[0])) ? synth_quants[i].name : NULL;
 }
 
 static int
@@ -812,13 +788,13 @@ SynthDescribeTypes(const SynthTensor *tensors, int n, char *buf, size_t size)
 	}
 }
 
-int
-CliSynth(int argc, char **argv)
+static int
+CliSynth(const CliArgs *args)
 {
-	const SynthShape *shape = NULL;
-	const SynthQuant *quant = NULL;
-	const char *out = NULL;
-	uint64_t	seed = 1;
+	const SynthShape *shape;
+	const SynthQuant *quant;
+	const char *out = CliGet(args, "--out");
+	uint64_t	seed;
 	SynthTensor *tensors = NULL;
 	SynthVocab	vocab;
 	SynthFill	fill;
@@ -831,62 +807,15 @@ CliSynth(int argc, char **argv)
 	char		types[256];
 	struct stat st;
 	double		t0;
+	int			shape_index;
+	int			quant_index;
 
-	for (int i = 0; i < argc; i++)
-	{
-		const char *opt = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0)
-			return SynthUsage();
-		if (val == NULL)
-		{
-			fprintf(stderr, "llm-cli synth: %s needs a value\n", opt);
-			return SynthUsage();
-		}
-		if (strcmp(opt, "--shape") == 0)
-		{
-			if ((shape = SynthFindShape(val)) == NULL)
-			{
-				fprintf(stderr, "llm-cli synth: unknown shape \"%s\"\n", val);
-				return SynthUsage();
-			}
-		}
-		else if (strcmp(opt, "--type") == 0)
-		{
-			if ((quant = SynthFindQuant(val)) == NULL)
-			{
-				fprintf(stderr, "llm-cli synth: unknown type \"%s\"\n", val);
-				return SynthUsage();
-			}
-		}
-		else if (strcmp(opt, "--out") == 0)
-			out = val;
-		else if (strcmp(opt, "--seed") == 0)
-		{
-			char	   *end;
-
-			errno = 0;
-			seed = strtoull(val, &end, 10);
-			if (errno != 0 || !isdigit((unsigned char) val[0]) || *end != '\0')
-			{
-				fprintf(stderr, "llm-cli synth: --seed \"%s\" is not a non-negative integer\n",
-						val);
-				return SynthUsage();
-			}
-		}
-		else
-		{
-			fprintf(stderr, "llm-cli synth: unknown option \"%s\"\n", opt);
-			return SynthUsage();
-		}
-		i++;
-	}
-	if (shape == NULL || quant == NULL || out == NULL)
-	{
-		fprintf(stderr, "llm-cli synth: --shape, --type and --out are required\n");
-		return SynthUsage();
-	}
+	if (!CliGetChoice(args, "--shape", 0, &shape_index) ||
+		!CliGetChoice(args, "--type", 0, &quant_index) ||
+		!CliGetU64(args, "--seed", 1, &seed))
+		return 2;
+	shape = &synth_shapes[shape_index];
+	quant = &synth_quants[quant_index];
 
 	t0 = CliNow();
 	memset(&vocab, 0, sizeof(vocab));
@@ -965,3 +894,17 @@ done:
 	free(tensors);
 	return rc;
 }
+
+static const CliOption synth_options[] = {
+	{"--shape", "NAME", "the real model whose shapes and metadata to copy", true, SynthShapeName},
+	{"--type", "TYPE", "file type: the tensor types llama-quantize would choose", true, SynthQuantName},
+	{"--out", "FILE", "the GGUF file to write", true, NULL},
+	{"--seed", "N", "seed of the weights, 0 to 2^64-1 (default 1)", false, NULL},
+	{NULL}
+};
+
+const CliCommand cli_synth = {
+	"synth", "", 0,
+	"write a model with random weights but the shapes, metadata and tensor types of a real one",
+	synth_options, false, CliSynth
+};

@@ -123,9 +123,10 @@ ParseIdLine(const char *line, size_t len, int *n)
 	return ids;
 }
 
-int
-CliVocabTest(int argc, char **argv)
+static int
+CliVocabTest(const CliArgs *args)
 {
+	const char *vocab_path = args->pos[0];
 	char		path[4096];
 	char	   *inp;
 	char	   *out;
@@ -139,24 +140,19 @@ CliVocabTest(int argc, char **argv)
 	int			passed = 0;
 	int			failed = 0;
 
-	if (argc < 1)
-	{
-		fprintf(stderr, "llm-cli: vocab-test needs a VOCAB.gguf (with .inp and .out beside it)\n");
-		return 2;
-	}
-	snprintf(path, sizeof(path), "%s.inp", argv[0]);
+	snprintf(path, sizeof(path), "%s.inp", vocab_path);
 	inp = ReadWhole(path, &inp_len);
-	snprintf(path, sizeof(path), "%s.out", argv[0]);
+	snprintf(path, sizeof(path), "%s.out", vocab_path);
 	out = ReadWhole(path, &out_len);
 	if (inp == NULL || out == NULL)
 	{
-		fprintf(stderr, "llm-cli: cannot read %s.inp and %s.out: %s\n", argv[0], argv[0],
+		fprintf(stderr, "llm-cli: cannot read %s.inp and %s.out: %s\n", vocab_path, vocab_path,
 				strerror(errno));
 		free(inp);
 		free(out);
 		return 1;
 	}
-	if (GgufOpen(argv[0], &gguf, &err) != LLM_OK)
+	if (GgufOpen(vocab_path, &gguf, &err) != LLM_OK)
 	{
 		free(inp);
 		free(out);
@@ -214,7 +210,7 @@ CliVocabTest(int argc, char **argv)
 		t = sep + strlen(VOCAB_TEST_SEPARATOR);
 		line = *eol ? eol + 1 : eol;
 	}
-	printf("%d passed, %d failed (%s)\n", passed, failed, argv[0]);
+	printf("%d passed, %d failed (%s)\n", passed, failed, vocab_path);
 
 	LlmVocabFree(vocab);
 	GgufClose(gguf);
@@ -222,3 +218,11 @@ CliVocabTest(int argc, char **argv)
 	free(out);
 	return failed == 0 && passed > 0 ? 0 : 1;
 }
+
+static const CliOption vocab_test_options[] = {{NULL}};
+
+const CliCommand cli_vocab_test = {
+	"vocab-test", "VOCAB", 1,
+	"llama.cpp's tokenizer cases: VOCAB.inp and VOCAB.out beside the VOCAB.gguf file",
+	vocab_test_options, false, CliVocabTest
+};

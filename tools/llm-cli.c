@@ -5,9 +5,15 @@
  *	  benchmarks outside the database.  This file holds the dispatcher and
  *	  the small commands; larger ones live in cmd_*.c.
  *
+ * The usage text is printed from the commands' descriptions (cli.h), so
+ * that it lists every option and every name an option accepts (synth
+ * shapes and types, bench-kernels types, chat templates) as the commands
+ * themselves check them.
+ *
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,29 +41,6 @@ CliNow(void)
 }
 
 static int
-Usage(const char *msg)
-{
-	if (msg)
-		fprintf(stderr, "llm-cli: %s\n", msg);
-	fprintf(stderr,
-			"usage: llm-cli COMMAND ...\n"
-			"  info MODEL                          metadata, shapes and tensor types\n"
-			"  tokenize MODEL TEXT [--no-bos] [--pieces] [--special]\n"
-			"  logits MODEL --tokens 1,2,3 --out FILE    raw float32 [n_tokens][n_vocab]\n"
-			"  generate MODEL --prompt TEXT [-n N] [--temp T] [--seed S] [--top-k K]\n"
-			"           [--top-p P] [--min-p P] [--repeat-penalty R] [--ctx N] [--stop S]\n"
-			"  bench MODEL [-p 512] [-n 128] [-t THREADS] [--reps 3] [--batch B]\n"
-			"  parity DIR [--all-kernels]          check models against llama.cpp references\n"
-			"  synth --shape NAME --type TYPE --out FILE   random-weight model of a real shape\n"
-			"  vocab-test VOCAB.gguf               llama.cpp tokenizer cases (.inp/.out beside it)\n"
-			"  bench-tokenize VOCAB.gguf [--mb 1] [--reps 3]   tokenizer MB/s on mixed text\n"
-			"  chat MODEL [--system S] --user U [--template T] [--prompt-only] [-n N] [--temp T]\n"
-			"  bench-kernels [--type q8_0|q4_0|q4_k|q6_k|f16|all] [--mb 512] [-t 1]   GEMV GB/s, GEMM GFLOP/s\n"
-			"Environment: LLM_KERNEL=ref|auto|... forces a kernel variant.\n");
-	return 2;
-}
-
-static int
 LoadModel(const char *path, LlmModel **model)
 {
 	LlmError	err;
@@ -67,90 +50,20 @@ LoadModel(const char *path, LlmModel **model)
 	return 0;
 }
 
-static void
-PrintKV(const GgufKV *kv)
+static int
+CliTokenize(const CliArgs *args)
 {
-	printf("  %.*s = ", (int) kv->key.len, kv->key.data);
-	switch (kv->type)
-	{
-		case GGUF_TYPE_STRING:
-			printf("\"%.*s\"", (int) (kv->v.str.len > 200 ? 200 : kv->v.str.len), kv->v.str.data);
-			if (kv->v.str.len > 200)
-				printf("... (%llu bytes)", (unsigned long long) kv->v.str.len);
-			break;
-		case GGUF_TYPE_ARRAY:
-			printf("[%s x %llu]", GgufTypeName(kv->v.arr.type), (unsigned long long) kv->v.arr.len);
-			break;
-		case GGUF_TYPE_FLOAT32:
-		case GGUF_TYPE_FLOAT64:
-			printf("%g", kv->v.f64);
-			break;
-		case GGUF_TYPE_BOOL:
-			printf("%s", kv->v.u64 ? "true" : "false");
-			break;
-		case GGUF_TYPE_INT8:
-		case GGUF_TYPE_INT16:
-		case GGUF_TYPE_INT32:
-		case GGUF_TYPE_INT64:
-			printf("%lld", (long long) kv->v.i64);
-			break;
-		default:
-			printf("%llu", (unsigned long long) kv->v.u64);
-			break;
-	}
-	printf("\n");
-}
-
-int
-CliInfo(int argc, char **argv)
-{
-	LlmModel   *m;
-	const LlmHParams *hp;
-	uint64_t	count[LLM_TYPE_COUNT] = {0};
-
-	if (argc < 1)
-		return Usage("info needs a MODEL");
-	if (LoadModel(argv[0], &m))
-		return 1;
-	hp = &m->hp;
-	printf("file: %s (GGUF v%u, %.2f MB)\n", argv[0], m->gguf->version, m->gguf->size / 1e6);
-	printf("architecture: %s, %.1fM parameters, %s\n", m->arch_name, m->n_params / 1e6,
-		   LlmModelQuantName(m));
-	printf("n_vocab %d, n_embd %d, n_layer %d, n_head %d, n_head_kv %d, head_dim %d, n_ff %d\n",
-		   hp->n_vocab, hp->n_embd, hp->n_layer, hp->n_head, hp->n_head_kv, hp->head_dim, hp->n_ff);
-	printf("context %d, rope %s n_rot %d freq_base %g freq_scale %g%s, rms_eps %g, output %s\n",
-		   hp->n_ctx_train, hp->rope_type == LLM_ROPE_NEOX ? "neox" : "normal", hp->n_rot,
-		   hp->rope_freq_base, hp->rope_freq_scale, m->rope_freqs ? " (freq factors)" : "",
-		   hp->rms_eps, m->tied_output ? "tied to token_embd" : "separate");
-	printf("metadata (%llu keys):\n", (unsigned long long) m->gguf->n_kv);
-	for (uint64_t i = 0; i < m->gguf->n_kv; i++)
-		PrintKV(&m->gguf->kv[i]);
-	for (uint64_t i = 0; i < m->gguf->n_tensors; i++)
-		count[m->gguf->tensors[i].type]++;
-	printf("tensors (%llu):", (unsigned long long) m->gguf->n_tensors);
-	for (int t = 0; t < LLM_TYPE_COUNT; t++)
-		if (count[t])
-			printf(" %s x %llu", LlmTypeGetTraits(t)->name, (unsigned long long) count[t]);
-	printf("\n");
-	LlmModelFree(m);
-	return 0;
-}
-
-int
-CliTokenize(int argc, char **argv)
-{
+	const char *text = args->pos[1];
 	LlmModel   *m;
 	LlmError	err;
 	int32_t    *ids;
 	int			n;
-	bool		pieces = CliFlag(argc, argv, "--pieces");
+	bool		pieces = CliHas(args, "--pieces");
 
-	if (argc < 2)
-		return Usage("tokenize needs MODEL and TEXT");
-	if (LoadModel(argv[0], &m))
+	if (LoadModel(args->pos[0], &m))
 		return 1;
-	if (LlmTokenize(m->vocab, argv[1], strlen(argv[1]), !CliFlag(argc, argv, "--no-bos"),
-					CliFlag(argc, argv, "--special"), &ids, &n, &err) != LLM_OK)
+	if (LlmTokenize(m->vocab, text, strlen(text), !CliHas(args, "--no-bos"),
+					CliHas(args, "--special"), &ids, &n, &err) != LLM_OK)
 	{
 		LlmModelFree(m);
 		return CliFail(&err);
@@ -172,6 +85,19 @@ CliTokenize(int argc, char **argv)
 	LlmModelFree(m);
 	return 0;
 }
+
+static const CliOption tokenize_options[] = {
+	{"--no-bos", NULL, "without the beginning-of-text token the model would add", false, NULL},
+	{"--pieces", NULL, "one token a line, with its text", false, NULL},
+	{"--special", NULL, "read special tokens written in TEXT (\"<s>\") as such", false, NULL},
+	{NULL}
+};
+
+const CliCommand cli_tokenize = {
+	"tokenize", "MODEL TEXT", 2,
+	"token ids of TEXT with the model's tokenizer",
+	tokenize_options, false, CliTokenize
+};
 
 /* Parse "1,2,3" into a malloc'd array. */
 static int32_t *
@@ -210,11 +136,10 @@ ParseIds(const char *s, int *n)
 	return ids;
 }
 
-int
-CliLogits(int argc, char **argv)
+static int
+CliLogits(const CliArgs *args)
 {
-	const char *tokens = CliOpt(argc, argv, "--tokens", NULL);
-	const char *out = CliOpt(argc, argv, "--out", NULL);
+	const char *out = CliGet(args, "--out");
 	LlmModel   *m;
 	LlmContext *ctx;
 	LlmError	err;
@@ -224,12 +149,14 @@ CliLogits(int argc, char **argv)
 	FILE	   *f;
 	int			rc = 0;
 
-	if (argc < 1 || tokens == NULL || out == NULL)
-		return Usage("logits needs MODEL --tokens IDS --out FILE");
-	ids = ParseIds(tokens, &n);
+	ids = ParseIds(CliGet(args, "--tokens"), &n);
 	if (ids == NULL || n == 0)
-		return Usage("--tokens must be a comma-separated list of token ids");
-	if (LoadModel(argv[0], &m))
+	{
+		free(ids);
+		return CliUsageError(args, "--tokens must be a comma-separated list of token ids, not \"%s\"",
+							 CliGet(args, "--tokens"));
+	}
+	if (LoadModel(args->pos[0], &m))
 		return 1;
 	if (LlmContextCreate(m, n, n, &ctx, &err) != LLM_OK)
 		return CliFail(&err);
@@ -260,12 +187,22 @@ CliLogits(int argc, char **argv)
 	return rc;
 }
 
-int
-CliGenerate(int argc, char **argv)
+static const CliOption logits_options[] = {
+	{"--tokens", "IDS", "comma-separated token ids, decoded as one batch", true, NULL},
+	{"--out", "FILE", "where to write the logits", true, NULL},
+	{NULL}
+};
+
+const CliCommand cli_logits = {
+	"logits", "MODEL", 1,
+	"raw float32 logits [n_tokens][n_vocab] of every position, into a file",
+	logits_options, false, CliLogits
+};
+
+static int
+CliGenerate(const CliArgs *args)
 {
-	const char *prompt = CliOpt(argc, argv, "--prompt", NULL);
-	const char *v;
-	const char *stop[1];
+	const char *prompt = CliGet(args, "--prompt");
 	LlmGenerateParams gp = {0};
 	LlmGenerateResult res;
 	LlmModel   *m;
@@ -277,36 +214,20 @@ CliGenerate(int argc, char **argv)
 	double		t0;
 	int			rc = 0;
 
-	if (argc < 1 || prompt == NULL)
-		return Usage("generate needs MODEL --prompt TEXT");
 	LlmSamplerDefaults(&gp.sampling);
-	gp.max_tokens = (v = CliOpt(argc, argv, "-n", NULL)) ? atoi(v) : 128;
-	if ((v = CliOpt(argc, argv, "--temp", NULL)))
-		gp.sampling.temperature = strtof(v, NULL);
-	if ((v = CliOpt(argc, argv, "--seed", NULL)))
-		gp.sampling.seed = strtoull(v, NULL, 10);
-	if ((v = CliOpt(argc, argv, "--top-k", NULL)))
-		gp.sampling.top_k = atoi(v);
-	if ((v = CliOpt(argc, argv, "--top-p", NULL)))
-		gp.sampling.top_p = strtof(v, NULL);
-	if ((v = CliOpt(argc, argv, "--min-p", NULL)))
-		gp.sampling.min_p = strtof(v, NULL);
-	if ((v = CliOpt(argc, argv, "--repeat-penalty", NULL)))
-		gp.sampling.repeat_penalty = strtof(v, NULL);
-	if ((v = CliOpt(argc, argv, "--stop", NULL)))
-	{
-		stop[0] = v;
-		gp.stop = stop;
-		gp.n_stop = 1;
-	}
-	n_ctx = (v = CliOpt(argc, argv, "--ctx", NULL)) ? atoi(v) : 0;
+	if (!CliGetInt(args, "-n", 128, 0, INT_MAX, &gp.max_tokens) ||
+		!CliGetInt(args, "--ctx", 0, 0, INT_MAX, &n_ctx) ||
+		!CliGetSampling(args, &gp))
+		return 2;
 
-	if (LoadModel(argv[0], &m))
+	if (LoadModel(args->pos[0], &m))
 		return 1;
 	if (LlmTokenize(m->vocab, prompt, strlen(prompt), true, false, &ids, &n, &err) != LLM_OK)
 		return CliFail(&err);
-	if (n_ctx <= 0)
-		n_ctx = n + gp.max_tokens < m->hp.n_ctx_train ? n + gp.max_tokens + 1 : m->hp.n_ctx_train;
+	/* 64 bits: -n may be as large as an int */
+	if (n_ctx == 0)
+		n_ctx = (int64_t) n + gp.max_tokens < m->hp.n_ctx_train ?
+			n + gp.max_tokens + 1 : m->hp.n_ctx_train;
 	if (LlmContextCreate(m, n_ctx, 0, &ctx, &err) != LLM_OK)
 		return CliFail(&err);
 	t0 = CliNow();
@@ -327,32 +248,148 @@ CliGenerate(int argc, char **argv)
 	return rc;
 }
 
+static const CliOption generate_options[] = {
+	{"--prompt", "TEXT", "the text to continue", true, NULL},
+	{"-n", "N", "tokens to generate at most, >= 0 (default 128)", false, NULL},
+	{"--ctx", "N", "context size, >= 0; 0 (default): the prompt and -n, at most the model's", false, NULL},
+	{NULL}
+};
+
+const CliCommand cli_generate = {
+	"generate", "MODEL", 1,
+	"continue a prompt: greedy by default, sampled with --temp",
+	generate_options, true, CliGenerate
+};
+
+static const CliCommand *const commands[] = {
+	&cli_info, &cli_tokenize, &cli_logits, &cli_generate, &cli_chat, &cli_bench,
+	&cli_parity, &cli_synth, &cli_vocab_test, &cli_bench_tokenize, &cli_bench_kernels,
+};
+
+#define N_COMMANDS ((int) (sizeof(commands) / sizeof(commands[0])))
+
+/* The kernel variants into buf: those this CPU runs, then all compiled in. */
+static void
+KernelList(char *buf, size_t size)
+{
+	const char *const *names = LlmKernelsNames();
+	size_t		len = snprintf(buf, size, "valid on this CPU: auto");
+
+	for (int k = 0; names[k] != NULL && len < size; k++)
+		if (LlmKernelsByName(names[k]) != NULL)
+			len += snprintf(buf + len, size - len, ", %s", names[k]);
+	for (int k = 0; names[k] != NULL && len < size; k++)
+		len += snprintf(buf + len, size - len, "%s%s", k ? ", " : "; all known: ", names[k]);
+}
+
+static void
+Usage(FILE *out)
+{
+	char		kernels[512];
+
+	fprintf(out, "usage: llm-cli COMMAND ARGUMENTS...\n"
+			"commands (llm-cli COMMAND --help describes one, with its defaults and ranges):\n");
+	for (int c = 0; c < N_COMMANDS; c++)
+	{
+		CliPrintSynopsis(out, "  ", commands[c], CLI_WIDTH);
+		fprintf(out, "      ");
+		CliPrintWrapped(out, commands[c]->summary, 6, 6, CLI_WIDTH);
+	}
+	fprintf(out, "names the options accept:\n");
+	for (int c = 0; c < N_COMMANDS; c++)
+	{
+		const CliOption *o;
+
+		for (int i = 0; (o = CliOptionAt(commands[c], i)) != NULL; i++)
+			if (o->names != NULL)
+			{
+				int			col = fprintf(out, "  %s %s:", commands[c]->name, o->name);
+
+				CliPrintNameList(out, o->names, col, 6);
+			}
+	}
+	KernelList(kernels, sizeof(kernels));
+	fprintf(out, "environment:\n  LLM_KERNEL=NAME forces a kernel variant:");
+	CliPrintWrapped(out, kernels, 42, 6, CLI_WIDTH);
+}
+
+static const CliCommand *
+FindCommand(const char *name)
+{
+	for (int c = 0; c < N_COMMANDS; c++)
+		if (strcmp(name, commands[c]->name) == 0)
+			return commands[c];
+	return NULL;
+}
+
+static int
+UnknownCommand(const char *name)
+{
+	fprintf(stderr, "llm-cli: unknown command \"%s\"\n", name);
+	Usage(stderr);
+	return 2;
+}
+
+/* LLM_KERNEL names a variant that is compiled in (whether or not it runs). */
+static bool
+KernelKnown(const char *name)
+{
+	const char *const *names = LlmKernelsNames();
+
+	for (int k = 0; names[k] != NULL; k++)
+		if (strcmp(names[k], name) == 0)
+			return true;
+	return false;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct
-	{
-		const char *name;
-		int			(*fn) (int, char **);
-	}			commands[] = {
-		{"info", CliInfo}, {"tokenize", CliTokenize}, {"logits", CliLogits},
-		{"generate", CliGenerate}, {"bench", CliBench}, {"parity", CliParity},
-		{"synth", CliSynth},
-		{"vocab-test", CliVocabTest}, {"bench-tokenize", CliBenchTokenize},
-		{"chat", CliChat},
-		{"bench-kernels", CliBenchKernels},
-	};
 	const char *kernel = getenv("LLM_KERNEL");
+	const CliCommand *cmd;
+	CliArgs		args;
+	int			rc;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return Usage(NULL);
-	if (kernel && *kernel && !LlmKernelsSelect(kernel))
+	if (argc < 2)
 	{
-		fprintf(stderr, "llm-cli: LLM_KERNEL=%s is not a kernel variant this CPU can run\n", kernel);
+		fprintf(stderr, "llm-cli: no command given\n");
+		Usage(stderr);
 		return 2;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 2, argv + 2);
-	return Usage("unknown command");
+
+	/*
+	 * Asking for help is not an error, and works whatever the environment:
+	 * it is how to find the valid names.  "help COMMAND" is "COMMAND
+	 * --help".
+	 */
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+		strcmp(argv[1], "help") == 0)
+	{
+		if (argc == 2)
+		{
+			Usage(stdout);
+			return 0;
+		}
+		if ((cmd = FindCommand(argv[2])) == NULL)
+			return UnknownCommand(argv[2]);
+		CliPrintCommandHelp(stdout, cmd);
+		return 0;
+	}
+
+	/* the engine would quietly fall back to the best variant */
+	if (kernel != NULL && *kernel != '\0' && !LlmKernelsSelect(kernel))
+	{
+		char		kernels[512];
+
+		KernelList(kernels, sizeof(kernels));
+		fprintf(stderr, "llm-cli: LLM_KERNEL=%s is %s; %s\n", kernel,
+				KernelKnown(kernel) ? "a kernel variant this CPU cannot run" :
+				"not a kernel variant", kernels);
+		return 2;
+	}
+
+	if ((cmd = FindCommand(argv[1])) == NULL)
+		return UnknownCommand(argv[1]);
+	rc = CliParse(cmd, argc - 2, argv + 2, &args);
+	return rc == CLI_RUN ? cmd->run(&args) : rc;
 }
