@@ -1,7 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * cmd_info.c
- *	  llm-cli info FILE: what a GGUF model holds, as loaded.
+ *	  llm-cli info FILE: what a GGUF file holds.
+ *
+ * A model the engine runs is described with its shapes, as loaded.  A
+ * file it cannot run is still worth describing: a vocabulary-only file
+ * (llama.cpp's ggml-vocab-*.gguf, which vocab-test, bench-tokenize and
+ * chat --prompt-only use) or a model of another architecture.  For those
+ * the metadata is read with the GGUF reader alone, and the output says
+ * plainly why the file is not a model llm-cli can run; that is an answer,
+ * not a failure, so the exit status is 0.  A file that is not GGUF, or a
+ * model of a supported architecture that fails to load, is an error.
  *
  *-------------------------------------------------------------------------
  */
@@ -81,16 +90,104 @@ PrintModel(const char *path, const LlmModel *m)
 	PrintContents(m->gguf);
 }
 
+/* A GGUF string key as printf's "%.*s" arguments would want it, or "(none)". */
+static GgufString
+KeyText(const GgufFile *gguf, const char *key)
+{
+	GgufString	s;
+
+	if (!GgufGetString(gguf, key, &s))
+	{
+		s.data = "(none)";
+		s.len = strlen(s.data);
+	}
+	return s;
+}
+
+/*
+ * What a file llm-cli cannot run holds, why it cannot run it, and whether
+ * its tokenizer is still of use (the commands that need no weights).
+ */
+static void
+PrintNotRunnable(const char *path, const GgufFile *gguf, LlmStatus load_status,
+				 const char *load_message)
+{
+	GgufString	arch = KeyText(gguf, "general.architecture");
+	GgufString	tok = KeyText(gguf, "tokenizer.ggml.model");
+	GgufString	pre = KeyText(gguf, "tokenizer.ggml.pre");
+	const GgufKV *tokens = GgufGetArray(gguf, "tokenizer.ggml.tokens", GGUF_TYPE_STRING);
+	LlmVocab   *vocab;
+	LlmError	err;
+
+	printf("file: %s (GGUF v%u, %.2f MB)\n", path, gguf->version, gguf->size / 1e6);
+	if (gguf->n_tensors == 0)
+	{
+		printf("this file holds only %s: no weights, so no model to run\n",
+			   tokens != NULL ? "a vocabulary" : "metadata");
+		if (load_status == LLM_ERR_UNSUPPORTED)
+			printf("(nor would its architecture run: %s)\n", load_message);
+	}
+	else
+		printf("llm-cli cannot run this model: %s\n", load_message);
+	printf("architecture: %.*s\n", (int) arch.len, arch.data);
+	if (tokens == NULL)
+		printf("tokenizer: none\n");
+	else
+	{
+		printf("tokenizer: %.*s (pre-tokenizer %.*s), vocabulary of %llu tokens\n",
+			   (int) tok.len, tok.data, (int) pre.len, pre.data,
+			   (unsigned long long) tokens->v.arr.len);
+		if (LlmVocabLoad(gguf, &vocab, &err) == LLM_OK)
+		{
+			printf("its tokenizer works: vocab-test, bench-tokenize and chat --prompt-only use it\n");
+			LlmVocabFree(vocab);
+		}
+		else
+			printf("its tokenizer cannot be used either: %s\n", err.message);
+	}
+	PrintContents(gguf);
+}
+
 static int
 CliInfo(const CliArgs *args)
 {
+	const char *path = args->pos[0];
+	GgufFile   *gguf;
 	LlmModel   *m;
 	LlmError	err;
+	LlmStatus	s;
+	uint64_t	n_tensors;
+	char		load_message[LLM_ERROR_MESSAGE_SIZE];
 
-	if (LlmModelLoad(args->pos[0], &m, &err) != LLM_OK)
+	/* not GGUF, or not readable: nothing to describe */
+	s = GgufOpen(path, &gguf, &err);
+	if (s != LLM_OK)
+	{
+		fprintf(stderr, "llm-cli: %s%s%s\n", s == LLM_ERR_IO ? "" : path,
+				s == LLM_ERR_IO ? "" : ": ", err.message);
+		return 1;
+	}
+	n_tensors = gguf->n_tensors;
+	/* takes gguf, and closes it if the file is not a model it runs */
+	s = LlmModelFromGguf(gguf, &m, &err);
+	if (s == LLM_OK)
+	{
+		PrintModel(path, m);
+		LlmModelFree(m);
+		return 0;
+	}
+	if (n_tensors > 0 && s != LLM_ERR_UNSUPPORTED)
+	{
+		fprintf(stderr, "llm-cli: %s: %s\n", path, err.message);
+		return 1;
+	}
+
+	/* the file opened a moment ago: open it again for its metadata */
+	memcpy(load_message, err.message, sizeof(load_message));
+	if (GgufOpen(path, &gguf, &err) != LLM_OK)
 		return CliFail(&err);
-	PrintModel(args->pos[0], m);
-	LlmModelFree(m);
+	PrintNotRunnable(path, gguf, s, load_message);
+	GgufClose(gguf);
 	return 0;
 }
 
@@ -98,6 +195,7 @@ static const CliOption info_options[] = {{NULL}};
 
 const CliCommand cli_info = {
 	"info", "FILE", 1,
-	"metadata, shapes and tensor types of a GGUF model",
+	"metadata, shapes and tensor types of a GGUF file; also describes vocabulary-only files "
+	"and models of architectures llm-cli cannot run",
 	info_options, false, CliInfo
 };
