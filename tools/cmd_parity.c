@@ -294,6 +294,25 @@ ParityKvName(int i)
 	return i < 2 ? names[i] : NULL;
 }
 
+/*
+ * What the columns of a model's line mean, once before the lines: the
+ * figures are only comparable, and the limits only make sense, knowing
+ * what they measure.
+ */
+static void
+ParityLegend(void)
+{
+	printf("columns: PASS or FAIL, the model, its weight type (quant), then against llama.cpp:\n"
+		   "  max|d| rms  the largest and the root-mean-square difference of a logit, as a\n"
+		   "              multiple of the prompt's logit standard deviation (x std);\n"
+		   "              limits: the most each may be\n"
+		   "  top-1       positions whose most likely next token is llama.cpp's: N/M of the\n"
+		   "              clear ones (llama.cpp's best leads its second by a margin; all must\n"
+		   "              agree), and the share of all positions (near-ties may go either way)\n"
+		   "  greedy      per prompt, how many tokens of llama.cpp's greedy continuation came\n"
+		   "              out the same, / its length; only a divergence at a clear margin fails\n");
+}
+
 static int
 CliParity(const CliArgs *args)
 {
@@ -324,6 +343,7 @@ CliParity(const CliArgs *args)
 		JsonFree(index);
 		return 1;
 	}
+	ParityLegend();
 	if (CliHas(args, "--all-kernels"))
 	{
 		/* the whole suite once per variant this CPU runs */
