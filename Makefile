@@ -3,6 +3,7 @@
 #   make                 the extension (llm.so), bin/llm-cli and bin/llm-batch
 #   make install         install the extension (PGXS)
 #   make check-unit      C unit tests (kernels, GGUF, JSON, tokenizer, engine)
+#   make check-cli       llm-cli's command line: usage, option errors, info
 #   make check-parity    forward-pass parity against llama.cpp (../shared/parity)
 #   make installcheck    pg_regress tests against an installed server
 #   make check-tap       TAP tests: servers with the shared pool (as postgres when root)
@@ -89,7 +90,7 @@ $(BUILD)/test/%: test/unit/%.c test/unit/unit.h $(BUILD)/libllm-engine.a $(TOOL_
 	@mkdir -p $(dir $@)
 	$(CC) $(ENGINE_CFLAGS) $(ENGINE_CPPFLAGS) -Itest/unit -o $@ $< $(TOOL_LIB_OBJS) $(BUILD)/libllm-engine.a -lm
 
-.PHONY: check-unit check-parity check-kernels fixtures check-cancel check-tap
+.PHONY: check-unit check-cli check-parity check-kernels fixtures check-cancel check-tap
 fixtures: bin/llm-cli
 	@mkdir -p build/regress
 	bash test/fixtures/setup.sh
@@ -119,6 +120,9 @@ check-tap: bin/llm-cli bin/llm-batch
 
 check-unit: $(UNIT_TESTS)
 	@status=0; for t in $(UNIT_TESTS); do $$t || status=1; done; exit $$status
+
+check-cli: bin/llm-cli
+	bash test/cli.sh
 
 check-kernels: $(BUILD)/test/test_kernels $(BUILD)/test/test_kernel_variants
 	$(BUILD)/test/test_kernels

@@ -21,6 +21,7 @@ run() {
 }
 
 run make -s check-unit || true
+run make -s check-cli || true
 run python3 scripts/gen_unicode.py --check || true
 run make -s check-arm || true
 run make -s check-arm-parity || true

@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# llm-cli's command line as a user meets it: help and usage on the right
+# stream with the right exit status, one-line errors (status 2) for unknown
+# options, missing values and values out of range, before any model loads;
+# the names the usage lists (synth shapes and types, bench-kernels types,
+# chat templates, kernel variants) are the ones the commands accept; info
+# describes vocabulary-only files and models it cannot run; parity explains
+# its columns.  Needs bin/llm-cli, ../shared/models/stories260K.gguf,
+# ../shared/vocab and ../shared/parity; runs in a few seconds.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+cli=${LLM_CLI:-bin/llm-cli}
+shared=${LLM_SHARED:-../shared}
+model=$shared/models/stories260K.gguf
+vocab=$shared/vocab/ggml-vocab-qwen2.gguf
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+status=0
+
+# llm-cli ARGS, its exit status into $status, its streams into out and err
+run() {
+	"$cli" "$@" >"$tmp/out" 2>"$tmp/err"
+	status=$?
+}
+
+check() {
+	if [ "$1" = ok ]; then
+		passed=$((passed + 1))
+		echo "ok   $2"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $2"
+		sed -n '1,4s/^/     stderr: /p' "$tmp/err"
+	fi
+}
+
+# expect STATUS STREAM REGEX ARGS...: the status, and an extended regex
+# that stream (out or err) matches
+expect() {
+	local want=$1 stream=$2 pattern=$3
+	shift 3
+	run "$@"
+	if [ "$status" != "$want" ]; then
+		check fail "llm-cli $*: exit status $status, not $want"
+	elif ! grep -Eq -- "$pattern" "$tmp/$stream"; then
+		check fail "llm-cli $*: std$stream does not match /$pattern/"
+	else
+		check ok "llm-cli $*: $want, /$pattern/"
+	fi
+}
+
+# usage_error REGEX ARGS...: status 2, nothing on stdout, and one line on
+# stderr that matches (the option and its valid range)
+usage_error() {
+	local pattern=$1
+	shift
+	run "$@"
+	if [ "$status" != 2 ]; then
+		check fail "llm-cli $*: exit status $status, not 2"
+	elif [ -s "$tmp/out" ]; then
+		check fail "llm-cli $*: printed to stdout"
+	elif [ "$(wc -l <"$tmp/err")" != 1 ]; then
+		check fail "llm-cli $*: $(wc -l <"$tmp/err") lines on stderr, not one"
+	elif ! grep -Eq -- "$pattern" "$tmp/err"; then
+		check fail "llm-cli $*: stderr does not match /$pattern/"
+	else
+		check ok "llm-cli $*: 2, $(cat "$tmp/err")"
+	fi
+}
+
+# The usage with wrapped lines joined, so that a list reads as one line.
+joined_usage() {
+	"$cli" --help | awk '/^      / { sub(/^ +/, " "); line = line $0; next }
+		{ if (NR > 1) print line; line = $0 } END { print line }'
+}
+
+# The names of a table in a source file: the first string of each entry.
+table_names() {
+	sed -n "/$2\[\] = {/,/^};/p" "$1" | grep -o '{"[^"]*"' | tr -d '{"'
+}
+
+commands="info tokenize logits generate chat bench parity synth vocab-test bench-tokenize bench-kernels"
+
+echo "== help and usage"
+for args in --help -h help; do
+	run $args
+	if [ $status = 0 ] && grep -q '^usage: llm-cli COMMAND' "$tmp/out" && [ ! -s "$tmp/err" ]; then
+		check ok "llm-cli $args: usage on stdout, 0"
+	else
+		check fail "llm-cli $args: status $status, usage not on stdout alone"
+	fi
+done
+for args in "" nope; do
+	run $args
+	if [ $status = 2 ] && grep -q '^usage: llm-cli COMMAND' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+		check ok "llm-cli $args: usage on stderr, 2"
+	else
+		check fail "llm-cli $args: status $status, usage not on stderr alone"
+	fi
+done
+expect 2 err '^llm-cli: unknown command "nope"' nope
+expect 2 err '^llm-cli: no command given' 
+for c in $commands; do
+	run "$c" --help
+	if [ $status = 0 ] && grep -q "^usage: llm-cli $c " "$tmp/out" && grep -q -- '--help' "$tmp/out" &&
+		[ ! -s "$tmp/err" ]; then
+		check ok "llm-cli $c --help: its usage on stdout, 0"
+	else
+		check fail "llm-cli $c --help: status $status, its usage not on stdout alone"
+	fi
+	grep -q "^  $c " <("$cli" --help) && check ok "usage lists $c" || check fail "usage lists $c"
+done
+expect 0 out '^usage: llm-cli generate MODEL --prompt TEXT' help generate
+expect 0 out '^usage: llm-cli bench MODEL' bench -h
+expect 0 out '^usage: llm-cli synth ' synth --shape nope --help
+expect 2 err 'unknown command "nope"' help nope
+
+echo "== options: unknown, missing values, numbers out of range"
+usage_error 'unknown option "--bogus"' generate "$model" --prompt hi --bogus
+usage_error 'unknown option "--tokens"' generate "$model" --prompt hi --tokens 1
+usage_error 'unknown option "-x"' info "$model" -x
+usage_error 'unknown option "--nope"' synth --nope
+usage_error '-n needs a value' generate "$model" --prompt hi -n
+usage_error '--prompt needs a value' generate "$model" --prompt
+usage_error '--prompt TEXT is required' generate "$model"
+usage_error 'needs MODEL' generate --prompt hi
+usage_error 'needs MODEL TEXT' tokenize "$model"
+usage_error 'needs FILE' info
+usage_error 'unexpected argument "extra"' info "$model" extra
+usage_error '--pieces takes no value' tokenize "$model" hi --pieces=yes
+usage_error '--out FILE is required' synth --shape smollm2-135m --type q8_0
+usage_error '--user TEXT is required' chat "$model"
+usage_error '-n must be an integer >= 0, not "abc"' generate "$model" --prompt hi -n abc
+usage_error '-n must be an integer >= 0, not "-3"' generate "$model" --prompt hi -n -3
+usage_error '-n must be an integer >= 0, not "12x"' generate "$model" --prompt hi -n 12x
+usage_error '-n must be an integer >= 0, not " 5"' generate "$model" --prompt hi -n " 5"
+usage_error '-n must be an integer >= 0, not ""' generate "$model" --prompt hi -n ""
+usage_error '-n must be an integer >= 0' chat "$model" --user hi -n -1
+usage_error '--ctx must be an integer >= 0' generate "$model" --prompt hi --ctx -1
+usage_error '-t must be an integer from 1 to 256, not "0"' bench "$model" -t 0
+usage_error '--reps must be an integer >= 1, not "x"' bench "$model" --reps x
+usage_error '-p must be an integer from 1 to [0-9]+, not "-1"' bench "$model" -p -1
+usage_error '-n must be an integer from 1 to [0-9]+, not "0"' bench "$model" -n 0
+usage_error '--batch must be an integer from 0 to [0-9]+, not "-2"' bench "$model" --batch -2
+usage_error '--top-p must be a number > 0 and <= 1, not "5"' generate "$model" --prompt hi --top-p 5
+usage_error '--top-p must be a number > 0 and <= 1, not "-0.1"' generate "$model" --prompt hi --top-p -0.1
+usage_error '--top-p must be a number > 0 and <= 1, not "0"' generate "$model" --prompt hi --top-p 0
+usage_error '--top-p must be a number > 0 and <= 1' chat "$model" --user hi --top-p 1.5
+usage_error '--temp must be a number from 0 to 100, not "-1"' generate "$model" --prompt hi --temp -1
+usage_error '--temp must be a number from 0 to 100, not "101"' generate "$model" --prompt hi --temp 101
+usage_error '--temp must be a number from 0 to 100, not "nan"' generate "$model" --prompt hi --temp nan
+usage_error '--temp must be a number from 0 to 100, not "0.5x"' chat "$model" --user hi --temp 0.5x
+usage_error '--min-p must be a number from 0 to 1, not "2"' generate "$model" --prompt hi --min-p 2
+usage_error '--min-p must be a number from 0 to 1, not "-0.5"' generate "$model" --prompt hi --min-p -0.5
+usage_error '--repeat-penalty must be a number > 0, not "0"' generate "$model" --prompt hi --repeat-penalty 0
+usage_error '--repeat-penalty must be a number > 0, not "-1"' generate "$model" --prompt hi --repeat-penalty -1
+usage_error '--top-k must be an integer >= 0, not "-1"' generate "$model" --prompt hi --top-k -1
+usage_error '--seed must be an integer from 0 to 18446744073709551615, not "-1"' generate "$model" --prompt hi --seed -1
+usage_error '--seed must be an integer from 0 to 18446744073709551615' synth --shape smollm2-135m --type q8_0 --out "$tmp/x.gguf" --seed x
+usage_error '--mb must be a number > 0 and <= 1024, not "0"' bench-tokenize "$vocab" --mb 0
+usage_error '--reps must be an integer >= 1, not "0"' bench-tokenize "$vocab" --reps 0
+usage_error '--mb must be an integer from 1 to [0-9]+, not "x"' bench-kernels --mb x
+usage_error '-t must be an integer from 1 to 64, not "0"' bench-kernels -t 0
+usage_error '--kv must be one of f32, f16, not "q8"' parity "$shared/parity" --kv q8
+# checked before the model loads: a file that does not exist is not reached
+usage_error '--top-p must be a number > 0 and <= 1' generate "$tmp/none.gguf" --prompt hi --top-p 2
+
+echo "== valid commands"
+expect 0 out '^architecture: llama' info "$model"
+expect 0 out '^1 ' tokenize "$model" "Once upon a time"
+expect 0 out '^ +[0-9]+ -> ' tokenize "$model" --pieces -- "-x"
+expect 0 out '.' generate "$model" --prompt "Once upon a time" -n 8
+expect 0 out '^$' generate "$model" --prompt "Once upon a time" -n 0
+expect 0 out '.' generate "$model" --prompt="Once upon a time" -n 8 --temp 0.7 --seed 3 --top-k 40 \
+	--top-p 0.9 --min-p 0.05 --repeat-penalty 1.1 --stop "."
+run generate "$model" --prompt "Once upon a time" -n 16
+a=$(cat "$tmp/out")
+run generate "$model" -n 16 --prompt "Once upon a time" --temp 0
+[ "$a" = "$(cat "$tmp/out")" ] && [ -n "$a" ] && check ok "generate: options in any order, --temp 0 is the default" ||
+	check fail "generate: options in any order, --temp 0 is the default"
+expect 0 out '^template: chatml' chat "$vocab" --user hi --prompt-only
+expect 0 out '^wrote ' logits "$model" --tokens 1,2,3 --out "$tmp/l.f32"
+
+echo "== chat templates"
+usage_error 'unknown --template "nope": give one of chatml, llama3, .*gemma, or a Jinja template' \
+	chat "$model" --user hi --template nope
+names=$(sed -n 's/.*give one of \(.*\), or a Jinja.*/\1/p' "$tmp/err" | tr -d ',')
+for t in $names; do
+	expect 0 out "^template: $t," chat "$model" --user hi --template "$t" --prompt-only
+done
+joined_usage | grep -q "^  chat --template: $(sed 's/ /, /g' <<<$names)\$" && check ok "usage lists the chat templates" ||
+	check fail "usage lists the chat templates"
+
+echo "== synth and bench-kernels names"
+usage=$(joined_usage)
+for table in synth_shapes:--shape synth_quants:--type; do
+	want=$(table_names tools/cmd_synth.c "${table%:*}" | paste -sd, | sed 's/,/, /g')
+	opt=${table#*:}
+	if [ -n "$want" ] && grep -qxF "  synth $opt: $want" <<<"$usage" &&
+		"$cli" synth --help | grep -qF "$want"; then
+		check ok "usage and synth --help list synth $opt: $want"
+	else
+		check fail "usage and synth --help list synth $opt: $want"
+	fi
+done
+want="$(table_names tools/cmd_bench_kernels.c bk_types | paste -sd, | sed 's/,/, /g'), all"
+if grep -qxF "  bench-kernels --type: $want" <<<"$usage" && "$cli" bench-kernels --help | tr -s ' \n' ' ' | grep -qF "$want"; then
+	check ok "usage and bench-kernels --help list bench-kernels --type: $want"
+else
+	check fail "usage and bench-kernels --help list bench-kernels --type: $want"
+fi
+usage_error "--type must be one of $want, not \"nope\"" bench-kernels --type nope
+usage_error '--shape must be one of smollm2-135m, .*, not "nope"' synth --shape nope --type q8_0 --out "$tmp/x.gguf"
+usage_error '--type must be one of q8_0, .*, not "q9"' synth --shape smollm2-135m --type q9 --out "$tmp/x.gguf"
+
+echo "== LLM_KERNEL"
+for args in "info $model" "generate $model --prompt hi" "bench-kernels" "parity $shared/parity" "synth"; do
+	LLM_KERNEL=foo usage_error '^llm-cli: LLM_KERNEL=foo is not a kernel variant; valid on this CPU: auto(, [a-z0-9]+)+; all known: ' $args
+done
+for k in $(LLM_KERNEL=foo "$cli" info "$model" 2>&1 | sed -n 's/.*valid on this CPU: \([^;]*\);.*/\1/p' | tr -d ,); do
+	LLM_KERNEL=$k expect 0 out '^architecture: llama' info "$model"
+done
+LLM_KERNEL= expect 0 out '^architecture: llama' info "$model"
+LLM_KERNEL=foo expect 0 out '^usage: llm-cli COMMAND' --help
+expect 0 out 'LLM_KERNEL=NAME' --help
+
+echo "== info on files it cannot run"
+expect 0 out 'holds only a vocabulary' info "$vocab"
+for p in '^architecture: qwen2$' '^tokenizer: gpt2 \(pre-tokenizer qwen2\), vocabulary of 151936 tokens$' \
+	'^tensors \(0\):' '^  tokenizer.ggml.model = "gpt2"$' '^metadata \(20 keys\):$' 'tokenizer works'; do
+	grep -Eq -- "$p" "$tmp/out" && check ok "info on a vocabulary: /$p/" || check fail "info on a vocabulary: /$p/"
+done
+n=$(sed -n 's/^metadata (\([0-9]*\) keys):$/\1/p' "$tmp/out")
+[ "$(grep -c '^  [a-z_.0-9]* = ' "$tmp/out")" = "$n" ] && check ok "info on a vocabulary prints all $n keys" ||
+	check fail "info on a vocabulary prints all $n keys"
+for f in "$shared"/vocab/*.gguf; do
+	expect 0 out 'holds only a vocabulary' info "$f"
+done
+# a model whose architecture no engine knows: stories260K, renamed
+python3 - "$model" "$tmp/unknown-arch.gguf" <<'EOF'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+key = b'general.architecture' + struct.pack('<IQ', 8, 5)
+assert data.count(key + b'llama') == 1
+open(sys.argv[2], 'wb').write(data.replace(key + b'llama', key + b'nollm'))
+EOF
+expect 0 out '^llm-cli cannot run this model: architecture "nollm" is not supported' info "$tmp/unknown-arch.gguf"
+for p in '^architecture: nollm$' '^tokenizer: llama .*vocabulary of 512 tokens$' '^tensors \(48\): F32 x 48$' \
+	'^  llama.block_count = 5$'; do
+	grep -Eq -- "$p" "$tmp/out" && check ok "info on an unknown architecture: /$p/" ||
+		check fail "info on an unknown architecture: /$p/"
+done
+head -c 4096 "$model" >"$tmp/truncated.gguf"
+expect 1 err '^llm-cli: ' info "$tmp/truncated.gguf"
+expect 1 err 'not a GGUF file' info README.md
+expect 1 err 'cannot open' info "$tmp/none.gguf"
+expect 1 err 'architecture "nollm" is not supported' generate "$tmp/unknown-arch.gguf" --prompt hi
+
+echo "== parity explains its columns"
+mkdir "$tmp/parity"
+ln -s "$(cd "$shared/parity" && pwd)"/stories260K.Q8_0.* "$tmp/parity/"
+echo '{"models": [{"name": "stories260K.Q8_0", "model_file": "stories260K.Q8_0.gguf",
+	"ref": "stories260K.Q8_0.ref.json", "quant": "Q8_0"}]}' >"$tmp/parity/index.json"
+expect 0 out '^PASS stories260K.Q8_0 ' parity "$tmp/parity"
+legend=$(grep -n '^columns: ' "$tmp/out" | cut -d: -f1)
+row=$(grep -n '^PASS ' "$tmp/out" | head -n 1 | cut -d: -f1)
+[ -n "$legend" ] && [ "$legend" -lt "$row" ] && check ok "parity: the legend comes before the rows" ||
+	check fail "parity: the legend comes before the rows"
+for p in 'PASS or FAIL' 'quant' '^  max\|d\| rms ' 'x std' 'limits' '^  top-1 ' 'clear' '^  greedy '; do
+	grep -Eq -- "$p" "$tmp/out" && check ok "parity legend: /$p/" || check fail "parity legend: /$p/"
+done
+
+echo "cli: $passed passed, $failed failed"
+[ $failed = 0 ]
