@@ -164,6 +164,29 @@ StartFromPrefix(LlmLoadedModel *lm, LlmContext *ctx, int32 **prompts, const int 
 }
 
 /*
+ * Elements todo[first .. first + k) of a call, as the engine takes them:
+ * their token arrays and lengths; returns their total tokens.
+ */
+static int
+TakeBatch(int32 **all, const int *all_n, const int *todo, int first, int k,
+		  int32 ***p_out, int **np_out)
+{
+	int32	  **p = palloc(sizeof(int32 *) * k);
+	int		   *np = palloc(sizeof(int) * k);
+	int			total = 0;
+
+	for (int j = 0; j < k; j++)
+	{
+		p[j] = all[todo[first + j]];
+		np[j] = all_n[todo[first + j]];
+		total += np[j];
+	}
+	*p_out = p;
+	*np_out = np;
+	return total;
+}
+
+/*
  * Generate for every prompt (NULL: no result), llm.batch_size at a time.
  * finish turns the generated text into the element's result.
  */
@@ -185,15 +208,15 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 	for (int first = 0; first < n_todo; first += batch)
 	{
 		int			k = Min(batch, n_todo - first);
-		int32	  **p = palloc(sizeof(int32 *) * k);
-		int		   *np = palloc(sizeof(int) * k);
+		int32	  **p;
+		int		   *np;
+		int			prompt_tokens = TakeBatch(prompts, n_prompt, todo, first, k, &p, &np);
 		int		   *cached = palloc0(sizeof(int) * k);
 		int		   *cap = palloc(sizeof(int) * k);
 		LlmGenerateResult *res = palloc0(sizeof(LlmGenerateResult) * k);
 		LlmGenerateParams params = *gp;
 		LlmModelCounters cache = {0};
 		int			n_ctx = 0;
-		int			prompt_tokens = 0;
 		int			generated = 0;
 		LlmContext *ctx;
 		LlmCompute	c;
@@ -202,9 +225,6 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 
 		for (int j = 0; j < k; j++)
 		{
-			p[j] = prompts[todo[first + j]];
-			np[j] = n_prompt[todo[first + j]];
-			prompt_tokens += np[j];
 			/* as the one-row call: the answer gets what the context has left */
 			cap[j] = Min(params.max_tokens, lm->ctx->n_ctx - np[j]);
 			n_ctx = Max(n_ctx, np[j] + cap[j]);
@@ -482,23 +502,18 @@ llm_embed_array(PG_FUNCTION_ARGS)
 	for (int first = 0; first < n_todo; first += batch)
 	{
 		int			k = Min(batch, n_todo - first);
-		int32	  **p = palloc(sizeof(int32 *) * k);
-		int		   *np = palloc(sizeof(int) * k);
+		int32	  **p;
+		int		   *np;
+		int			tokens = TakeBatch(ids, n_ids, todo, first, k, &p, &np);
 		float	   *out = palloc(sizeof(float) * k * n_embd);
 		int			n_ctx = 0;
-		int			tokens = 0;
 		LlmContext *ctx;
 		LlmCompute	c;
 		LlmError	err;
 		LlmStatus	s;
 
 		for (int j = 0; j < k; j++)
-		{
-			p[j] = ids[todo[first + j]];
-			np[j] = n_ids[todo[first + j]];
 			n_ctx = Max(n_ctx, np[j]);
-			tokens += np[j];
-		}
 		ctx = BeginBatch(lm, k, n_ctx, &c);
 		s = LlmEmbedBatch(ctx, (const int32_t *const *) p, np, k, out, &err);
 		LlmComputeEnd(&c, s, k, tokens, 0, NULL);

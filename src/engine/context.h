@@ -189,18 +189,16 @@ extern LlmStatus LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *tokens, in
  * position, KV cell and visible cells of tokens[i]), n_batch at a time:
  * the engine's way of scoring several continuations of one prompt in a
  * single pass (scoring.c).  A row must see cells its sequence holds or
- * that rows before it write.  Sequence pasts are not changed.  logits
- * receives [n_wanted][n_vocab] for the rows with want[i] (want may be NULL
- * for none).  Unlike a plain batch, a branch row's result depends (in the
- * last bits) on where its cells lie, because the masked cells between the
- * prefix and its branch are summed as zeros.
+ * that rows before it write.  Sequence pasts are not changed.  out
+ * receives, for the rows with want[i] (want may be NULL for none), their
+ * logits [n_wanted][n_vocab], or with hidden their final hidden states
+ * [n_wanted][n_embd].  Unlike a plain batch, a branch row's result
+ * depends (in the last bits) on where its cells lie, because the masked
+ * cells between the prefix and its branch are summed as zeros.
  */
 extern LlmStatus LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows,
-							   const bool *want, int n, float *logits, LlmError *err);
-
-/* As LlmDecodeRows, handing back the wanted rows' final hidden states [n][n_embd]. */
-extern LlmStatus LlmDecodeRowsHidden(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows,
-									 const bool *want, int n, float *hidden, LlmError *err);
+							   const bool *want, int n, bool hidden, float *out,
+							   LlmError *err);
 
 /*
  * Sequences of the KV cache (kv.c).  Functions taking an LlmError reject

@@ -578,26 +578,13 @@ CheckRows(const LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, cons
 
 LlmStatus
 LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, const bool *want,
-			  int n, float *logits, LlmError *err)
+			  int n, bool hidden, float *out, LlmError *err)
 {
 	int			n_done;
-	LlmStatus	s = CheckRows(ctx, tokens, rows, want, n, logits, err);
+	LlmStatus	s = CheckRows(ctx, tokens, rows, want, n, out, err);
 
 	if (s != LLM_OK)
 		return s;
-	return RunRows(ctx, tokens, sizeof(int32_t), want, sizeof(bool), rows, n, false, logits,
-				   &n_done, err);
-}
-
-LlmStatus
-LlmDecodeRowsHidden(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows,
-					const bool *want, int n, float *hidden, LlmError *err)
-{
-	int			n_done;
-	LlmStatus	s = CheckRows(ctx, tokens, rows, want, n, hidden, err);
-
-	if (s != LLM_OK)
-		return s;
-	return RunRows(ctx, tokens, sizeof(int32_t), want, sizeof(bool), rows, n, true, hidden,
+	return RunRows(ctx, tokens, sizeof(int32_t), want, sizeof(bool), rows, n, hidden, out,
 				   &n_done, err);
 }

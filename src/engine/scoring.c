@@ -259,7 +259,7 @@ LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
 			while (last < n && n_want + want[last] <= per_call)
 				n_want += want[last++];
 			s = LlmDecodeRows(ctx, tokens + first, rows + first, want + first, last - first,
-							  logits, err);
+							  false, logits, err);
 			for (int r = first; r < last && s == LLM_OK; r++)
 			{
 				const ScoreRow *o = &who[r];
@@ -390,7 +390,7 @@ LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens, const int *n_tokens
 			owner[n] = i;
 			if (++n == slice || (i == n_inputs - 1 && j == n_tokens[i] - 1))
 			{
-				s = LlmDecodeRowsHidden(ctx, tok, rows, want, n, hidden, err);
+				s = LlmDecodeRows(ctx, tok, rows, want, n, true, hidden, err);
 				for (int r = 0; r < n && s == LLM_OK; r++)
 				{
 					double	   *acc = sum + (size_t) owner[r] * n_embd;
