@@ -59,6 +59,7 @@ typedef struct LlmFileId
 	ino_t		ino;
 	off_t		size;
 	int64		mtime_ns;
+	bool		regular;		/* a regular file (not a FIFO, device, folder) */
 } LlmFileId;
 
 /* Per-model usage counters (llm_model_status). */
@@ -137,6 +138,8 @@ extern int32 *LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t l
 								  bool add_bos, bool parse_special, int *n_tokens);
 extern void LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after);
 extern char *LlmModelFilePath(const char *stored);
+extern void LlmReportChangedFile(const char *name, const char *path, const char *actual,
+								 const char *registered) pg_attribute_noreturn();
 extern void LlmCheckFitsInput(LlmLoadedModel *lm, int n_tokens, int room_after,
 							  const char *input);
 extern void LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp);
@@ -200,7 +203,7 @@ extern LlmLoadedModel *LlmPoolAttach(const char *name, const char *path,
 									 bool *loaded_now);
 extern bool LlmPoolStillValid(const LlmLoadedModel *lm);
 extern void LlmPoolDetach(LlmLoadedModel *lm);
-extern bool LlmPoolUnload(const char *path, const char *sha256);
+extern bool LlmPoolUnload(const char *name, const char *path, const char *sha256);
 extern void LlmPoolCount(LlmLoadedModel *lm, const LlmModelCounters *delta);
 
 /* llm_budget.c: the server-wide compute budget around each engine call */

@@ -71,6 +71,47 @@ LlmCatalogTable(void)
 }
 
 static void ReportUnreadable(const char *path, const char *name, bool registering);
+static void CheckInsideModelPath(const char *resolved);
+
+/* The path the registration of the model being looked up holds, as stored. */
+static char registered_path[MAXPGPATH];
+
+/*
+ * The registered bytes are not those of the file the registration now
+ * leads to.  Who may read server files is told that file's path and
+ * SHA-256 (to check a deployment); anyone else only the registered path,
+ * since a symbolic link may have been pointed at a file they must learn
+ * nothing about.
+ */
+void
+LlmReportChangedFile(const char *name, const char *path, const char *actual,
+					 const char *registered)
+{
+	bool		told = LlmMayReadServerFiles();
+
+	ereport(ERROR,
+			errcode(ERRCODE_DATA_CORRUPTED),
+			errmsg("model file \"%s\" has changed since model \"%s\" was registered",
+				   told ? path : registered_path, name),
+			told ?
+			errdetail("Its SHA-256 is %s; it was %s.", actual, registered) :
+			errdetail("Its bytes are not the registered ones (SHA-256 %s).", registered),
+			errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';",
+					name));
+}
+
+/*
+ * llm.model_path as an absolute path: a relative setting is taken from the
+ * data directory (the server's working directory), once, here, so that
+ * what a registration stores does not depend on it later.
+ */
+static char *
+ModelRoot(void)
+{
+	if (is_absolute_path(llm_model_path))
+		return pstrdup(llm_model_path);
+	return psprintf("%s/%s", DataDir, llm_model_path);
+}
 
 /* A registered path as given: relative ones are inside llm.model_path. */
 static char *
@@ -78,7 +119,7 @@ JoinModelPath(const char *given)
 {
 	if (is_absolute_path(given) || llm_model_path[0] == '\0')
 		return pstrdup(given);
-	return psprintf("%s/%s", llm_model_path, given);
+	return psprintf("%s/%s", ModelRoot(), given);
 }
 
 /*
@@ -109,7 +150,6 @@ static char *
 ResolveModelPath(const char *given)
 {
 	char		resolved[PATH_MAX];
-	char		root[PATH_MAX];
 	char	   *joined;
 	struct stat st;
 
@@ -125,31 +165,97 @@ ResolveModelPath(const char *given)
 	joined = JoinModelPath(given);
 
 	if (realpath(joined, resolved) == NULL)
+	{
+		int			save = errno;
+		struct passwd *pw = getpwuid(geteuid());
+
+		errno = save;
 		ereport(ERROR,
 				errcode_for_file_access(),
-				errmsg("could not access model file \"%s\": %m", joined));
+				errmsg("could not access model file \"%s\": %m", joined),
+				save == EACCES ?
+				errhint("The server runs as operating-system user \"%s\", which must be able to read the file and search its directories.",
+						pw ? pw->pw_name : "?") : 0);
+	}
 	if (stat(resolved, &st) != 0 || !S_ISREG(st.st_mode))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("model path \"%s\" is not a regular file", resolved));
 
 	if (!superuser())
-	{
-		size_t		n;
-
-		if (llm_model_path[0] == '\0' || realpath(llm_model_path, root) == NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					errmsg("permission denied to register model file \"%s\"", resolved),
-					errdetail("Users who are not superusers can only register files inside llm.model_path, which is not set to an existing directory."));
-		n = strlen(root);
-		if (strncmp(resolved, root, n) != 0 || (resolved[n] != '/' && root[n - 1] != '/'))
-			ereport(ERROR,
-					errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					errmsg("permission denied to register model file \"%s\"", resolved),
-					errdetail("Users who are not superusers can only register files inside llm.model_path (\"%s\").", root));
-	}
+		CheckInsideModelPath(resolved);
 	return pstrdup(resolved);
+}
+
+/* Users who are not superusers register files inside llm.model_path only. */
+static void
+CheckInsideModelPath(const char *resolved)
+{
+	char		root[PATH_MAX];
+	size_t		n;
+
+	if (llm_model_path[0] == '\0' || realpath(ModelRoot(), root) == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to register model file \"%s\"", resolved),
+				errdetail("Users who are not superusers can only register files inside llm.model_path, which is not set to an existing directory."));
+	n = strlen(root);
+	if (strncmp(resolved, root, n) != 0 || (resolved[n] != '/' && root[n - 1] != '/'))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to register model file \"%s\"", resolved),
+				errdetail("Users who are not superusers can only register files inside llm.model_path (\"%s\").", root));
+}
+
+/*
+ * Open the file a registration validates, once: everything the trigger
+ * reads of it (header, metadata, SHA-256) is read through this descriptor
+ * (as /proc/self/fd/N), and the confinement check runs again on the file
+ * the descriptor really is, so that swapping a directory or link between
+ * the check and the reads cannot make the server read another file.
+ * O_NONBLOCK: a FIFO swapped in must not hang the backend.  The
+ * descriptor is a transient file, closed at the end of the transaction if
+ * an error comes first.
+ */
+static int
+OpenToRegister(const char *resolved, const char *name, char **read_path)
+{
+	char		proc[64];
+	char		real[PATH_MAX];
+	struct stat st;
+	ssize_t		len;
+	int			fd = OpenTransientFile(resolved, O_RDONLY | O_NONBLOCK | PG_BINARY);
+
+	if (fd < 0)
+		ReportUnreadable(resolved, name, true);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("model path \"%s\" is not a regular file", resolved));
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	len = readlink(proc, real, sizeof(real) - 1);
+	if (len <= 0)
+	{
+		/* no /proc: the path, checked above, is what there is */
+		*read_path = pstrdup(resolved);
+		return fd;
+	}
+	real[len] = '\0';
+	if (!superuser())
+		CheckInsideModelPath(real);
+	*read_path = pstrdup(proc);
+	return fd;
+}
+
+/* An engine message about read_path, naming shown instead. */
+static char *
+ShownPath(const char *message, const char *read_path, const char *shown)
+{
+	const char *at = strstr(message, read_path);
+
+	if (at == NULL || strcmp(read_path, shown) == 0)
+		return pstrdup(message);
+	return psprintf("%.*s%s%s", (int) (at - message), message, shown, at + strlen(read_path));
 }
 
 static void
@@ -277,7 +383,8 @@ LlmParseModelOptions(Jsonb *options, const char *name, bool strict, LlmModelOpti
  * own error.
  */
 static void
-ReportNotAModel(const char *name, const char *path, LlmStatus status, const LlmError *load_err)
+ReportNotAModel(const char *name, const char *path, const char *shown, LlmStatus status,
+				const LlmError *load_err)
 {
 	unsigned char magic[4] = {0};
 	ssize_t		got = -1;
@@ -293,41 +400,49 @@ ReportNotAModel(const char *name, const char *path, LlmStatus status, const LlmE
 	if (status == LLM_ERR_FORMAT && got >= 0 && got < 4)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				errmsg("could not register model \"%s\": file \"%s\" is not a GGUF model file", name, path),
+				errmsg("could not register model \"%s\": file \"%s\" is not a GGUF model file", name, shown),
 				errdetail("The file is %zd bytes long; a GGUF file starts with the 4 bytes \"GGUF\".", got));
 	if (status == LLM_ERR_FORMAT && got == 4 && memcmp(magic, "GGUF", 4) != 0)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				errmsg("could not register model \"%s\": file \"%s\" is not a GGUF model file", name, path),
+				errmsg("could not register model \"%s\": file \"%s\" is not a GGUF model file", name, shown),
 				errdetail("It starts with the bytes %02x %02x %02x %02x; a GGUF file starts with \"GGUF\".",
 						  magic[0], magic[1], magic[2], magic[3]));
-	if (status == LLM_ERR_FORMAT && got == 4)
+	if (got == 4 && memcmp(magic, "GGUF", 4) == 0)
 	{
+		bool		vocab_only;
+
 		if (GgufOpen(path, &gguf, &err) != LLM_OK)
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					errmsg("could not register model \"%s\": file \"%s\" is a damaged or truncated GGUF file", name, path),
-					errdetail("%s", err.message));
-		if (GgufFindTensor(gguf, "token_embd.weight") == NULL &&
-			GgufFind(gguf, "tokenizer.ggml.tokens") != NULL)
-		{
-			uint64_t	n_tensors = gguf->n_tensors;
-
-			GgufClose(gguf);
+					errmsg("could not register model \"%s\": file \"%s\" is a damaged or truncated GGUF file", name, shown),
+					errdetail("%s", ShownPath(err.message, path, shown)));
+		/* a tokenizer and no tensors at all, whatever its architecture says */
+		vocab_only = gguf->n_tensors == 0 && GgufFind(gguf, "tokenizer.ggml.tokens") != NULL;
+		GgufClose(gguf);
+		if (vocab_only)
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("could not register model \"%s\": file \"%s\" holds only a tokenizer vocabulary", name, path),
-					errdetail("It has the tokenizer's metadata but %llu tensors and no token embeddings.",
-							  (unsigned long long) n_tensors),
+					errmsg("could not register model \"%s\": file \"%s\" holds only a tokenizer vocabulary", name, shown),
+					errdetail("It has a tokenizer's metadata and no tensors."),
 					errhint("Register the model's own GGUF file, with its weights."));
-		}
-		GgufClose(gguf);
+		/* a GGUF that does not make a model: a tensor missing, a shape wrong */
+		if (status == LLM_ERR_FORMAT)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					errmsg("could not register model \"%s\": file \"%s\" is a damaged or truncated GGUF file", name, shown),
+					errdetail("%s", ShownPath(load_err->message, path, shown)));
 	}
-	LlmReportError(status, load_err, psprintf("could not register model \"%s\"", name));
+	{
+		LlmError	shown_err = *load_err;
+
+		strlcpy(shown_err.message, ShownPath(load_err->message, path, shown), sizeof(shown_err.message));
+		LlmReportError(status, &shown_err, psprintf("could not register model \"%s\"", name));
+	}
 }
 
 static void
-ReadModelFacts(const char *name, const char *path, ModelFacts *facts)
+ReadModelFacts(const char *name, const char *path, const char *shown, ModelFacts *facts)
 {
 	LlmModel   *model;
 	LlmError	err;
@@ -336,7 +451,7 @@ ReadModelFacts(const char *name, const char *path, ModelFacts *facts)
 
 	s = LlmModelLoad(path, &model, &err);
 	if (s != LLM_OK)
-		ReportNotAModel(name, path, s, &err);
+		ReportNotAModel(name, path, shown, s, &err);
 
 	/* copy everything out before anything can throw */
 	facts->architecture = pstrdup(model->arch_name);
@@ -374,6 +489,8 @@ llm_models_validate(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *path;
 	char	   *given;
+	char	   *read_path;
+	int			fd;
 	ModelFacts	facts;
 	char		sha[65];
 	Datum	   *values;
@@ -411,11 +528,10 @@ llm_models_validate(PG_FUNCTION_ARGS)
 	}
 	given = path;
 	path = ResolveModelPath(given);
-	/* permission problems are 42501 here as at a call, with the same hint */
-	if (access(path, R_OK) != 0)
-		ReportUnreadable(path, name, true);
-	ReadModelFacts(name, path, &facts);
-	LlmFileSha256(path, sha);
+	fd = OpenToRegister(path, name, &read_path);
+	ReadModelFacts(name, read_path, path, &facts);
+	LlmFileSha256(read_path, sha);
+	CloseTransientFile(fd);
 
 	values = palloc0(sizeof(Datum) * desc->natts);
 	nulls = palloc0(sizeof(bool) * desc->natts);
@@ -637,11 +753,7 @@ LoadPrivate(const char *name, const char *path, const char *sha256, const LlmFil
 		lm->private_copy = MemoryContextAllocHuge(TopMemoryContext, Max(file->size, 1));
 		LlmReadFileSha256(path, lm->private_copy, file->size, actual);
 		if (strcmp(actual, sha256) != 0)
-			ereport(ERROR,
-					errcode(ERRCODE_DATA_CORRUPTED),
-					errmsg("model file \"%s\" has changed since model \"%s\" was registered", path, name),
-					errdetail("Its SHA-256 is %s; it was %s.", actual, sha256),
-					errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';", name));
+			LlmReportChangedFile(name, path, actual, sha256);
 		s = LlmModelAttach(lm->private_copy, file->size, NULL, 0, &lm->model, &err);
 		if (s != LLM_OK)
 			LlmReportError(s, &err, psprintf("could not load model \"%s\"", name));
@@ -753,6 +865,7 @@ LookupModel(text *name_arg, char **name_out, char **path_out, char **sha_out,
 		ReportUnregistered(catalog, name, name_arg == NULL);
 	path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	sha = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	strlcpy(registered_path, path, sizeof(registered_path));
 	{
 		bool		isnull;
 		Datum		opt = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
@@ -793,6 +906,14 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 	/* the file as it is now: a changed file is never used unchecked */
 	if (!LlmFileIdOf(path, &file) || access(path, R_OK) != 0)
 		ReportUnreadable(path, name, false);
+	if (file.regular && file.size == 0)
+		LlmReportChangedFile(name, path,
+							 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", sha);
+	if (!file.regular)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("model file \"%s\" of model \"%s\" is not a regular file", registered_path, name),
+				errhint("Restore the file, or register the model again with its new path."));
 
 	for (int i = 0; i < LLM_MAX_LOADED; i++)
 	{
@@ -889,7 +1010,8 @@ llm_unload(PG_FUNCTION_ARGS)
 
 	LookupModel(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &name, &path, &sha, &options);
 	for (int i = 0; i < LLM_MAX_LOADED; i++)
-		if (loaded[i] != NULL && strcmp(loaded[i]->path, path) == 0)
+		if (loaded[i] != NULL &&
+			(strcmp(loaded[i]->path, path) == 0 || strcmp(loaded[i]->name, name) == 0))
 		{
 			LlmLoadedModel *lm = loaded[i];
 
@@ -898,6 +1020,6 @@ llm_unload(PG_FUNCTION_ARGS)
 			found = true;
 		}
 	if (LlmPoolEnabled())
-		found = LlmPoolUnload(path, sha) || found;
+		found = LlmPoolUnload(name, path, sha) || found;
 	PG_RETURN_BOOL(found);
 }

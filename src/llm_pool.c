@@ -70,6 +70,7 @@ typedef struct PoolEntry
 	PoolState	state;
 	uint32		generation;
 	char		name[NAMEDATALEN];	/* the name it was first loaded under */
+	Oid			dboid;			/* in that database */
 	char		path[MAXPGPATH];
 	char		sha256[65];
 	LlmFileId	file;
@@ -358,13 +359,7 @@ PoolLoad(LlmLoadedModel *lm, PoolEntry *e)
 				errdetail("The server's dynamic shared memory segments are all in use."));
 	LlmReadFileSha256(lm->path, dsm_segment_address(fseg), lm->file.size, actual);
 	if (strcmp(actual, lm->sha256) != 0)
-		ereport(ERROR,
-				errcode(ERRCODE_DATA_CORRUPTED),
-				errmsg("model file \"%s\" has changed since model \"%s\" was registered",
-					   lm->path, lm->name),
-				errdetail("Its SHA-256 is %s; it was %s.", actual, lm->sha256),
-				errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';",
-						lm->name));
+		LlmReportChangedFile(lm->name, lm->path, actual, lm->sha256);
 
 	/* build the tokenizer tables once, then attach like everybody else */
 	s = LlmModelAttach(dsm_segment_address(fseg), lm->file.size, NULL, 0, &built, &err);
@@ -395,11 +390,20 @@ PoolLoad(LlmLoadedModel *lm, PoolEntry *e)
 	dsm_pin_segment(fseg);
 	dsm_pin_segment(vseg);
 	LWLockAcquire(pool->lock, LW_EXCLUSIVE);
-	/* an older version of the same file is unloaded: the catalog moved on */
+	/*
+	 * An older version is unloaded, the catalog moved on: of the same file,
+	 * or loaded under the same registration (a symbolic link now pointing
+	 * to a new version's file).
+	 */
 	for (int i = 0; i < LLM_POOL_SLOTS; i++)
-		if (&pool->entries[i] != e && pool->entries[i].state == POOL_READY &&
-			strcmp(pool->entries[i].path, lm->path) == 0)
-			PoolRetire(&pool->entries[i]);
+	{
+		PoolEntry  *o = &pool->entries[i];
+
+		if (o != e && o->state == POOL_READY &&
+			(strcmp(o->path, lm->path) == 0 ||
+			 (o->dboid == MyDatabaseId && strcmp(o->name, lm->name) == 0)))
+			PoolRetire(o);
+	}
 	e->file_handle = dsm_segment_handle(fseg);
 	e->vocab_handle = dsm_segment_handle(vseg);
 	e->file_bytes = lm->file.size;
@@ -460,13 +464,7 @@ LlmPoolAttach(const char *name, const char *path, const char *sha256,
 			LWLockRelease(pool->lock);
 			LlmFileSha256Cached(path, file, actual);
 			if (strcmp(actual, sha256) != 0)
-				ereport(ERROR,
-						errcode(ERRCODE_DATA_CORRUPTED),
-						errmsg("model file \"%s\" has changed since model \"%s\" was registered",
-							   path, name),
-						errdetail("Its SHA-256 is %s; it was %s.", actual, sha256),
-						errhint("To use the file as it is now: UPDATE llm_models SET path = path WHERE name = '%s';",
-								name));
+				LlmReportChangedFile(name, path, actual, sha256);
 			LWLockAcquire(pool->lock, LW_EXCLUSIVE);
 			if (e->state == POOL_READY && strcmp(e->sha256, sha256) == 0)
 				e->file = *file;	/* same bytes: a touch or an identical copy */
@@ -506,6 +504,7 @@ LlmPoolAttach(const char *name, const char *path, const char *sha256,
 		e->state = POOL_LOADING;
 		e->generation++;
 		strlcpy(e->name, name, sizeof(e->name));
+		e->dboid = MyDatabaseId;
 		strlcpy(e->path, path, sizeof(e->path));
 		strlcpy(e->sha256, sha256, sizeof(e->sha256));
 		e->file = *file;
@@ -566,8 +565,12 @@ LlmPoolDetach(LlmLoadedModel *lm)
 	lm->pool_slot = -1;
 }
 
+/*
+ * Unload the entries of a registration: its file as registered, and any
+ * other version loaded under its name in this database.
+ */
 bool
-LlmPoolUnload(const char *path, const char *sha256)
+LlmPoolUnload(const char *name, const char *path, const char *sha256)
 {
 	bool		found = false;
 
@@ -576,8 +579,9 @@ LlmPoolUnload(const char *path, const char *sha256)
 	{
 		PoolEntry  *e = &pool->entries[i];
 
-		if (e->state == POOL_READY && strcmp(e->path, path) == 0 &&
-			(sha256 == NULL || strcmp(e->sha256, sha256) == 0))
+		if (e->state == POOL_READY &&
+			((strcmp(e->path, path) == 0 && strcmp(e->sha256, sha256) == 0) ||
+			 (e->dboid == MyDatabaseId && strcmp(e->name, name) == 0)))
 		{
 			PoolRetire(e);
 			found = true;
@@ -728,7 +732,10 @@ llm_model_status_rows(PG_FUNCTION_ARGS)
 	char	  **reg_name;
 	char	  **reg_path;
 	char	  **reg_sha;
-	bool	   *reg_seen;
+	char	  **reg_stored;
+	StatusRow  *out;
+	bool	   *used;
+	int			n_out = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -739,54 +746,63 @@ llm_model_status_rows(PG_FUNCTION_ARGS)
 	reg_name = palloc0(sizeof(char *) * (n_reg + 1));
 	reg_path = palloc0(sizeof(char *) * (n_reg + 1));
 	reg_sha = palloc0(sizeof(char *) * (n_reg + 1));
-	reg_seen = palloc0(sizeof(bool) * (n_reg + 1));
+	reg_stored = palloc0(sizeof(char *) * (n_reg + 1));
 	for (uint64 i = 0; i < n_reg; i++)
 	{
 		MemoryContext spi = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 		char	   *sha = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
 
 		reg_name[i] = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-		reg_path[i] = LlmModelFilePath(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		reg_stored[i] = pstrdup(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		reg_path[i] = LlmModelFilePath(reg_stored[i]);
 		reg_sha[i] = pstrdup(sha ? sha : "");
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
 
-	n = StatusRows(&rows, (int) n_reg);
+	n = StatusRows(&rows, 0);
 
 	/*
-	 * Name each loaded file by the registration this database knows it by:
-	 * the one of its own name if that names the same file, else the first
-	 * one of that file not named yet (two names may register one file).
+	 * One row per registration of this database: with the pool, the entry
+	 * holding its file (two names registering one file share the entry and
+	 * its counters); without it, this backend's copy loaded under its name.
+	 * A registration whose file is not loaded shows its path as registered
+	 * (where its symbolic links now lead is for the next validation to
+	 * check).  Then the entries no registration here names: models of
+	 * other databases, versions being unloaded.
 	 */
-	for (int i = 0; i < n; i++)
+	out = palloc0(sizeof(StatusRow) * (n + n_reg + 1));
+	used = palloc0(sizeof(bool) * (n + 1));
+	for (uint64 j = 0; j < n_reg; j++)
 	{
-		int64		match = -1;
+		StatusRow  *r = &out[n_out++];
+		int			match = -1;
 
-		for (int pass = 0; pass < 3 && match < 0; pass++)
-			for (uint64 j = 0; j < n_reg && match < 0; j++)
-				if (strcmp(rows[i].path, reg_path[j]) == 0 &&
-					strcmp(rows[i].sha256, reg_sha[j]) == 0 &&
-					(pass == 0 ? strcmp(rows[i].name, reg_name[j]) == 0 :
-					 pass == 1 ? !reg_seen[j] : true))
-					match = (int64) j;
+		for (int i = 0; i < n && match < 0; i++)
+			if (strcmp(rows[i].path, reg_path[j]) == 0 &&
+				strcmp(rows[i].sha256, reg_sha[j]) == 0 &&
+				(pool != NULL || strcmp(rows[i].name, reg_name[j]) == 0) &&
+				strcmp(rows[i].state, "unloading") != 0)
+				match = i;
 		if (match >= 0)
 		{
-			strlcpy(rows[i].name, reg_name[match], sizeof(rows[i].name));
-			reg_seen[match] = true;
+			*r = rows[match];
+			used[match] = true;
 		}
-	}
-	for (uint64 j = 0; j < n_reg; j++)
-		if (!reg_seen[j])
+		else
 		{
-			StatusRow  *r = &rows[n++];
-
-			strlcpy(r->name, reg_name[j], sizeof(r->name));
-			strlcpy(r->path, reg_path[j], sizeof(r->path));
+			strlcpy(r->path, reg_stored[j], sizeof(r->path));
 			strlcpy(r->sha256, reg_sha[j], sizeof(r->sha256));
 			r->state = "not loaded";
 			r->storage = pool ? NULL : "backend memory (pool off)";
 		}
+		strlcpy(r->name, reg_name[j], sizeof(r->name));
+	}
+	for (int i = 0; i < n; i++)
+		if (!used[i])
+			out[n_out++] = rows[i];
+	rows = out;
+	n = n_out;
 
 	for (int i = 0; i < n; i++)
 	{

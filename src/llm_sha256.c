@@ -51,11 +51,20 @@ LlmReadFileSha256(const char *path, char *dst, size_t size, char *hex)
 	int			fd;
 	ssize_t		n;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang the backend */
+	fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,
 				errcode_for_file_access(),
 				errmsg("could not open model file \"%s\": %m", path));
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("model file \"%s\" is not a regular file", path));
+	}
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(ctx) < 0)
 		elog(ERROR, "could not initialize a SHA-256 context: %s", pg_cryptohash_error(ctx));
@@ -116,6 +125,7 @@ LlmFileIdOf(const char *path, LlmFileId *id)
 	id->ino = st.st_ino;
 	id->size = st.st_size;
 	id->mtime_ns = (int64) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	id->regular = S_ISREG(st.st_mode);
 	return true;
 }
 

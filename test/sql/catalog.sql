@@ -52,12 +52,13 @@ INSERT INTO llm_models (name, path) VALUES ('text', 'not-gguf.gguf');
 INSERT INTO llm_models (name, path) VALUES ('short', 'truncated.gguf');
 INSERT INTO llm_models (name, path) VALUES ('nothing', 'empty.gguf');
 INSERT INTO llm_models (name, path) VALUES ('vocab', 'vocab-only.gguf');
+INSERT INTO llm_models (name, path) VALUES ('broken', 'missing-tensor.gguf');
 -- the SQLSTATE of each kind of file that is not a model
 DO $$
 DECLARE
 	f text;
 BEGIN
-	FOREACH f IN ARRAY ARRAY['not-gguf.gguf', 'empty.gguf', 'truncated.gguf', 'vocab-only.gguf',
+	FOREACH f IN ARRAY ARRAY['not-gguf.gguf', 'empty.gguf', 'truncated.gguf', 'vocab-only.gguf', 'missing-tensor.gguf',
 							 'arch-gemma.gguf', 'type-q2k.gguf', 'no-such-file.gguf'] LOOP
 		BEGIN
 			INSERT INTO llm_models (name, path) VALUES ('x', f);
