@@ -259,21 +259,47 @@ ALTER FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text
 ALTER FUNCTION llm_summarize(text[], text, int) COST 10000000;
 
 -- Version 1.1 gives options meaning (context_size, chat_template) and
--- refuses other keys when a registration is inserted or updated; calls
--- ignore what they do not know.  Say which registrations hold other keys.
+-- refuses anything else when a registration is inserted or updated; calls
+-- ignore what they do not know.  Say which registrations the change
+-- touches: options that now take effect, and options the next UPDATE of
+-- the registration will refuse.
 DO $upgrade$
 DECLARE
 	r record;
+	-- the template families of 1.1 (LlmChatFamilyName in src/engine/chat.c)
+	families text[] := ARRAY['chatml', 'llama3', 'llama3.1', 'llama2', 'mistral', 'mistral-v1',
+							 'mistral-v3', 'mistral-v3-tekken', 'mistral-v7', 'mistral-v7-tekken',
+							 'zephyr', 'phi3', 'phi3-mini', 'gemma'];
+	bad text[];
+	applied text[];
 BEGIN
-	FOR r IN SELECT name, options FROM llm_models
-			 WHERE CASE WHEN jsonb_typeof(options) = 'object'
-					   THEN EXISTS (SELECT FROM jsonb_object_keys(options) k
-									WHERE k NOT IN ('context_size', 'chat_template'))
-					   ELSE true END
-	LOOP
-		-- (a WARNING: extension scripts run with client_min_messages at WARNING at least)
-		RAISE WARNING 'model "%" has options % that llm 1.1 ignores; the next UPDATE of its registration must drop them',
-			r.name, r.options;
+	FOR r IN SELECT name, options FROM llm_models WHERE options IS DISTINCT FROM '{}' LOOP
+		IF jsonb_typeof(r.options) IS DISTINCT FROM 'object' THEN
+			bad := ARRAY['(not a JSON object)'];
+		ELSE
+			SELECT array_agg(key ORDER BY key) INTO bad
+			FROM jsonb_each(r.options)
+			WHERE NOT (key = 'context_size' AND jsonb_typeof(value) = 'number'
+					   AND value::text::numeric = trunc(value::text::numeric)
+					   AND value::text::numeric BETWEEN 16 AND 1048576)
+			  AND NOT (key = 'chat_template' AND jsonb_typeof(value) = 'string'
+					   AND value #>> '{}' = ANY (families));
+		END IF;
+		-- (WARNINGs: extension scripts run with client_min_messages at WARNING at least)
+		IF bad IS NOT NULL THEN
+			RAISE WARNING 'model "%" has options % that llm 1.1 does not accept: %; calls ignore them, and the next UPDATE of the registration must drop or correct them',
+				r.name, r.options, array_to_string(bad, ', ');
+		END IF;
+		applied := NULL;
+		IF jsonb_typeof(r.options) = 'object' THEN
+			SELECT array_agg(key ORDER BY key) INTO applied
+			FROM jsonb_object_keys(r.options) key
+			WHERE key IN ('context_size', 'chat_template') AND NOT key = ANY (coalesce(bad, '{}'));
+		END IF;
+		IF applied IS NOT NULL THEN
+			RAISE WARNING 'model "%": from llm 1.1 on, its options % set the % of its calls',
+				r.name, r.options, array_to_string(applied, ' and ');
+		END IF;
 	END LOOP;
 END
 $upgrade$;

@@ -141,7 +141,7 @@ extern char *LlmModelFilePath(const char *stored);
 extern void LlmReportChangedFile(const char *name, const char *path, const char *actual,
 								 const char *registered) pg_attribute_noreturn();
 extern void LlmCheckFitsInput(LlmLoadedModel *lm, int n_tokens, int room_after,
-							  const char *input);
+							  const char *const *inputs, int n_inputs);
 extern void LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp);
 extern bool LlmCappedMaxTokens(FunctionCallInfo fcinfo);
 /* What a generation call did, for the *_details functions. */

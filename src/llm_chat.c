@@ -145,6 +145,13 @@ Chat(FunctionCallInfo fcinfo, LlmCallDetails *details)
 	msgs = ParseMessages(PG_GETARG_JSONB_P(0), &n_msgs);
 	lm = LlmGetModel(MODEL_ARG(1));
 	ids = LlmChatPrompt(lm, msgs, n_msgs, &rendered, &add_bos, &n);
+	{
+		const char **contents = palloc(sizeof(char *) * n_msgs);
+
+		for (int i = 0; i < n_msgs; i++)
+			contents[i] = msgs[i].content;
+		LlmCheckFitsInput(lm, n, 1, contents, n_msgs);
+	}
 	if (details != NULL)
 		details->capped = LlmCappedMaxTokens(fcinfo);
 	return LlmGenerateText(lm, ids, n, &gp, details);
@@ -218,7 +225,7 @@ LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words, int *n_
 	msgs[1].content = psprintf("Summarize the following text in at most %d words.\n\n%s",
 							   max_words, input);
 	ids = LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_tokens);
-	LlmCheckFitsInput(lm, *n_tokens, 1, input);
+	LlmCheckFitsInput(lm, *n_tokens, 1, &input, 1);
 	return ids;
 }
 
@@ -376,7 +383,7 @@ LlmClassifyPrompt(LlmLoadedModel *lm, const char *instruction, const char *input
 			cont[i][cont_len[i]++] = end;
 		*longest = Max(*longest, cont_len[i]);
 	}
-	LlmCheckFitsInput(lm, *n_prompt, *longest, input);
+	LlmCheckFitsInput(lm, *n_prompt, *longest, &input, 1);
 	*cont_out = cont;
 	*cont_len_out = cont_len;
 	return prompt;

@@ -47,22 +47,25 @@ LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t len, bool add_b
 void
 LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after)
 {
-	LlmCheckFitsInput(lm, n_tokens, room_after, NULL);
+	LlmCheckFitsInput(lm, n_tokens, room_after, NULL, 0);
 }
 
 /*
- * As LlmCheckFits for a prompt built around input (UTF-8; NULL: the prompt
- * is the input): the error then says how much of the prompt is the input
- * and how much the template and instruction around it.
+ * As LlmCheckFits for a prompt built around n_inputs texts (UTF-8: the
+ * input, or a conversation's messages; none: the prompt is the input):
+ * the error then says how much of the prompt they are and how much the
+ * template and instruction around them.  They are counted as the prompt
+ * tokenizes them, special tokens recognised.
  */
 void
-LlmCheckFitsInput(LlmLoadedModel *lm, int n_tokens, int room_after, const char *input)
+LlmCheckFitsInput(LlmLoadedModel *lm, int n_tokens, int room_after,
+				  const char *const *inputs, int n_inputs)
 {
-	int			n_input;
+	int			n_input = 0;
 
 	if (n_tokens + room_after <= lm->ctx->n_ctx)
 		return;
-	if (input == NULL)
+	if (n_inputs == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("input of %d tokens does not fit in the context of %d tokens of model \"%s\"",
@@ -73,13 +76,20 @@ LlmCheckFitsInput(LlmLoadedModel *lm, int n_tokens, int room_after, const char *
 								 room_after, room_after) : 0,
 				errhint("Shorten the input or raise llm.context_size (the model was trained with %d).",
 						lm->model->hp.n_ctx_train));
-	pfree(LlmTokenizeOrReport(lm, input, strlen(input), false, false, &n_input));
+	for (int i = 0; i < n_inputs; i++)
+	{
+		int			n;
+
+		pfree(LlmTokenizeOrReport(lm, inputs[i], strlen(inputs[i]), false, true, &n));
+		n_input += n;
+	}
 	ereport(ERROR,
 			errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 			errmsg("prompt of %d tokens does not fit in the context of %d tokens of model \"%s\"",
 				   n_tokens, lm->ctx->n_ctx, lm->name),
-			errdetail("The input is %d tokens; the chat template and instruction around it add %d, and %d %s needed for the answer.",
-					  n_input, n_tokens - n_input, room_after,
+			errdetail("The %s %d tokens; the chat template and instruction around %s add %d, and %d %s needed for the answer.",
+					  n_inputs == 1 ? "input is" : "messages are", n_input,
+					  n_inputs == 1 ? "it" : "them", n_tokens - n_input, room_after,
 					  room_after == 1 ? "position is" : "positions are"),
 			errhint("Shorten the input or raise llm.context_size (the model was trained with %d).",
 					lm->model->hp.n_ctx_train));

@@ -44,6 +44,9 @@ SELECT llm_score(repeat('Once upon a time ', 20), 'stories');
 -- a templated prompt counts the input and the template apart
 SELECT llm_summarize('Once upon a time', 'stories');
 SELECT llm_classify('Once upon a time', ARRAY['happy', 'sad'], 'stories');
+SELECT llm_chat('[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]', 'stories');
+-- special tokens in the input count as the prompt counts them
+SELECT llm_summarize(repeat('</s>', 12), 'stories');
 RESET llm.context_size;
 -- a registration's context_size option is the model's context unless llm.context_size is set
 SET llm.model_path = '/tmp/llm-fixtures';

@@ -14,6 +14,12 @@ SELECT extversion FROM pg_extension WHERE extname = 'llm';
 SELECT name FROM llm_register_model('tmp', '/tmp/llm-fixtures/stories260K.gguf');
 ALTER TABLE llm_models DISABLE TRIGGER USER;
 UPDATE llm_models SET name = 'old', options = '{"purpose": "tests", "context_size": 256}' WHERE name = 'tmp';
+INSERT INTO llm_models (name, path, sha256, options)
+SELECT n, path, sha256, o::jsonb FROM llm_models,
+	(VALUES ('old-string', '{"context_size": "4096"}'), ('old-small', '{"context_size": 8}'),
+			('old-case', '{"chat_template": "ChatML"}'), ('old-array', '[1]'),
+			('old-good', '{"context_size": 64, "chat_template": "chatml"}')) v(n, o)
+WHERE name = 'old';
 ALTER TABLE llm_models ENABLE TRIGGER USER;
 ALTER EXTENSION llm UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'llm';
