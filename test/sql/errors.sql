@@ -86,8 +86,38 @@ SELECT path, quantization FROM llm_models WHERE name = 'current';
 SELECT llm_generate('Once upon a time', 'current', max_tokens => 8) =
        llm_generate('Once upon a time', 'stories-q8', max_tokens => 8) AS v2_is_the_q8_file;
 SELECT name, path FROM llm_model_status WHERE name = 'current';
+-- a link swapped to something that is not the registered file: a user who
+-- may not read server files learns neither where it leads nor its hash
+CREATE ROLE llm_outsider;
+GRANT SELECT ON llm_models TO llm_outsider;
+\! ln -sfn stories260K.gguf /tmp/llm-fixtures/current.gguf
+SET ROLE llm_outsider;
+SELECT llm_generate('Once upon a time', 'current', max_tokens => 4);
+RESET ROLE;
+-- nor does a folder, a FIFO or an empty file crash or hang a call
+\! ln -sfn /tmp/llm-fixtures /tmp/llm-fixtures/current.gguf
+SELECT llm_generate('Once upon a time', 'current', max_tokens => 4);
+\! rm -f /tmp/llm-fixtures/fifo && mkfifo /tmp/llm-fixtures/fifo && ln -sfn fifo /tmp/llm-fixtures/current.gguf
+SELECT llm_generate('Once upon a time', 'current', max_tokens => 4);
+\! : > /tmp/llm-fixtures/empty-now.gguf && ln -sfn empty-now.gguf /tmp/llm-fixtures/current.gguf
+SELECT llm_generate('Once upon a time', 'current', max_tokens => 4);
+REVOKE SELECT ON llm_models FROM llm_outsider;
+DROP ROLE llm_outsider;
 DELETE FROM llm_models WHERE name = 'current';
-\! rm -f /tmp/llm-fixtures/current.gguf
+\! rm -f /tmp/llm-fixtures/current.gguf /tmp/llm-fixtures/fifo /tmp/llm-fixtures/empty-now.gguf
+
+-- a relative llm.model_path is taken from the data directory, once: the
+-- stored path is absolute, and the same file whatever the setting later
+SELECT repeat('../', array_length(string_to_array(trim(BOTH '/' FROM setting), '/'), 1))
+       || 'tmp/llm-fixtures' AS relpath, setting AS datadir
+FROM pg_settings WHERE name = 'data_directory' \gset
+SET llm.model_path = :'relpath';
+INSERT INTO llm_models (name, path) VALUES ('rel', 'stories260K.gguf');
+SELECT path = :'datadir' || '/' || :'relpath' || '/stories260K.gguf' AS absolute FROM llm_models WHERE name = 'rel';
+RESET llm.model_path;
+SELECT length(llm_generate('Once upon a time', 'rel', max_tokens => 4)) > 0 AS still_found;
+SET llm.model_path = '/tmp/llm-fixtures';
+DELETE FROM llm_models WHERE name = 'rel';
 
 -- a failed call leaves the backend working
 SELECT llm_generate('', 'stories', max_tokens => 16) AS still_works;
