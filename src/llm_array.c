@@ -405,6 +405,7 @@ llm_classify_array(PG_FUNCTION_ARGS)
 		LlmModelCounters cache = {0};
 		int			k = 0;
 		int			n_ctx = 0;
+		int			branch_rows = 0;
 		int			prompt_tokens = 0;
 		LlmContext *ctx;
 		LlmCompute	c;
@@ -416,13 +417,17 @@ llm_classify_array(PG_FUNCTION_ARGS)
 			lead++;
 			continue;
 		}
+		for (int l = 0; l < n_labels; l++)
+			branch_rows += Max(cont_len[lead][l] - 1, 0);
 		for (int i = lead; i < n && k < batch; i++)
 			if (!done[i] && SameContinuations(cont[lead], cont_len[lead], cont[i], cont_len[i], n_labels))
 			{
 				rows[k] = i;
 				p[k] = prompts[i];
 				np[k] = n_prompt[i];
-				n_ctx = Max(n_ctx, n_prompt[i] + longest[i]);
+				/* room for every label's branch after the prompt: one pass */
+				n_ctx = Max(n_ctx, Min(n_prompt[i] + branch_rows,
+									   Max(lm->ctx->n_ctx, n_prompt[i] + longest[i])));
 				prompt_tokens += n_prompt[i];
 				done[i] = true;
 				k++;

@@ -778,12 +778,14 @@ llm_model_status_rows(PG_FUNCTION_ARGS)
 		StatusRow  *r = &out[n_out++];
 		int			match = -1;
 
-		for (int i = 0; i < n && match < 0; i++)
-			if (strcmp(rows[i].path, reg_path[j]) == 0 &&
-				strcmp(rows[i].sha256, reg_sha[j]) == 0 &&
-				(pool != NULL || strcmp(rows[i].name, reg_name[j]) == 0) &&
-				strcmp(rows[i].state, "unloading") != 0)
-				match = i;
+		/* its file loaded or loading, else its version being unloaded */
+		for (int pass = 0; pass < 2 && match < 0; pass++)
+			for (int i = 0; i < n && match < 0; i++)
+				if (strcmp(rows[i].path, reg_path[j]) == 0 &&
+					strcmp(rows[i].sha256, reg_sha[j]) == 0 &&
+					(pool != NULL || strcmp(rows[i].name, reg_name[j]) == 0) &&
+					(pass == 1 || strcmp(rows[i].state, "unloading") != 0))
+					match = i;
 		if (match >= 0)
 		{
 			*r = rows[match];

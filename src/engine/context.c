@@ -123,7 +123,8 @@ LlmContextCreateKv(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	ctx->v = ContextAllocFloats(n_batch, kv_dim, 1);
 	ctx->att_out = ContextAllocFloats(n_batch, q_dim, 1);
 	ctx->scores_per_thread = ScoresPerThread(n_ctx, n_batch < n_ctx ? n_batch : n_ctx);
-	ctx->scores = ContextAllocFloats(ctx->scores_per_thread, 1, 1);
+	ctx->part_per_thread = (size_t) 64 * hp->head_dim;
+	ctx->scores = ContextAllocFloats(ctx->scores_per_thread + ctx->part_per_thread, 1, 1);
 	ctx->att_half_per_thread = AttHalfPerThread(ctx);
 	ctx->att_half = ContextAllocElems(ctx->att_half_per_thread + 1, 1, 1, sizeof(LlmHalf));
 	ctx->n_threads = 1;
@@ -188,7 +189,7 @@ LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err)
 			return s;
 	}
 	/* each thread scores its own attention heads */
-	scores = ContextAllocFloats(n_threads, ctx->scores_per_thread, 1);
+	scores = ContextAllocFloats(n_threads, ctx->scores_per_thread + ctx->part_per_thread, 1);
 	att_half = ContextAllocElems(n_threads, ctx->att_half_per_thread + 1, 1, sizeof(LlmHalf));
 	if (scores == NULL || att_half == NULL)
 	{

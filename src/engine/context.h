@@ -89,6 +89,8 @@ typedef struct LlmContext
 	float	   *scores;			/* [n_threads][scores_per_thread] attention
 								 * scores of one head over a block of rows */
 	size_t		scores_per_thread;	/* >= n_ctx */
+	size_t		part_per_thread;	/* after each thread's scores: 64 rows of
+									 * head_dim, a branch's share of S V */
 	float	   *gate;			/* [n_batch][n_ff] */
 	float	   *up;				/* [n_batch][n_ff] */
 	void	   *act_scratch;	/* converted activations for LlmMatmul */

@@ -53,8 +53,27 @@ typedef struct QueryRows
 	size_t		out_stride;
 } QueryRows;
 
+/*
+ * out[t][i] = sum over keys j in [from, to) of w[t][j] v_j[i], the weights
+ * w (F32 scores, or their F16 copy over an F16 cache) in rows of n_keys.
+ */
 static void
-AttentionRows(AttentionTask *task, float *scores, void *halves, const QueryRows *qr)
+SumValues(const LlmContext *ctx, const char *vt, const QueryRows *qr, const void *w,
+		  int n_keys, int from, int to, float *out, size_t out_stride)
+{
+	const LlmKernelTable *k = LlmKernelsGet();
+	const int	hd = ctx->model->hp.head_dim;
+	const bool	half = ctx->kv_type == LLM_TYPE_F16;
+	const size_t welem = half ? sizeof(LlmHalf) : sizeof(float);
+
+	k->gemm[half ? LLM_TYPE_F16 : LLM_TYPE_F32] (to - from, hd, qr->n, out, out_stride,
+												 vt + ((size_t) qr->kvh * hd * ctx->n_ctx + from) * ctx->kv_elem,
+												 ctx->kv_elem * ctx->n_ctx,
+												 (const char *) w + welem * from, welem * n_keys);
+}
+
+static void
+AttentionRows(AttentionTask *task, float *scores, float *part, void *halves, const QueryRows *qr)
 {
 	LlmContext *ctx = task->ctx;
 	const LlmHParams *hp = &ctx->model->hp;
@@ -70,6 +89,7 @@ AttentionRows(AttentionTask *task, float *scores, void *halves, const QueryRows 
 	const int	n = qr->n;
 	const int	n_keys = r0->cell + b->n;	/* seen by the block's last row */
 	const int	gap = r0->branch - r0->prefix;	/* masked cells before a branch */
+	const bool	branch_row = r0->prefix > 0;
 	const bool	half = ctx->kv_type == LLM_TYPE_F16;
 
 	/* scores[t][j] = q_t . k_j; over an F16 cache the queries go to F16 first */
@@ -106,27 +126,36 @@ AttentionRows(AttentionTask *task, float *scores, void *halves, const QueryRows 
 		}
 		memset(row + last + 1, 0, sizeof(float) * (n_keys - last - 1));
 	}
-	/* out[t][i] = sum_j scores[t][j] v_j[i]; the weights go to F16 likewise */
+	/*
+	 * out[t][i] = sum_j scores[t][j] v_j[i]; the weights go to F16 likewise.
+	 * A branch sums its prompt's keys and its own keys apart and adds the
+	 * two, so that how many masked cells lie between them (where the
+	 * branch's cells are) does not change the rounding: a label scores the
+	 * same bits whatever other labels share the pass.
+	 */
 	if (half)
-	{
 		k->from_float[LLM_TYPE_F16] (scores, halves, (int64_t) n * n_keys);
-		k->gemm[LLM_TYPE_F16] (n_keys, hd, n, qr->out, qr->out_stride,
-							   vt + (size_t) qr->kvh * hd * ctx->n_ctx * ctx->kv_elem,
-							   ctx->kv_elem * ctx->n_ctx, halves, sizeof(LlmHalf) * n_keys);
+	SumValues(ctx, vt, qr, half ? (const void *) halves : (const void *) scores, n_keys,
+			  0, branch_row ? r0->prefix : n_keys, qr->out, qr->out_stride);
+	if (branch_row)
+	{
+		SumValues(ctx, vt, qr, half ? (const void *) halves : (const void *) scores, n_keys,
+				  r0->branch, n_keys, part, hd);
+		for (int t = 0; t < n; t++)
+			for (int i = 0; i < hd; i++)
+				qr->out[qr->out_stride * t + i] += part[(size_t) hd * t + i];
 	}
-	else
-		k->gemm[LLM_TYPE_F32] (n_keys, hd, n, qr->out, qr->out_stride,
-							   vt + (size_t) qr->kvh * hd * ctx->n_ctx * ctx->kv_elem,
-							   ctx->kv_elem * ctx->n_ctx, scores, sizeof(float) * n_keys);
 }
 
 /*
- * Attention of key/value head kvh's query heads over one block: one
- * product for all of them when the block is a single row (decoding) and
- * their scores fit, else one per head.
+ * Attention of key/value head kvh's query heads over one block (or of
+ * query head h_only alone, when h_only >= 0): one product for all of them
+ * when the block is a single row (decoding) and their scores fit, else
+ * one per head.  Both give the same bits.
  */
 static void
-AttentionGroup(AttentionTask *task, float *scores, void *halves, int kvh, const LlmAttnBlock *b)
+AttentionGroup(AttentionTask *task, float *scores, float *part, void *halves, int kvh,
+			   int h_only, const LlmAttnBlock *b)
 {
 	LlmContext *ctx = task->ctx;
 	const LlmHParams *hp = &ctx->model->hp;
@@ -134,11 +163,12 @@ AttentionGroup(AttentionTask *task, float *scores, void *halves, int kvh, const 
 	const size_t q_dim = (size_t) hp->n_head * hd;
 	const int	group = hp->n_head / hp->n_head_kv;
 	const int	n_keys = ctx->rows[b->t0].cell + b->n;
-	const int	h0 = kvh * group;
+	const int	h0 = h_only >= 0 ? h_only : kvh * group;
+	const int	h1 = h_only >= 0 ? h_only + 1 : h0 + group;
 	QueryRows	qr = {.b = b, .kvh = kvh};
 
-	/* (the F16 scratch holds 64 query rows) */
-	if (b->n == 1 && group > 1 && group <= 64 &&
+	/* (the F16 scratch and the branch part hold 64 query rows) */
+	if (h_only < 0 && b->n == 1 && group > 1 && group <= 64 &&
 		(size_t) group * n_keys <= ctx->scores_per_thread)
 	{
 		qr.n = group;
@@ -147,10 +177,10 @@ AttentionGroup(AttentionTask *task, float *scores, void *halves, int kvh, const 
 		qr.q_stride = hd;
 		qr.out = ctx->att_out + (size_t) b->t0 * q_dim + (size_t) h0 * hd;
 		qr.out_stride = hd;
-		AttentionRows(task, scores, halves, &qr);
+		AttentionRows(task, scores, part, halves, &qr);
 		return;
 	}
-	for (int h = h0; h < h0 + group; h++)
+	for (int h = h0; h < h1; h++)
 	{
 		qr.n = b->n;
 		qr.heads = false;
@@ -158,25 +188,42 @@ AttentionGroup(AttentionTask *task, float *scores, void *halves, int kvh, const 
 		qr.q_stride = q_dim;
 		qr.out = ctx->att_out + (size_t) b->t0 * q_dim + (size_t) h * hd;
 		qr.out_stride = q_dim;
-		AttentionRows(task, scores, halves, &qr);
+		AttentionRows(task, scores, part, halves, &qr);
 	}
 }
 
-/* A share of the (key/value head, block) pairs of a chunk's attention. */
+/*
+ * A share of a chunk's attention: the (key/value head, block) pairs when
+ * there are enough of them to keep every thread busy (decoding many
+ * sequences), else the (query head, block) pairs (decoding one sequence
+ * has a single block, and a model may have one key/value head).
+ */
 static void
 AttentionShare(void *arg, int ith, int nth)
 {
 	AttentionTask *task = arg;
 	LlmContext *ctx = task->ctx;
 	const int	n_kv = ctx->model->hp.n_head_kv;
-	float	   *scores = ctx->scores + (size_t) ith * ctx->scores_per_thread;
+	const int	n_head = ctx->model->hp.n_head;
+	const bool	by_group = (int64_t) n_kv * ctx->n_blocks >= 4 * (int64_t) nth;
+	const int	per_block = by_group ? n_kv : n_head;
+	float	   *scores = ctx->scores + (size_t) ith * (ctx->scores_per_thread + ctx->part_per_thread);
+	float	   *part = scores + ctx->scores_per_thread;
 	LlmHalf    *halves = (LlmHalf *) ctx->att_half + (size_t) ith * (ctx->att_half_per_thread + 1);
 	int64_t		lo,
 				hi;
 
-	LlmSplitRange((int64_t) n_kv * ctx->n_blocks, ith, nth, 1, &lo, &hi);
+	LlmSplitRange((int64_t) per_block * ctx->n_blocks, ith, nth, 1, &lo, &hi);
 	for (int64_t i = lo; i < hi; i++)
-		AttentionGroup(task, scores, halves, (int) (i % n_kv), &ctx->blocks[i / n_kv]);
+	{
+		const LlmAttnBlock *b = &ctx->blocks[i / per_block];
+		int			j = (int) (i % per_block);
+
+		if (by_group)
+			AttentionGroup(task, scores, part, halves, j, -1, b);
+		else
+			AttentionGroup(task, scores, part, halves, j / (n_head / n_kv), j, b);
+	}
 }
 
 /*

@@ -94,6 +94,7 @@ LlmScoreContinuations(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 					  const int32_t *const *cont, const int *cont_len, int n_cont,
 					  double *logprob, LlmError *err)
 {
+	LlmContextReset(ctx);
 	return LlmScoreContinuationsBatch(ctx, &prompt, &n_prompt, NULL, 1, cont, cont_len, n_cont,
 									  logprob, err);
 }
@@ -221,6 +222,11 @@ LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
 			return LlmSetError(err, LLM_ERR_CONTEXT,
 							   "a prompt of %d tokens does not fit in the context of %d",
 							   n_prompt[i], ctx->n_ctx);
+		for (int c = 0; c < n_cont; c++)
+			if (n_prompt[i] + cont_len[c] - 1 > ctx->n_ctx)
+				return LlmSetError(err, LLM_ERR_CONTEXT,
+								   "continuation %d of %d tokens does not fit after the %d tokens of prompt %d in the context of %d",
+								   c, cont_len[c], n_prompt[i], i, ctx->n_ctx);
 		n_rows += n_prompt[i] - cached + branch_rows;
 	}
 
@@ -366,6 +372,11 @@ LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens, const int *n_tokens
 			return LlmSetError(err, LLM_ERR_CONTEXT,
 							   "input %d: %d tokens do not fit in the context of %d",
 							   i, n_tokens[i], ctx->n_ctx);
+		for (int j = 0; j < n_tokens[i]; j++)
+			if (tokens[i][j] < 0 || tokens[i][j] >= ctx->model->hp.n_vocab)
+				return LlmSetError(err, LLM_ERR_ARGUMENT,
+								   "input %d: token id %d at position %d is outside the vocabulary (0..%d)",
+								   i, tokens[i][j], j, ctx->model->hp.n_vocab - 1);
 	}
 	hidden = malloc(sizeof(float) * slice * n_embd);
 	sum = calloc((size_t) n_inputs * n_embd, sizeof(double));

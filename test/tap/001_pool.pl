@@ -157,6 +157,30 @@ is($node->safe_psql('postgres', "SELECT llm_load('smol')"), 't', 'llm_load reads
 is($node->safe_psql('postgres', "SELECT llm_load('smol')"), 'f', 'llm_load of a loaded model does nothing');
 is($node->safe_psql('postgres', $long), $expect_long, 'the reloaded model gives the same answer');
 
+# ---- a symbolic-link deployment: the old version leaves the pool ----
+symlink("stories.gguf", "$dir/current.gguf") or die;
+$node->safe_psql('postgres', "INSERT INTO llm_models (name, path) VALUES ('dep', '$dir/current.gguf')");
+$node->safe_psql('postgres', "SELECT llm_generate('Once', 'dep', max_tokens => 2)");
+unlink("$dir/current.gguf");
+symlink("stories-q8.gguf", "$dir/current.gguf") or die;
+$node->safe_psql('postgres', "UPDATE llm_models SET path = path WHERE name = 'dep'");
+$node->safe_psql('postgres', "SELECT llm_generate('Once', 'dep', max_tokens => 2)");
+is($node->safe_psql('postgres', "SELECT string_agg(path || ' ' || state, ', ' ORDER BY path) FROM llm_model_status WHERE name = 'dep'"),
+	"$dir/stories-q8.gguf loaded", 'after a link deployment the registration shows the new version loaded');
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM llm_model_status WHERE path = '$dir/stories.gguf' AND name <> 'stories'"),
+	'and the old version loaded under its name is gone from the pool');
+is($node->safe_psql('postgres', "SELECT llm_unload('dep')"), 't', 'llm_unload of the deployed name');
+ok($node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM llm_model_status WHERE path = '$dir/stories-q8.gguf' AND state = 'loaded'"),
+	'unloads it');
+# two names for one file share the pool entry, and both show it loaded
+$node->safe_psql('postgres', "INSERT INTO llm_models (name, path) VALUES ('alias', '$dir/stories.gguf')");
+$node->safe_psql('postgres', "SELECT llm_generate('Once', 'alias', max_tokens => 2)");
+is($node->safe_psql('postgres', "SELECT string_agg(name || ' ' || state, ', ' ORDER BY name) FROM llm_model_status WHERE path = '$dir/stories.gguf'"),
+	'alias loaded, stories loaded', 'two registrations of one file both show its pool entry');
+$node->safe_psql('postgres', "DELETE FROM llm_models WHERE name IN ('dep', 'alias')");
+
 # ---- the compute budget: one thread for the whole server ----
 ($s, $pid) = start_long();
 running($pid);

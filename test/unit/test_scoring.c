@@ -16,6 +16,14 @@
 static LlmModel *model;
 
 /* sum of log p(t[i] | t[..i]) from one all-logits decode */
+/* a cancel callback that only counts how often the forward pass polls it */
+static bool
+CountPolls(void *arg)
+{
+	(*(int *) arg)++;
+	return false;
+}
+
 static double
 DirectScore(LlmContext *ctx, const int32_t *t, int n)
 {
@@ -104,6 +112,38 @@ main(void)
 			memcpy(joined + 10, conts[c], sizeof(int32_t) * lens[c]);
 			direct = DirectScore(ctx, joined, 10 + lens[c]) - DirectScore(ctx, toks, 10);
 			CHECK(fabs(lp[c] - direct) < 1e-3, "overflowing branch %d: %f vs %f", c, lp[c], direct);
+		}
+		/*
+		 * Where a branch's cells lie (which pass, which other labels before
+		 * it) does not change its bits: the same scores in one pass of a
+		 * roomy context, in several passes, and with the labels reversed.
+		 */
+		{
+			double		roomy[3];
+			double		reversed[3];
+			const int32_t *rconts[3] = {conts[2], conts[1], conts[0]};
+			int			rlens[3] = {lens[2], lens[1], lens[0]};
+
+			CHECK(LlmScoreContinuations(ctx, toks, 10, conts, lens, 3, roomy, &err) == LLM_OK &&
+				  LlmScoreContinuations(ctx, toks, 10, rconts, rlens, 3, reversed, &err) == LLM_OK,
+				  "score in a roomy context: %s", err.message);
+			CHECK(memcmp(lp, roomy, sizeof(lp)) == 0,
+				  "branches scored in several passes == in one pass, bit for bit");
+			CHECK(reversed[0] == roomy[2] && reversed[1] == roomy[1] && reversed[2] == roomy[0],
+				  "labels in the other order score the same bits");
+		}
+		/* with room for every branch, one pass: the cancel callback is polled for one chunk */
+		{
+			int			polls = 0;
+			double		roomy[3];
+
+			ctx->cancel = CountPolls;
+			ctx->cancel_arg = &polls;
+			CHECK(LlmScoreContinuations(ctx, toks, 10, conts, lens, 3, roomy, &err) == LLM_OK &&
+				  polls == 4 * model->hp.n_layer,
+				  "10 prompt tokens and 68 branch rows go through in one pass (%d polls for %d layers)",
+				  polls, model->hp.n_layer);
+			ctx->cancel = NULL;
 		}
 		lens[0] = 52;
 		CHECK(LlmScoreContinuations(small, toks, 10, conts, lens, 1, lp, &err) == LLM_ERR_CONTEXT,
