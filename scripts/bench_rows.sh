@@ -7,7 +7,10 @@
 #     second against the llm-cli bench -p 512 prompt rate, same threads;
 #  2. summaries of long rows: the array form (batches of 16) against one
 #     row at a time, generated tokens per second;
-#  3. classify over short rows: the array form against per-row, rows/s.
+#  3. classify over short rows: the array form against per-row, rows/s;
+#  4. summaries again with llm.kv_cache_type = f16 (llama.cpp's default);
+#  5. parallel query: CREATE TABLE AS with llm_classify over the long rows
+#     in 2 workers of 1 thread against 1 backend of 2 threads.
 #
 #   bash scripts/bench_rows.sh [--models "smol qwen"] [--threads "1 2"] [--rows 64] [--reps 3]
 #
@@ -65,14 +68,14 @@ labels="ARRAY['library', 'tool', 'documentation', 'data']"
 
 echo "rows: $n_rows Debian package descriptions; labels: $labels"
 echo
-echo "| model | threads | llm-cli pp512 t/s | per-row classify UPDATE, row t/s | ratio | summaries one by one, gen t/s | array of 16, gen t/s | ratio | short rows per-row, rows/s | array, rows/s | ratio |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| model | threads | llm-cli pp512 t/s | per-row classify UPDATE, row t/s | ratio | summaries one by one, gen t/s | array of 16, gen t/s | ratio | same with f16 KV: one by one | array | ratio | short rows per-row, rows/s | array, rows/s | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for m in $models; do
 	q -c "SELECT llm_load('$m')" >/dev/null
 	row_tokens=$(q -c "SELECT sum(llm_token_count(long, '$m')) FROM rows")
 	for t in $threads; do
 		set_t="SET llm.threads = $t;"
-		pp=() cls=() one=() arr=() sp=() sa=()
+		pp=() cls=() one=() arr=() one16=() arr16=() sp=() sa=()
 		for _ in $(seq "$reps"); do
 			pp+=("$(bin/llm-cli bench "${file[$m]}" -p 512 -n 1 -t "$t" --reps 1 2>/dev/null | awk '/^pp512/ { print $3 }')")
 
@@ -81,15 +84,19 @@ for m in $models; do
 			s=$(timed -c "$set_t UPDATE rows SET label = llm_classify(long, $labels, '$m')")
 			cls+=("$(awk -v n="$row_tokens" -v s="$s" 'BEGIN { printf "%.1f", n / s }')")
 
-			# 2. summaries of 16 long rows: one by one, then one array
-			q -c "SELECT llm_model_status_reset()" >/dev/null
-			s=$(timed -c "$set_t SELECT count(llm_summarize(long, '$m', max_words => 30)) FROM (SELECT long FROM rows ORDER BY pkg LIMIT 16) s")
-			g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
-			one+=("$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }')")
-			q -c "SELECT llm_model_status_reset()" >/dev/null
-			s=$(timed -c "$set_t SET llm.batch_size = 16; SELECT cardinality(llm_summarize(array_agg(long ORDER BY pkg), '$m', max_words => 30)) FROM (SELECT pkg, long FROM rows ORDER BY pkg LIMIT 16) s")
-			g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
-			arr+=("$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }')")
+			# 2. summaries of 16 long rows: one by one, then one array (4: f16 KV)
+			for kv in f32 f16; do
+				set_kv="$set_t SET llm.kv_cache_type = $kv;"
+				q -c "SELECT llm_model_status_reset()" >/dev/null
+				s=$(timed -c "$set_kv SELECT count(llm_summarize(long, '$m', max_words => 30)) FROM (SELECT long FROM rows ORDER BY pkg LIMIT 16) s")
+				g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
+				o=$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }')
+				q -c "SELECT llm_model_status_reset()" >/dev/null
+				s=$(timed -c "$set_kv SET llm.batch_size = 16; SELECT cardinality(llm_summarize(array_agg(long ORDER BY pkg), '$m', max_words => 30)) FROM (SELECT pkg, long FROM rows ORDER BY pkg LIMIT 16) s")
+				g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
+				a=$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }')
+				if [ $kv = f32 ]; then one+=("$o") arr+=("$a"); else one16+=("$o") arr16+=("$a"); fi
+			done
 
 			# 3. short rows: per-row UPDATE, then the array UPDATE pattern
 			q -c "UPDATE rows SET short_label = NULL"
@@ -106,11 +113,36 @@ for m in $models; do
 		C=$(printf '%s\n' "${cls[@]}" | median)
 		O=$(printf '%s\n' "${one[@]}" | median)
 		A=$(printf '%s\n' "${arr[@]}" | median)
+		O16=$(printf '%s\n' "${one16[@]}" | median)
+		A16=$(printf '%s\n' "${arr16[@]}" | median)
 		SP=$(printf '%s\n' "${sp[@]}" | median)
 		SA=$(printf '%s\n' "${sa[@]}" | median)
 		ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-		echo "| $m | $t | $P | $C | $(ratio "$C" "$P") | $O | $A | $(ratio "$A" "$O") | $SP | $SA | $(ratio "$SA" "$SP") |"
+		echo "| $m | $t | $P | $C | $(ratio "$C" "$P") | $O | $A | $(ratio "$A" "$O") | $O16 | $A16 | $(ratio "$A16" "$O16") | $SP | $SA | $(ratio "$SA" "$SP") |"
 	done
+done
+
+# 5. parallel query, on the machine's 2 cores: one backend of 2 threads,
+# then 2 parallel workers (the leader only gathers) of 1 thread each
+echo
+echo "| model | CREATE TABLE AS classify, 1 backend x 2 threads, rows/s | 2 parallel workers x 1 thread, rows/s | ratio |"
+echo "|---|---|---|---|"
+q -c "ALTER TABLE rows SET (parallel_workers = 2)"
+for m in $models; do
+	ser=() par=()
+	for _ in $(seq "$reps"); do
+		q -c "DROP TABLE IF EXISTS lab"
+		s=$(timed -c "SET llm.threads = 2; SET max_parallel_workers_per_gather = 0;
+			CREATE TABLE lab AS SELECT pkg, llm_classify(long, $labels, '$m') AS l FROM rows")
+		ser+=("$(awk -v n="$n_rows" -v s="$s" 'BEGIN { printf "%.2f", n / s }')")
+		q -c "DROP TABLE lab"
+		s=$(timed -c "SET llm.threads = 1; SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;
+			CREATE TABLE lab AS SELECT pkg, llm_classify(long, $labels, '$m') AS l FROM rows")
+		par+=("$(awk -v n="$n_rows" -v s="$s" 'BEGIN { printf "%.2f", n / s }')")
+	done
+	S=$(printf '%s\n' "${ser[@]}" | median)
+	P=$(printf '%s\n' "${par[@]}" | median)
+	echo "| $m | $S | $P | $(awk -v a="$P" -v b="$S" 'BEGIN { printf "%.2fx", a / b }') |"
 done
 # the per-row and array labels agree
 echo
