@@ -59,6 +59,7 @@ DECLARE
 	f text;
 BEGIN
 	FOREACH f IN ARRAY ARRAY['not-gguf.gguf', 'empty.gguf', 'truncated.gguf', 'vocab-only.gguf', 'missing-tensor.gguf',
+							 'vocab-bert.gguf',
 							 'arch-gemma.gguf', 'type-q2k.gguf', 'no-such-file.gguf'] LOOP
 		BEGIN
 			INSERT INTO llm_models (name, path) VALUES ('x', f);
