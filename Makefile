@@ -131,6 +131,7 @@ check-kernels: $(BUILD)/test/test_kernels $(BUILD)/test/test_kernel_variants
 # every kernel variant this CPU runs
 check-parity: bin/llm-cli
 	bin/llm-cli parity ../shared/parity --all-kernels
+	bin/llm-cli parity ../shared/parity-archs --arch qwen3 --all-kernels
 
 clean: clean-engine
 .PHONY: clean-engine

@@ -271,13 +271,18 @@ done:
 	return pass;
 }
 
-/* Every model of the index with the current kernels, counted into passed and failed. */
+/*
+ * Every model of the index (of architecture arch, unless NULL) with the
+ * current kernels, counted into passed and failed.
+ */
 static void
-ParityAll(const char *dir, const JsonValue *models, int *passed, int *failed)
+ParityAll(const char *dir, const JsonValue *models, const char *arch, int *passed, int *failed)
 {
 	printf("parity against %s (kernels: %s)\n", dir, LlmKernelsGet()->name);
 	for (size_t i = 0; i < models->count; i++)
 	{
+		if (arch != NULL && strcmp(JsonGetString(JsonAt(models, i), "arch", ""), arch) != 0)
+			continue;
 		if (ParityModel(dir, JsonAt(models, i)))
 			(*passed)++;
 		else
@@ -356,12 +361,12 @@ CliParity(const CliArgs *args)
 				printf("kernels %s: skipped, this CPU cannot run them\n", names[k]);
 				continue;
 			}
-			ParityAll(dir, models, &passed, &failed);
+			ParityAll(dir, models, CliGet(args, "--arch"), &passed, &failed);
 		}
 		LlmKernelsSelect("auto");
 	}
 	else
-		ParityAll(dir, models, &passed, &failed);
+		ParityAll(dir, models, CliGet(args, "--arch"), &passed, &failed);
 	printf("%d passed, %d failed\n", passed, failed);
 	JsonFree(index);
 	return failed == 0 ? 0 : 1;
@@ -370,6 +375,7 @@ CliParity(const CliArgs *args)
 static const CliOption parity_options[] = {
 	{"--all-kernels", NULL, "run the suite once per kernel variant this CPU runs", false, NULL},
 	{"--kv", "TYPE", "KV cache type (default f32, as llama.cpp's references)", false, ParityKvName},
+	{"--arch", "ARCH", "only the models of this architecture (the index's \"arch\")", false, NULL},
 	{NULL}
 };
 

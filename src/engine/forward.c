@@ -305,6 +305,11 @@ Block(LlmContext *ctx, int l, int n_rows)
 		LlmAddBias(ctx->k, L->bk, n_rows, kv_dim);
 	if (L->bv)
 		LlmAddBias(ctx->v, L->bv, n_rows, kv_dim);
+	/* Qwen3: each head of q and k RMS-normalised on its own, before rope */
+	if (L->q_norm)
+		LlmRmsNorm(ctx->q, ctx->q, L->q_norm, n_rows * hp->n_head, hp->head_dim, hp->rms_eps);
+	if (L->k_norm)
+		LlmRmsNorm(ctx->k, ctx->k, L->k_norm, n_rows * hp->n_head_kv, hp->head_dim, hp->rms_eps);
 	for (int t = 0; t < n_rows; t++)
 	{
 		const int	pos = ctx->rows[t].pos;

@@ -196,7 +196,7 @@ LoadHParams(ModelLoader *ld)
 			return LlmSetError(ld->err, LLM_ERR_FORMAT, "rope.scaling.factor must be positive");
 		hp->rope_freq_scale = 1.0f / factor;
 	}
-	hp->rope_type = m->arch == LLM_ARCH_QWEN2 ? LLM_ROPE_NEOX : LLM_ROPE_NORM;
+	hp->rope_type = m->arch == LLM_ARCH_LLAMA ? LLM_ROPE_NORM : LLM_ROPE_NEOX;
 
 	/* the vocabulary size is the embedding matrix's, whatever metadata says */
 	emb = GgufFindTensor(m->gguf, "token_embd.weight");
@@ -251,6 +251,8 @@ LoadTensors(ModelLoader *ld)
 			(s = LoadVector(ld, BLK("attn_q.bias"), q_dim, m->arch == LLM_ARCH_QWEN2, &L->bq)) ||
 			(s = LoadVector(ld, BLK("attn_k.bias"), kv_dim, m->arch == LLM_ARCH_QWEN2, &L->bk)) ||
 			(s = LoadVector(ld, BLK("attn_v.bias"), kv_dim, m->arch == LLM_ARCH_QWEN2, &L->bv)) ||
+			(s = LoadVector(ld, BLK("attn_q_norm.weight"), hp->head_dim, m->arch == LLM_ARCH_QWEN3, &L->q_norm)) ||
+			(s = LoadVector(ld, BLK("attn_k_norm.weight"), hp->head_dim, m->arch == LLM_ARCH_QWEN3, &L->k_norm)) ||
 			(s = LoadMatrix(ld, BLK("attn_output.weight"), q_dim, hp->n_embd, true, &L->wo)) ||
 			(s = LoadVector(ld, BLK("ffn_norm.weight"), hp->n_embd, true, &L->ffn_norm)) ||
 			(s = LoadMatrix(ld, BLK("ffn_gate.weight"), hp->n_embd, hp->n_ff, true, &L->w_gate)) ||
@@ -299,9 +301,11 @@ ModelBuild(GgufFile *gguf, const void *vocab_image, size_t vocab_size,
 		s = LLM_OK, m->arch = LLM_ARCH_LLAMA;
 	else if (GgufStrEq(arch, "qwen2"))
 		s = LLM_OK, m->arch = LLM_ARCH_QWEN2;
+	else if (GgufStrEq(arch, "qwen3"))
+		s = LLM_OK, m->arch = LLM_ARCH_QWEN3;
 	else
 		s = LlmSetError(err, LLM_ERR_UNSUPPORTED,
-						"architecture \"%.*s\" is not supported (supported: llama, qwen2)",
+						"architecture \"%.*s\" is not supported (supported: llama, qwen2, qwen3)",
 						(int) (arch.len > 64 ? 64 : arch.len), arch.data);
 	if (s == LLM_OK)
 	{

@@ -18,7 +18,8 @@
 typedef enum LlmArch
 {
 	LLM_ARCH_LLAMA,				/* Llama 2/3, SmolLM2, TinyLlama, stories */
-	LLM_ARCH_QWEN2				/* Qwen2/2.5: q/k/v biases, neox rope */
+	LLM_ARCH_QWEN2,				/* Qwen2/2.5: q/k/v biases, neox rope */
+	LLM_ARCH_QWEN3				/* Qwen3: per-head q/k RMS norms, neox rope */
 } LlmArch;
 
 typedef enum LlmRopeType
@@ -63,6 +64,8 @@ typedef struct LlmLayer
 	const float *bq;			/* [n_head * head_dim] or NULL */
 	const float *bk;			/* [n_head_kv * head_dim] or NULL */
 	const float *bv;			/* [n_head_kv * head_dim] or NULL */
+	const float *q_norm;		/* [head_dim] RMS norm of each query head, or NULL */
+	const float *k_norm;		/* [head_dim] RMS norm of each key head, or NULL */
 	LlmWeight	wo;				/* [n_embd][n_head * head_dim] */
 	const float *ffn_norm;		/* [n_embd] */
 	LlmWeight	w_gate;			/* [n_ff][n_embd] */
