@@ -137,11 +137,12 @@ LlmContextCreateKv(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 		!ctx->q || !ctx->k || !ctx->v || !ctx->att_out || !ctx->scores || !ctx->gate ||
 		!ctx->up || !ctx->act_scratch || !ctx->rows || !ctx->blocks || !ctx->att_half)
 	{
+		size_t		kv_mb = (2 * ctx->kv_elem * kv_dim * hp->n_layer * n_ctx >> 20) * n_seq;
+
 		LlmContextFree(ctx);
 		return LlmSetError(err, LLM_ERR_NOMEM,
 						   "out of memory allocating a context of %d x %d tokens (KV cache %zu MB)",
-						   n_seq, n_ctx,
-						   (2 * ctx->kv_elem * kv_dim * hp->n_layer * n_ctx >> 20) * n_seq);
+						   n_seq, n_ctx, kv_mb);
 	}
 	*out = ctx;
 	return LLM_OK;

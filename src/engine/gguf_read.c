@@ -880,7 +880,8 @@ GgufOpen(const char *path, GgufFile **out, LlmError *err)
 	int			saved_errno;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (refused below) */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return LlmSetError(err, LLM_ERR_IO, "cannot open \"%s\": %s",
 						   path, strerror(errno));

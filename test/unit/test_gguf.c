@@ -1389,6 +1389,14 @@ TestOpenErrors(const char *dir)
 	CHECK(status == LLM_ERR_IO && strstr(err.message, "not a regular file"),
 		  "directory: %d %s", (int) status, err.message);
 
+	/* a FIFO is refused at once, not waited on for a writer */
+	snprintf(path, sizeof(path), "%s/fifo.gguf", dir);
+	CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+	status = GgufOpen(path, &f, &err);
+	CHECK(status == LLM_ERR_IO && strstr(err.message, "not a regular file"),
+		  "FIFO: %d %s", (int) status, err.message);
+	unlink(path);
+
 	snprintf(path, sizeof(path), "%s/empty.gguf", dir);
 	CHECK(WriteFile(path, "", 0), "write empty file");
 	status = GgufOpen(path, &f, &err);
