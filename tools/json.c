@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_file.h"
 #include "json.h"
 
 /* Room for the "what" part of a message; the longest is well below this. */
@@ -810,8 +811,9 @@ JsonParseFile(const char *path, char *errbuf, size_t errlen)
 	char	   *buf = NULL;
 	size_t		len = 0;
 	size_t		cap = 0;
-	JsonValue  *v;
+	JsonValue  *v = NULL;
 	char		msg[JSON_WHAT_SIZE + 64];
+	CliPathText shown;
 
 	JsonSetMessage(errbuf, errlen, "%s", "");
 	if (path == NULL)
@@ -820,16 +822,17 @@ JsonParseFile(const char *path, char *errbuf, size_t errlen)
 		return NULL;
 	}
 
-	f = fopen(path, "rb");
+	/* a FIFO would block fopen until a writer came: refused instead */
+	f = CliOpenInput(path, msg, sizeof(msg));
 	if (f == NULL)
 	{
-		JsonSetMessage(errbuf, errlen, "%s: %s", path, strerror(errno));
+		JsonSetMessage(errbuf, errlen, "%s", msg);
 		return NULL;
 	}
 
 	/*
 	 * Read in growing chunks rather than trusting a size from fseek/ftell,
-	 * which does not work for pipes and can race with writers.
+	 * which can race with writers.
 	 */
 	for (;;)
 	{
@@ -844,10 +847,8 @@ JsonParseFile(const char *path, char *errbuf, size_t errlen)
 			newbuf = (newcap > cap) ? JsonRealloc(buf, newcap) : NULL;
 			if (newbuf == NULL)
 			{
-				free(buf);
-				fclose(f);
-				JsonSetMessage(errbuf, errlen, "%s: out of memory", path);
-				return NULL;
+				snprintf(msg, sizeof(msg), "out of memory");
+				goto done;
 			}
 			buf = newbuf;
 			cap = newcap;
@@ -860,23 +861,19 @@ JsonParseFile(const char *path, char *errbuf, size_t errlen)
 		{
 			if (ferror(f))
 			{
-				int			save_errno = errno;
-
-				free(buf);
-				fclose(f);
-				JsonSetMessage(errbuf, errlen, "%s: %s", path,
-							   save_errno ? strerror(save_errno) : "read error");
-				return NULL;
+				snprintf(msg, sizeof(msg), "%s", errno ? strerror(errno) : "read error");
+				goto done;
 			}
 			break;				/* end of file */
 		}
 	}
-	fclose(f);
-
 	v = JsonParse(buf, len, msg, sizeof(msg));
+
+done:
+	fclose(f);
 	free(buf);
 	if (v == NULL)
-		JsonSetMessage(errbuf, errlen, "%s: %s", path, msg);
+		JsonSetMessage(errbuf, errlen, "%s: %s", CliShortPath(path, &shown), msg);
 	return v;
 }
 

@@ -67,8 +67,9 @@ extern JsonValue *JsonParse(const char *text, size_t len,
 							char *errbuf, size_t errlen);
 
 /*
- * Read and parse a whole file.  Messages are prefixed with the path; I/O
- * errors carry strerror's text.
+ * Read and parse a whole file, which must be a regular one (a FIFO is
+ * refused at once, not waited on).  Messages are prefixed with the path,
+ * shortened as cli_file.h shortens it; I/O errors carry strerror's text.
  */
 extern JsonValue *JsonParseFile(const char *path, char *errbuf, size_t errlen);
 
