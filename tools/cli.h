@@ -25,8 +25,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_file.h"
 #include "error.h"
 #include "generate.h"
+#include "gguf.h"
+#include "model.h"
 
 #define CLI_MAX_OPTIONS 32
 #define CLI_MAX_POSITIONAL 4
@@ -37,6 +40,15 @@
 
 /* CliParse's result when the command should run */
 #define CLI_RUN (-1)
+
+/*
+ * The largest context the engine creates (LlmContextCreateKv): a context
+ * size, or tokens that must share one, past it are usage errors here.
+ */
+#define CLI_MAX_CTX 16777216
+
+/* Most repetitions of a benchmark: bench keeps a figure per repetition. */
+#define CLI_MAX_REPS 1000000
 
 /* The i-th accepted name of an option (from 0), NULL past the last. */
 typedef const char *(*CliNameFn) (int i);
@@ -161,6 +173,34 @@ extern bool CliGetSampling(const CliArgs *args, LlmGenerateParams *gp);
 
 /* Print "llm-cli: <message>" to stderr and return 1. */
 extern int	CliFail(const LlmError *err);
+
+/*
+ * GgufOpen and LlmModelLoad for a file named on the command line.  The
+ * file is first opened as the tools open their inputs (cli_file.h): a FIFO
+ * or a directory is refused at once, and every message names the file
+ * with its path shortened, so that the reason shows however long the path.
+ */
+extern LlmStatus CliOpenGguf(const char *path, GgufFile **out, LlmError *err);
+extern LlmStatus CliLoadModel(const char *path, LlmModel **out, LlmError *err);
+
+/* err's message about the contents of path, prefixed with path (shortened). */
+extern const LlmError *CliNameFile(LlmStatus s, const char *path, LlmError *err);
+
+/*
+ * len bytes of s as one line of text: control characters (C0, DEL, C1) and
+ * bytes that are not UTF-8 are written as \n, \t, \r or \xHH.  With a
+ * quote character, s is enclosed in it and that character and backslashes
+ * are escaped too, so that the text reads back unambiguously; quote 0
+ * leaves both as they are (for messages).
+ */
+extern void CliPrintEscaped(FILE *out, const char *s, size_t len, char quote);
+
+/*
+ * The context generate and chat create by default: the prompt and up to
+ * max_tokens more, but not past the model's training context nor
+ * CLI_MAX_CTX (generation then stops when the context is full).
+ */
+extern int	CliContextSize(int n_prompt, int max_tokens, int n_ctx_train);
 
 /* Print "llm-cli COMMAND: <message>" to stderr and return 2. */
 extern int	CliUsageError(const CliArgs *args, const char *fmt,...)

@@ -20,8 +20,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "unicode.h"
 
 /*
  * The ranges of the SQL functions (LlmSamplingArgs in src/llm_infer.c), so
@@ -475,4 +477,111 @@ CliGetSampling(const CliArgs *args, LlmGenerateParams *gp)
 		gp->n_stop = 1;
 	}
 	return true;
+}
+
+const LlmError *
+CliNameFile(LlmStatus s, const char *path, LlmError *err)
+{
+	char		msg[LLM_ERROR_MESSAGE_SIZE];
+	CliPathText shown;
+
+	memcpy(msg, err->message, sizeof(msg));
+	LlmSetError(err, s, "%s: %s", CliShortPath(path, &shown), msg);
+	return err;
+}
+
+LlmStatus
+CliOpenGguf(const char *path, GgufFile **out, LlmError *err)
+{
+	int			fd = CliOpenRegular(path, err->message, sizeof(err->message));
+	LlmStatus	s;
+
+	*out = NULL;
+	if (fd < 0)
+		return err->code = LLM_ERR_IO;
+	close(fd);
+
+	/*
+	 * The engine's own I/O messages (a file swapped since) hold the whole
+	 * path; those about the contents hold none.
+	 */
+	s = GgufOpen(path, out, err);
+	if (s != LLM_OK && s != LLM_ERR_IO)
+		CliNameFile(s, path, err);
+	return s;
+}
+
+LlmStatus
+CliLoadModel(const char *path, LlmModel **out, LlmError *err)
+{
+	GgufFile   *gguf;
+	LlmStatus	s;
+
+	*out = NULL;
+	s = CliOpenGguf(path, &gguf, err);
+	if (s != LLM_OK)
+		return s;
+	/* takes gguf, closed on failure */
+	s = LlmModelFromGguf(gguf, out, err);
+	if (s != LLM_OK)
+		CliNameFile(s, path, err);
+	return s;
+}
+
+/*
+ * Bytes of the UTF-8 character at s[0..len) that is printable, or 0: a
+ * byte that begins no well-formed character (overlong, a surrogate, past
+ * U+10FFFF, cut short) or a control character.
+ */
+static size_t
+PrintableChar(const char *s, size_t len)
+{
+	size_t		pos = 0;
+	uint32_t	c = LlmUtf8Decode(s, len, &pos);
+	char		again[4];
+
+	/* the decoder takes overlongs and surrogates; encoding again does not */
+	if (c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0xD800 && c <= 0xDFFF) ||
+		(size_t) LlmUtf8Encode(c, again) != pos || memcmp(again, s, pos) != 0)
+		return 0;
+	return pos;
+}
+
+void
+CliPrintEscaped(FILE *out, const char *s, size_t len, char quote)
+{
+	size_t		i = 0;
+
+	if (quote != '\0')
+		fputc(quote, out);
+	while (i < len)
+	{
+		unsigned char c = (unsigned char) s[i];
+		size_t		n = PrintableChar(s + i, len - i);
+
+		if (n > 0 && quote != '\0' && (c == (unsigned char) quote || c == '\\'))
+			fprintf(out, "\\%c", c);
+		else if (n > 0)
+			fwrite(s + i, 1, n, out);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else
+			fprintf(out, "\\x%02x", c);
+		i += n > 0 ? n : 1;
+	}
+	if (quote != '\0')
+		fputc(quote, out);
+}
+
+int
+CliContextSize(int n_prompt, int max_tokens, int n_ctx_train)
+{
+	int64_t		want = (int64_t) n_prompt + max_tokens + 1;
+	int64_t		most = n_ctx_train > 0 && n_ctx_train < CLI_MAX_CTX ? n_ctx_train : CLI_MAX_CTX;
+
+	return (int) (want < most ? want : most);
 }
