@@ -166,6 +166,31 @@ usage_error '-t must be an integer from 1 to 64, not "0"' bench-kernels -t 0
 usage_error '--kv must be one of f32, f16, not "q8"' parity "$shared/parity" --kv q8
 # checked before the model loads: a file that does not exist is not reached
 usage_error '--top-p must be a number > 0 and <= 1' generate "$tmp/none.gguf" --prompt hi --top-p 2
+none=$tmp/none.gguf
+
+echo "== numbers: decimal only, no '+', no -0 integers, ranges at the engine's precision"
+usage_error '-n must be an integer >= 0, not "\+3"' generate "$none" --prompt hi -n +3
+usage_error '-n must be an integer >= 0, not "-0"' generate "$none" --prompt hi -n -0
+usage_error '-n must be an integer >= 0, not "0x10"' generate "$none" --prompt hi -n 0x10
+usage_error '-t must be an integer from 1 to 256, not "\+1"' bench "$none" -t +1
+usage_error '--seed must be an integer from 0 to [0-9]+, not "-0"' generate "$none" --prompt hi --seed -0
+usage_error '--seed must be an integer from 0 to [0-9]+, not "\+1"' generate "$none" --prompt hi --seed +1
+usage_error '--temp must be a number from 0 to 100, not "\+1"' generate "$none" --prompt hi --temp +1
+usage_error '--temp must be a number from 0 to 100, not "0x10"' generate "$none" --prompt hi --temp 0x10
+usage_error '--top-p must be a number > 0 and <= 1, not "0x1p-1"' generate "$none" --prompt hi --top-p 0x1p-1
+usage_error '--top-p must be a number > 0 and <= 1, not "infinity"' generate "$none" --prompt hi --top-p infinity
+usage_error '--mb must be a number > 0 and <= 1024, not "1e"' bench-tokenize "$none" --mb 1e
+usage_error '--top-p must be a number > 0 and <= 1, not "1e-320" \(too small: it rounds to 0 as a float\)' \
+	generate "$none" --prompt hi --top-p 1e-320
+usage_error '--mb must be a number > 0 and <= 1024, not "1e-400" \(too small: it rounds to 0\)' \
+	bench-tokenize "$none" --mb 1e-400
+usage_error '--temp must be a number from 0 to 100, not "1e999" \(too large\)' generate "$none" --prompt hi --temp 1e999
+# positive as a double, 0 as the float the sampler divides by
+usage_error '--repeat-penalty must be a number > 0, not "1e-300" \(too small' generate "$none" --prompt hi --repeat-penalty 1e-300
+usage_error '--repeat-penalty must be a number > 0, not "1e39" \(too large for a float\)' \
+	generate "$none" --prompt hi --repeat-penalty 1e39
+expect 0 err 'stop: context' generate "$model" --prompt hi -n 2147483647
+expect 0 err 'stop: length' generate "$model" --prompt hi -n 4 --temp -0 --top-p .5 --min-p 0.05 --repeat-penalty 1e-30
 
 echo "== valid commands"
 expect 0 out '^architecture: llama' info "$model"

@@ -154,6 +154,14 @@ extern int	CliFindName(CliNameFn names, const char *s);
  * was not given; a value that is not a number of the type, or is outside
  * the range, is reported on stderr in one line naming the option and the
  * valid range, and they return false: the command then returns 2.
+ *
+ * Numbers are decimal and nothing else: an integer is digits with a '-'
+ * only before a negative one (so no "-0"); a number (CliGetDouble,
+ * CliGetFloat) is digits with an optional fraction and exponent, after an
+ * optional '-' ("-0" is 0).  No '+', blanks, hexadecimal, "inf" or "nan".
+ * A number too small for its type is taken as 0, and said to be so if 0
+ * is out of range; CliGetFloat checks the range on the value as a float,
+ * the precision the engine works in.
  */
 extern const char *CliGet(const CliArgs *args, const char *name);
 extern bool CliHas(const CliArgs *args, const char *name);
@@ -162,6 +170,15 @@ extern bool CliGetInt(const CliArgs *args, const char *name, int dflt, int min, 
 extern bool CliGetU64(const CliArgs *args, const char *name, uint64_t dflt, uint64_t *out);
 extern bool CliGetDouble(const CliArgs *args, const char *name, double dflt,
 						 const CliRange *range, double *out);
+extern bool CliGetFloat(const CliArgs *args, const char *name, float dflt,
+						const CliRange *range, float *out);
+
+/*
+ * An integer written in len bytes of s as the options take them (above),
+ * from min to max: whether it is one, and its value in *out.
+ */
+extern bool CliParseInteger(const char *s, size_t len, long long min, long long max,
+							long long *out);
 /* One of the option's names (CliOption.names): its index, or dflt. */
 extern bool CliGetChoice(const CliArgs *args, const char *name, int dflt, int *out);
 

@@ -5,15 +5,19 @@
  *	  against the command's description, numbers parsed strictly, and the
  *	  usage printed from the same description.
  *
- * Numbers go through strtoll/strtoull/strtod with the end pointer checked,
- * so "12abc", "", " 5" and "nan" are errors rather than a silent 12, 0, 5
- * or NaN, and every value is checked against its range before a model is
- * loaded: a mistyped option costs nothing.
+ * Numbers are checked against one decimal grammar before strtoll, strtoull
+ * or strtod sees them, so "12abc", "", " 5", "+5", "0x10" and "nan" are
+ * errors rather than a silent 12, 0, 5, 16 or NaN, and every value is
+ * checked against its range, at the precision it is used in, before a
+ * model is loaded: a mistyped option costs nothing.
+ *
+ * Also the helpers the commands share: opening a GGUF file named on the
+ * command line, printing a file's text escaped, the default context size.
  *
  *-------------------------------------------------------------------------
  */
-#include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -336,18 +340,44 @@ CliHas(const CliArgs *args, const char *name)
 	return CliGet(args, name) != NULL;
 }
 
-/* A number's text has no leading blanks (strto* would skip them). */
+/* "-" then at least one digit, or digits: the only integers. */
 static bool
-StartsNumber(const char *s)
+IsIntegerText(const char *s, size_t len)
 {
-	return s[0] != '\0' && !isspace((unsigned char) s[0]);
+	size_t		i = len > 0 && s[0] == '-' ? 1 : 0;
+
+	if (i == len)
+		return false;
+	for (; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+bool
+CliParseInteger(const char *s, size_t len, long long min, long long max, long long *out)
+{
+	char		buf[32];
+	long long	n;
+
+	/* longer than any long long: out of range, or not a number */
+	if (len >= sizeof(buf) || !IsIntegerText(s, len))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	n = strtoll(buf, NULL, 10);
+	/* a sign is for negative numbers: "-0" is not one */
+	if (errno != 0 || (buf[0] == '-' && n == 0) || n < min || n > max)
+		return false;
+	*out = n;
+	return true;
 }
 
 bool
 CliGetInt(const CliArgs *args, const char *name, int dflt, int min, int max, int *out)
 {
 	const char *v = CliGet(args, name);
-	char	   *end;
 	long long	n;
 
 	if (v == NULL)
@@ -355,9 +385,7 @@ CliGetInt(const CliArgs *args, const char *name, int dflt, int min, int max, int
 		*out = dflt;
 		return true;
 	}
-	errno = 0;
-	n = StartsNumber(v) ? strtoll(v, &end, 10) : 0;
-	if (!StartsNumber(v) || *end != '\0' || errno != 0 || n < min || n > max)
+	if (!CliParseInteger(v, strlen(v), min, max, &n))
 	{
 		if (max == INT_MAX)
 			CliUsageError(args, "%s must be an integer >= %d, not \"%s\"", name, min, v);
@@ -373,18 +401,23 @@ bool
 CliGetU64(const CliArgs *args, const char *name, uint64_t dflt, uint64_t *out)
 {
 	const char *v = CliGet(args, name);
-	char	   *end;
-	unsigned long long n;
+	unsigned long long n = 0;
+	bool		ok;
 
 	if (v == NULL)
 	{
 		*out = dflt;
 		return true;
 	}
-	/* strtoull takes "-1" as 2^64-1: only digits are a count */
-	errno = 0;
-	n = isdigit((unsigned char) v[0]) ? strtoull(v, &end, 10) : 0;
-	if (!isdigit((unsigned char) v[0]) || *end != '\0' || errno != 0)
+	/* no sign at all: strtoull would take "-1" as 2^64-1 */
+	ok = v[0] != '-' && IsIntegerText(v, strlen(v));
+	if (ok)
+	{
+		errno = 0;
+		n = strtoull(v, NULL, 10);
+		ok = errno == 0;
+	}
+	if (!ok)
 	{
 		CliUsageError(args, "%s must be an integer from 0 to %llu, not \"%s\"", name,
 					  (unsigned long long) UINT64_MAX, v);
@@ -394,23 +427,83 @@ CliGetU64(const CliArgs *args, const char *name, uint64_t dflt, uint64_t *out)
 	return true;
 }
 
-bool
-CliGetDouble(const CliArgs *args, const char *name, double dflt, const CliRange *r,
-			 double *out)
+/*
+ * Decimal digits with an optional fraction and exponent, after an optional
+ * '-': what strtod reads, less its signs, blanks, hexadecimal and words.
+ */
+static bool
+IsDecimalText(const char *s)
+{
+	size_t		digits = 0;
+
+	if (*s == '-')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits++;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits++;
+	if (digits == 0)
+		return false;
+	if (*s == 'e' || *s == 'E')
+	{
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+static bool
+InRange(double d, const CliRange *r)
+{
+	return (r->lo_open ? d > r->lo : d >= r->lo) && (r->hi_open ? d < r->hi : d <= r->hi);
+}
+
+/*
+ * The option's number, as a double or (single) rounded to a float: false
+ * after the usage error if it is not one, or is out of range at that
+ * precision.
+ */
+static bool
+GetNumber(const CliArgs *args, const char *name, const CliRange *r, bool single, double *out)
 {
 	const char *v = CliGet(args, name);
-	char	   *end;
-	double		d;
+	const char *why = "";
+	double		d = 0;
+	bool		ok = IsDecimalText(v);
 
-	if (v == NULL)
+	if (ok)
 	{
-		*out = dflt;
-		return true;
+		bool		huge;
+
+		errno = 0;
+		d = strtod(v, NULL);
+		huge = errno == ERANGE && fabs(d) > 1;
+		if (single)
+			d = (float) d;
+		if (huge || isinf(d))
+		{
+			ok = false;
+			why = huge ? " (too large)" : " (too large for a float)";
+		}
+		else
+		{
+			/* too small for the type (a denormal, or strtod's 0), or -0: 0 */
+			if (fabs(d) < (single ? FLT_MIN : DBL_MIN))
+				d = 0;
+			ok = InRange(d, r);
+			/* digits before the exponent other than 0: the text was not 0 */
+			if (!ok && d == 0 && strspn(v, "-0.") < strcspn(v, "eE"))
+				why = single ? " (too small: it rounds to 0 as a float)" :
+					" (too small: it rounds to 0)";
+		}
 	}
-	errno = 0;
-	d = StartsNumber(v) ? strtod(v, &end) : NAN;
-	if (!StartsNumber(v) || *end != '\0' || errno != 0 || !isfinite(d) ||
-		(r->lo_open ? d <= r->lo : d < r->lo) || (r->hi_open ? d >= r->hi : d > r->hi))
+	if (!ok)
 	{
 		char		lo[48] = "";
 		char		hi[48] = "";
@@ -420,14 +513,43 @@ CliGetDouble(const CliArgs *args, const char *name, double dflt, const CliRange 
 		if (isfinite(r->hi))
 			snprintf(hi, sizeof(hi), "%s %g", r->hi_open ? "<" : "<=", r->hi);
 		if (!r->lo_open && !r->hi_open && lo[0] && hi[0])
-			CliUsageError(args, "%s must be a number from %g to %g, not \"%s\"", name,
-						  r->lo, r->hi, v);
+			CliUsageError(args, "%s must be a number from %g to %g, not \"%s\"%s", name,
+						  r->lo, r->hi, v, why);
 		else
-			CliUsageError(args, "%s must be a number %s%s%s, not \"%s\"", name, lo,
-						  lo[0] && hi[0] ? " and " : "", hi, v);
+			CliUsageError(args, "%s must be a number %s%s%s, not \"%s\"%s", name, lo,
+						  lo[0] && hi[0] ? " and " : "", hi, v, why);
 		return false;
 	}
 	*out = d;
+	return true;
+}
+
+bool
+CliGetDouble(const CliArgs *args, const char *name, double dflt, const CliRange *r,
+			 double *out)
+{
+	if (CliGet(args, name) == NULL)
+	{
+		*out = dflt;
+		return true;
+	}
+	return GetNumber(args, name, r, false, out);
+}
+
+bool
+CliGetFloat(const CliArgs *args, const char *name, float dflt, const CliRange *r,
+			float *out)
+{
+	double		d;
+
+	if (CliGet(args, name) == NULL)
+	{
+		*out = dflt;
+		return true;
+	}
+	if (!GetNumber(args, name, r, true, &d))
+		return false;
+	*out = (float) d;
 	return true;
 }
 
@@ -454,22 +576,15 @@ bool
 CliGetSampling(const CliArgs *args, LlmGenerateParams *gp)
 {
 	LlmSamplerParams *sp = &gp->sampling;
-	double		temp;
-	double		top_p;
-	double		min_p;
-	double		penalty;
 
-	if (!CliGetDouble(args, "--temp", sp->temperature, &temp_range, &temp) ||
+	if (!CliGetFloat(args, "--temp", sp->temperature, &temp_range, &sp->temperature) ||
 		!CliGetU64(args, "--seed", sp->seed, &sp->seed) ||
 		!CliGetInt(args, "--top-k", sp->top_k, 0, INT_MAX, &sp->top_k) ||
-		!CliGetDouble(args, "--top-p", sp->top_p, &top_p_range, &top_p) ||
-		!CliGetDouble(args, "--min-p", sp->min_p, &min_p_range, &min_p) ||
-		!CliGetDouble(args, "--repeat-penalty", sp->repeat_penalty, &penalty_range, &penalty))
+		!CliGetFloat(args, "--top-p", sp->top_p, &top_p_range, &sp->top_p) ||
+		!CliGetFloat(args, "--min-p", sp->min_p, &min_p_range, &sp->min_p) ||
+		!CliGetFloat(args, "--repeat-penalty", sp->repeat_penalty, &penalty_range,
+					 &sp->repeat_penalty))
 		return false;
-	sp->temperature = (float) temp;
-	sp->top_p = (float) top_p;
-	sp->min_p = (float) min_p;
-	sp->repeat_penalty = (float) penalty;
 	if (CliHas(args, "--stop"))
 	{
 		/* a one-string array: the option's slot in args */
