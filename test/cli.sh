@@ -138,7 +138,7 @@ usage_error '-n must be an integer >= 0, not "12x"' generate "$model" --prompt h
 usage_error '-n must be an integer >= 0, not " 5"' generate "$model" --prompt hi -n " 5"
 usage_error '-n must be an integer >= 0, not ""' generate "$model" --prompt hi -n ""
 usage_error '-n must be an integer >= 0' chat "$model" --user hi -n -1
-usage_error '--ctx must be an integer >= 0' generate "$model" --prompt hi --ctx -1
+usage_error '--ctx must be an integer from 0 to 16777216, not "-1"' generate "$model" --prompt hi --ctx -1
 usage_error '-t must be an integer from 1 to 256, not "0"' bench "$model" -t 0
 usage_error '--reps must be an integer >= 1, not "x"' bench "$model" --reps x
 usage_error '-p must be an integer from 1 to [0-9]+, not "-1"' bench "$model" -p -1
@@ -189,6 +189,12 @@ usage_error '--temp must be a number from 0 to 100, not "1e999" \(too large\)' g
 usage_error '--repeat-penalty must be a number > 0, not "1e-300" \(too small' generate "$none" --prompt hi --repeat-penalty 1e-300
 usage_error '--repeat-penalty must be a number > 0, not "1e39" \(too large for a float\)' \
 	generate "$none" --prompt hi --repeat-penalty 1e39
+for ids in " 1" "+1" "1," ",1" "1,,2" "-0" "0x1" "1, 2" "1;2" "2147483648"; do
+	usage_error "--tokens must be a comma-separated list of at most 16777216 token ids \\(integers >= 0\\), not \"${ids/+/\\+}\"" \
+		logits "$none" --tokens "$ids" --out "$tmp/l.f32"
+done
+# what the help accepts does not fail once the model is loaded
+usage_error '--ctx must be an integer from 0 to 16777216, not "16777217"' generate "$none" --prompt hi --ctx 16777217
 expect 0 err 'stop: context' generate "$model" --prompt hi -n 2147483647
 expect 0 err 'stop: length' generate "$model" --prompt hi -n 4 --temp -0 --top-p .5 --min-p 0.05 --repeat-penalty 1e-30
 
@@ -241,7 +247,8 @@ usage_error '--shape must be one of smollm2-135m, .*, not "nope"' synth --shape 
 usage_error '--type must be one of q8_0, .*, not "q9"' synth --shape smollm2-135m --type q9 --out "$tmp/x.gguf"
 
 echo "== LLM_KERNEL"
-for args in "info $model" "generate $model --prompt hi" "bench-kernels" "parity $shared/parity" "synth"; do
+for args in "info $model" "generate $model --prompt hi" "bench-kernels" "parity $shared/parity" \
+	"synth --shape smollm2-135m --type q8_0 --out $tmp/x.gguf"; do
 	LLM_KERNEL=foo usage_error '^llm-cli: LLM_KERNEL=foo is not a kernel variant; valid on this CPU: auto(, [a-z0-9]+)+; all known: ' $args
 done
 for k in $(LLM_KERNEL=foo "$cli" info "$model" 2>&1 | sed -n 's/.*valid on this CPU: \([^;]*\);.*/\1/p' | tr -d ,); do
@@ -249,6 +256,10 @@ for k in $(LLM_KERNEL=foo "$cli" info "$model" 2>&1 | sed -n 's/.*valid on this 
 done
 LLM_KERNEL= expect 0 out '^architecture: llama' info "$model"
 LLM_KERNEL=foo expect 0 out '^usage: llm-cli COMMAND' --help
+# help works whatever the environment: it is how to find the valid names
+for c in $commands; do
+	LLM_KERNEL=foo expect 0 out "^usage: llm-cli $c " "$c" --help
+done
 expect 0 out 'LLM_KERNEL=NAME' --help
 
 echo "== info on files it cannot run"
@@ -295,6 +306,15 @@ row=$(grep -n '^PASS ' "$tmp/out" | head -n 1 | cut -d: -f1)
 	check fail "parity: the legend comes before the rows"
 for p in 'PASS or FAIL' 'quant' '^  max\|d\| rms ' 'x std' 'limits' '^  top-1 ' 'clear' '^  greedy '; do
 	grep -Eq -- "$p" "$tmp/out" && check ok "parity legend: /$p/" || check fail "parity legend: /$p/"
+done
+
+echo "== a failed write to stdout is a failure"
+for args in "--help" "info $model" "tokenize $model hi" "bench-tokenize $vocab --mb 0.01 --reps 1"; do
+	"$cli" $args >/dev/full 2>"$tmp/err"
+	status=$?
+	[ "$status" = 1 ] && grep -q '^llm-cli: cannot write to standard output: No space left on device$' "$tmp/err" &&
+		check ok "llm-cli $args >/dev/full: 1, $(cat "$tmp/err")" ||
+		check fail "llm-cli $args >/dev/full: status $status, $(head -c 200 "$tmp/err")"
 done
 
 echo "cli: $passed passed, $failed failed"

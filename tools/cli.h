@@ -188,7 +188,10 @@ extern bool CliGetChoice(const CliArgs *args, const char *name, int dflt, int *o
  */
 extern bool CliGetSampling(const CliArgs *args, LlmGenerateParams *gp);
 
-/* Print "llm-cli: <message>" to stderr and return 1. */
+/*
+ * Print "llm-cli: <message>" to stderr and return 1.  The message may quote
+ * a file's contents (a tensor's name): it is printed escaped.
+ */
 extern int	CliFail(const LlmError *err);
 
 /*

@@ -27,7 +27,9 @@
 int
 CliFail(const LlmError *err)
 {
-	fprintf(stderr, "llm-cli: %s\n", err->message);
+	fputs("llm-cli: ", stderr);
+	CliPrintEscaped(stderr, err->message, strlen(err->message), '\0');
+	fputc('\n', stderr);
 	return 1;
 }
 
@@ -41,16 +43,6 @@ CliNow(void)
 }
 
 static int
-LoadModel(const char *path, LlmModel **model)
-{
-	LlmError	err;
-
-	if (LlmModelLoad(path, model, &err) != LLM_OK)
-		return CliFail(&err);
-	return 0;
-}
-
-static int
 CliTokenize(const CliArgs *args)
 {
 	const char *text = args->pos[1];
@@ -60,8 +52,8 @@ CliTokenize(const CliArgs *args)
 	int			n;
 	bool		pieces = CliHas(args, "--pieces");
 
-	if (LoadModel(args->pos[0], &m))
-		return 1;
+	if (CliLoadModel(args->pos[0], &m, &err) != LLM_OK)
+		return CliFail(&err);
 	if (LlmTokenize(m->vocab, text, strlen(text), !CliHas(args, "--no-bos"),
 					CliHas(args, "--special"), &ids, &n, &err) != LLM_OK)
 	{
@@ -74,7 +66,10 @@ CliTokenize(const CliArgs *args)
 		{
 			GgufString	t = m->vocab->text[ids[i]];
 
-			printf("%6d -> '%.*s'\n", ids[i], (int) t.len, t.data);
+			/* a token's text comes from the file: escaped, one a line */
+			printf("%6d -> ", ids[i]);
+			CliPrintEscaped(stdout, t.data, t.len, '\'');
+			putchar('\n');
 		}
 		else
 			printf("%s%d", i ? " " : "", ids[i]);
@@ -99,86 +94,90 @@ const CliCommand cli_tokenize = {
 	tokenize_options, false, CliTokenize
 };
 
-/* Parse "1,2,3" into a malloc'd array. */
+/*
+ * Parse "1,2,3" (token ids written as the options write integers, at most
+ * CLI_MAX_CTX of them: one context) into a malloc'd array; NULL if the text
+ * is not such a list, or on out of memory (*oom).
+ */
 static int32_t *
-ParseIds(const char *s, int *n)
+ParseIds(const char *s, int *n, bool *oom)
 {
-	int			cap = 16;
-	int32_t    *ids = malloc(sizeof(int32_t) * cap);
-	char	   *end;
+	size_t		count = 1;
+	int32_t    *ids;
 
 	*n = 0;
-	while (ids != NULL && *s)
+	*oom = false;
+	for (const char *c = s; *c; c++)
+		count += *c == ',';
+	if (count > CLI_MAX_CTX || (ids = malloc(sizeof(int32_t) * count)) == NULL)
 	{
-		long		v;
+		*oom = count <= CLI_MAX_CTX;
+		return NULL;
+	}
+	for (;;)
+	{
+		size_t		len = strcspn(s, ",");
+		long long	v;
 
-		errno = 0;
-		v = strtol(s, &end, 10);
-		if (end == s || errno || v < 0 || v > INT32_MAX || (*end && *end != ','))
+		/* an empty item too ("1,", ",1", "1,,2") is an error */
+		if (!CliParseInteger(s, len, 0, INT32_MAX, &v))
 		{
 			free(ids);
 			return NULL;
 		}
-		if (*n == cap)
-		{
-			int32_t    *grown = realloc(ids, sizeof(int32_t) * (cap *= 2));
-
-			if (grown == NULL)
-			{
-				free(ids);
-				return NULL;
-			}
-			ids = grown;
-		}
 		ids[(*n)++] = (int32_t) v;
-		s = *end ? end + 1 : end;
+		if (s[len] == '\0')
+			return ids;
+		s += len + 1;
 	}
-	return ids;
 }
 
 static int
 CliLogits(const CliArgs *args)
 {
 	const char *out = CliGet(args, "--out");
-	LlmModel   *m;
-	LlmContext *ctx;
+	LlmModel   *m = NULL;
+	LlmContext *ctx = NULL;
 	LlmError	err;
 	int32_t    *ids;
 	int			n;
-	float	   *logits;
+	bool		oom;
+	float	   *logits = NULL;
 	FILE	   *f;
-	int			rc = 0;
+	CliPathText shown;
+	int			rc = 1;
 
-	ids = ParseIds(CliGet(args, "--tokens"), &n);
-	if (ids == NULL || n == 0)
-	{
-		free(ids);
-		return CliUsageError(args, "--tokens must be a comma-separated list of token ids, not \"%s\"",
+	ids = ParseIds(CliGet(args, "--tokens"), &n, &oom);
+	if (ids == NULL && !oom)
+		return CliUsageError(args, "--tokens must be a comma-separated list of at most "
+							 CLI_STR(CLI_MAX_CTX) " token ids (integers >= 0), not \"%s\"",
 							 CliGet(args, "--tokens"));
-	}
-	if (LoadModel(args->pos[0], &m))
-		return 1;
-	if (LlmContextCreate(m, n, n, &ctx, &err) != LLM_OK)
-		return CliFail(&err);
-	logits = malloc(sizeof(float) * n * m->hp.n_vocab);
-	if (logits == NULL)
-		rc = fprintf(stderr, "llm-cli: out of memory\n") > 0;
+	if (ids == NULL)
+		fprintf(stderr, "llm-cli: out of memory\n");
+	else if (CliLoadModel(args->pos[0], &m, &err) != LLM_OK ||
+			 LlmContextCreate(m, n, n, &ctx, &err) != LLM_OK)
+		CliFail(&err);
+	else if ((logits = malloc(sizeof(float) * n * m->hp.n_vocab)) == NULL)
+		fprintf(stderr, "llm-cli: out of memory\n");
 	else if (LlmDecode(ctx, ids, n, logits, true, &err) != LLM_OK)
-		rc = CliFail(&err);
+		CliFail(&err);
 	else if ((f = fopen(out, "wb")) == NULL)
-		rc = fprintf(stderr, "llm-cli: cannot create %s: %s\n", out, strerror(errno)) > 0;
+		fprintf(stderr, "llm-cli: cannot create %s: %s\n", CliShortPath(out, &shown),
+				strerror(errno));
 	else
 	{
 		size_t		count = (size_t) n * m->hp.n_vocab;
+		bool		written = fwrite(logits, sizeof(float), count, f) == count;
 
-		if (fwrite(logits, sizeof(float), count, f) != count)
-			rc = 1;
-		if (fclose(f) != 0)
-			rc = 1;
-		if (rc)
-			fprintf(stderr, "llm-cli: cannot write %s: %s\n", out, strerror(errno));
+		/* fclose flushes: it can fail too */
+		if (fclose(f) != 0 || !written)
+			fprintf(stderr, "llm-cli: cannot write %s: %s\n", CliShortPath(out, &shown),
+					strerror(errno));
 		else
+		{
 			printf("wrote %s: %d x %d float32\n", out, n, m->hp.n_vocab);
+			rc = 0;
+		}
 	}
 	free(logits);
 	free(ids);
@@ -188,7 +187,7 @@ CliLogits(const CliArgs *args)
 }
 
 static const CliOption logits_options[] = {
-	{"--tokens", "IDS", "comma-separated token ids, decoded as one batch", true, NULL},
+	{"--tokens", "IDS", "comma-separated token ids (\"1,2,3\"), decoded as one batch", true, NULL},
 	{"--out", "FILE", "where to write the logits", true, NULL},
 	{NULL}
 };
@@ -205,43 +204,40 @@ CliGenerate(const CliArgs *args)
 	const char *prompt = CliGet(args, "--prompt");
 	LlmGenerateParams gp = {0};
 	LlmGenerateResult res;
-	LlmModel   *m;
-	LlmContext *ctx;
+	LlmModel   *m = NULL;
+	LlmContext *ctx = NULL;
 	LlmError	err;
-	int32_t    *ids;
+	int32_t    *ids = NULL;
 	int			n;
 	int			n_ctx;
 	double		t0;
-	int			rc = 0;
+	int			rc = 1;
 
 	LlmSamplerDefaults(&gp.sampling);
 	if (!CliGetInt(args, "-n", 128, 0, INT_MAX, &gp.max_tokens) ||
-		!CliGetInt(args, "--ctx", 0, 0, INT_MAX, &n_ctx) ||
+		!CliGetInt(args, "--ctx", 0, 0, CLI_MAX_CTX, &n_ctx) ||
 		!CliGetSampling(args, &gp))
 		return 2;
 
-	if (LoadModel(args->pos[0], &m))
-		return 1;
-	if (LlmTokenize(m->vocab, prompt, strlen(prompt), true, false, &ids, &n, &err) != LLM_OK)
-		return CliFail(&err);
-	/* 64 bits: -n may be as large as an int */
+	if (CliLoadModel(args->pos[0], &m, &err) != LLM_OK ||
+		LlmTokenize(m->vocab, prompt, strlen(prompt), true, false, &ids, &n, &err) != LLM_OK)
+		goto fail;
 	if (n_ctx == 0)
-		n_ctx = (int64_t) n + gp.max_tokens < m->hp.n_ctx_train ?
-			n + gp.max_tokens + 1 : m->hp.n_ctx_train;
+		n_ctx = CliContextSize(n, gp.max_tokens, m->hp.n_ctx_train);
 	if (LlmContextCreate(m, n_ctx, 0, &ctx, &err) != LLM_OK)
-		return CliFail(&err);
+		goto fail;
 	t0 = CliNow();
 	if (LlmGenerate(ctx, ids, n, &gp, &res, &err) != LLM_OK)
-		rc = CliFail(&err);
-	else
-	{
-		double		dt = CliNow() - t0;
+		goto fail;
+	printf("%s\n", res.text);
+	fprintf(stderr, "[%d prompt + %d generated tokens in %.3f s, stop: %s]\n",
+			res.n_prompt, res.n_tokens, CliNow() - t0, res.stop_reason);
+	LlmGenerateResultFree(&res);
+	rc = 0;
 
-		printf("%s\n", res.text);
-		fprintf(stderr, "[%d prompt + %d generated tokens in %.3f s, stop: %s]\n",
-				res.n_prompt, res.n_tokens, dt, res.stop_reason);
-		LlmGenerateResultFree(&res);
-	}
+fail:
+	if (rc != 0)
+		CliFail(&err);
 	free(ids);
 	LlmContextFree(ctx);
 	LlmModelFree(m);
@@ -250,8 +246,8 @@ CliGenerate(const CliArgs *args)
 
 static const CliOption generate_options[] = {
 	{"--prompt", "TEXT", "the text to continue", true, NULL},
-	{"-n", "N", "tokens to generate at most, >= 0 (default 128)", false, NULL},
-	{"--ctx", "N", "context size, >= 0; 0 (default): the prompt and -n, at most the model's", false, NULL},
+	{"-n", "N", "tokens to generate at most, >= 0 (default 128; no more than the context holds)", false, NULL},
+	{"--ctx", "N", "context size, 0 to " CLI_STR(CLI_MAX_CTX) "; 0 (default): the prompt and -n, at most the model's", false, NULL},
 	{NULL}
 };
 
@@ -342,8 +338,13 @@ KernelKnown(const char *name)
 	return false;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The command line's exit status.  Help comes first: asking for it is not
+ * an error, and works whatever the environment (LLM_KERNEL included), as
+ * it is how to find the valid names.
+ */
+static int
+Run(int argc, char **argv)
 {
 	const char *kernel = getenv("LLM_KERNEL");
 	const CliCommand *cmd;
@@ -357,11 +358,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	/*
-	 * Asking for help is not an error, and works whatever the environment:
-	 * it is how to find the valid names.  "help COMMAND" is "COMMAND
-	 * --help".
-	 */
+	/* "help COMMAND" is "COMMAND --help" */
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 		strcmp(argv[1], "help") == 0)
 	{
@@ -375,6 +372,11 @@ main(int argc, char **argv)
 		CliPrintCommandHelp(stdout, cmd);
 		return 0;
 	}
+	if ((cmd = FindCommand(argv[1])) == NULL)
+		return UnknownCommand(argv[1]);
+	rc = CliParse(cmd, argc - 2, argv + 2, &args);
+	if (rc != CLI_RUN)
+		return rc;
 
 	/* the engine would quietly fall back to the best variant */
 	if (kernel != NULL && *kernel != '\0' && !LlmKernelsSelect(kernel))
@@ -387,9 +389,26 @@ main(int argc, char **argv)
 				"not a kernel variant", kernels);
 		return 2;
 	}
+	return cmd->run(&args);
+}
 
-	if ((cmd = FindCommand(argv[1])) == NULL)
-		return UnknownCommand(argv[1]);
-	rc = CliParse(cmd, argc - 2, argv + 2, &args);
-	return rc == CLI_RUN ? cmd->run(&args) : rc;
+int
+main(int argc, char **argv)
+{
+	int			rc = Run(argc, argv);
+
+	/*
+	 * What was printed is the result: a full disk or a closed pipe under
+	 * stdout is a failure, not a silent success.  fflush reports a failure
+	 * of the last write; ferror one of an earlier write.
+	 */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+	{
+		fprintf(stderr, "llm-cli: cannot write to standard output: %s\n",
+				errno != 0 ? strerror(errno) : "a write failed");
+		if (rc == 0)
+			rc = 1;
+	}
+	return rc;
 }
