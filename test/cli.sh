@@ -291,7 +291,7 @@ done
 head -c 4096 "$model" >"$tmp/truncated.gguf"
 expect 1 err '^llm-cli: ' info "$tmp/truncated.gguf"
 expect 1 err 'not a GGUF file' info README.md
-expect 1 err 'cannot open' info "$tmp/none.gguf"
+expect 1 err "none.gguf: No such file or directory" info "$tmp/none.gguf"
 expect 1 err 'architecture "nollm" is not supported' generate "$tmp/unknown-arch.gguf" --prompt hi
 
 echo "== parity explains its columns"
@@ -307,6 +307,28 @@ row=$(grep -n '^PASS ' "$tmp/out" | head -n 1 | cut -d: -f1)
 for p in 'PASS or FAIL' 'quant' '^  max\|d\| rms ' 'x std' 'limits' '^  top-1 ' 'clear' '^  greedy '; do
 	grep -Eq -- "$p" "$tmp/out" && check ok "parity legend: /$p/" || check fail "parity legend: /$p/"
 done
+
+echo "== info shows the file's strings escaped, one key a line"
+python3 - "$model" "$tmp/escaped.gguf" <<'EOF2'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+name = b'general.name' + struct.pack('<IQ', 8, 5)
+bos = struct.pack('<Q', 3) + b'<s>'
+assert data.count(name + b'llama') == 1 and data.count(bos) == 1
+data = data.replace(name + b'llama', name + b'\x1b[\n\xff\t')
+open(sys.argv[2], 'wb').write(data.replace(bos, struct.pack('<Q', 3) + b'\x1b]\x9b'))
+EOF2
+expect 0 out '^  general\.name = "\\x1b\[\\n\\xff\\t"$' info "$tmp/escaped.gguf"
+! grep -q $'\x1b' "$tmp/out" && check ok "info: no escape character printed" || check fail "info: no escape character printed"
+n=$(sed -n 's/^metadata (\([0-9]*\) keys):$/\1/p' "$tmp/out")
+[ "$(sed -n '/^metadata/,/^tensors/p' "$tmp/out" | grep -c '^  [a-z_.0-9]* = ')" = "$n" ] &&
+	[ "$(sed -n '/^metadata/,/^tensors/p' "$tmp/out" | wc -l)" = $((n + 2)) ] &&
+	check ok "info: $n keys on $n lines" || check fail "info: $n keys on $n lines"
+expect 0 out "^     1 -> '[\\]x1b][\\]x9b'$" tokenize "$tmp/escaped.gguf" hi --pieces
+run tokenize "$model" "it's a\\b" --pieces
+got=$(sed 's/^ *[0-9]* -> //' "$tmp/out" | paste -sd' ')
+[ "$got" = "'<s>' '▁it' '\\'' 's' '▁a' '\\\\' 'b'" ] && check ok "tokenize --pieces escapes quotes and backslashes: $got" ||
+	check fail "tokenize --pieces escapes quotes and backslashes: $got"
 
 echo "== a failed write to stdout is a failure"
 for args in "--help" "info $model" "tokenize $model hi" "bench-tokenize $vocab --mb 0.01 --reps 1"; do

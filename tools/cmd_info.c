@@ -20,16 +20,40 @@
 #include "cli.h"
 #include "model.h"
 
+/* Most bytes of a string value shown: a chat template runs to kilobytes. */
+#define INFO_STRING_SHOWN 200
+
+/*
+ * A string of the file, quoted and escaped: it could hold terminal escape
+ * sequences, and a line break (a chat template has many) would break the
+ * one key a line layout.  A long one is cut where a character begins.
+ */
+static void
+PrintString(const char *s, uint64_t len)
+{
+	size_t		shown = len;
+
+	if (len > INFO_STRING_SHOWN)
+	{
+		shown = INFO_STRING_SHOWN;
+		while (shown > 0 && ((unsigned char) s[shown] & 0xC0) == 0x80)
+			shown--;
+	}
+	CliPrintEscaped(stdout, s, shown, '"');
+	if (shown < len)
+		printf("... (%llu bytes)", (unsigned long long) len);
+}
+
 static void
 PrintKV(const GgufKV *kv)
 {
-	printf("  %.*s = ", (int) kv->key.len, kv->key.data);
+	printf("  ");
+	CliPrintEscaped(stdout, kv->key.data, kv->key.len, '\0');
+	printf(" = ");
 	switch (kv->type)
 	{
 		case GGUF_TYPE_STRING:
-			printf("\"%.*s\"", (int) (kv->v.str.len > 200 ? 200 : kv->v.str.len), kv->v.str.data);
-			if (kv->v.str.len > 200)
-				printf("... (%llu bytes)", (unsigned long long) kv->v.str.len);
+			PrintString(kv->v.str.data, kv->v.str.len);
 			break;
 		case GGUF_TYPE_ARRAY:
 			printf("[%s x %llu]", GgufTypeName(kv->v.arr.type), (unsigned long long) kv->v.arr.len);
@@ -90,18 +114,28 @@ PrintModel(const char *path, const LlmModel *m)
 	PrintContents(m->gguf);
 }
 
-/* A GGUF string key as printf's "%.*s" arguments would want it, or "(none)". */
-static GgufString
-KeyText(const GgufFile *gguf, const char *key)
+/* A GGUF string key, escaped (without quotes), or "(none)". */
+static void
+PrintKeyText(const GgufFile *gguf, const char *key)
 {
 	GgufString	s;
 
-	if (!GgufGetString(gguf, key, &s))
-	{
-		s.data = "(none)";
-		s.len = strlen(s.data);
-	}
-	return s;
+	if (GgufGetString(gguf, key, &s))
+		CliPrintEscaped(stdout, s.data, s.len, '\0');
+	else
+		printf("(none)");
+}
+
+/*
+ * A line with an engine message, which may quote the file (an
+ * architecture's name), escaped.
+ */
+static void
+PrintMessage(const char *before, const char *msg, const char *after)
+{
+	fputs(before, stdout);
+	CliPrintEscaped(stdout, msg, strlen(msg), '\0');
+	printf("%s\n", after);
 }
 
 /*
@@ -112,9 +146,6 @@ static void
 PrintNotRunnable(const char *path, const GgufFile *gguf, LlmStatus load_status,
 				 const char *load_message)
 {
-	GgufString	arch = KeyText(gguf, "general.architecture");
-	GgufString	tok = KeyText(gguf, "tokenizer.ggml.model");
-	GgufString	pre = KeyText(gguf, "tokenizer.ggml.pre");
 	const GgufKV *tokens = GgufGetArray(gguf, "tokenizer.ggml.tokens", GGUF_TYPE_STRING);
 	LlmVocab   *vocab;
 	LlmError	err;
@@ -125,25 +156,29 @@ PrintNotRunnable(const char *path, const GgufFile *gguf, LlmStatus load_status,
 		printf("this file holds only %s: no weights, so no model to run\n",
 			   tokens != NULL ? "a vocabulary" : "metadata");
 		if (load_status == LLM_ERR_UNSUPPORTED)
-			printf("(nor would its architecture run: %s)\n", load_message);
+			PrintMessage("(nor would its architecture run: ", load_message, ")");
 	}
 	else
-		printf("llm-cli cannot run this model: %s\n", load_message);
-	printf("architecture: %.*s\n", (int) arch.len, arch.data);
+		PrintMessage("llm-cli cannot run this model: ", load_message, "");
+	printf("architecture: ");
+	PrintKeyText(gguf, "general.architecture");
+	putchar('\n');
 	if (tokens == NULL)
 		printf("tokenizer: none\n");
 	else
 	{
-		printf("tokenizer: %.*s (pre-tokenizer %.*s), vocabulary of %llu tokens\n",
-			   (int) tok.len, tok.data, (int) pre.len, pre.data,
-			   (unsigned long long) tokens->v.arr.len);
+		printf("tokenizer: ");
+		PrintKeyText(gguf, "tokenizer.ggml.model");
+		printf(" (pre-tokenizer ");
+		PrintKeyText(gguf, "tokenizer.ggml.pre");
+		printf("), vocabulary of %llu tokens\n", (unsigned long long) tokens->v.arr.len);
 		if (LlmVocabLoad(gguf, &vocab, &err) == LLM_OK)
 		{
 			printf("its tokenizer works: vocab-test, bench-tokenize and chat --prompt-only use it\n");
 			LlmVocabFree(vocab);
 		}
 		else
-			printf("its tokenizer cannot be used either: %s\n", err.message);
+			PrintMessage("its tokenizer cannot be used either: ", err.message, "");
 	}
 	PrintContents(gguf);
 }
@@ -160,13 +195,8 @@ CliInfo(const CliArgs *args)
 	char		load_message[LLM_ERROR_MESSAGE_SIZE];
 
 	/* not GGUF, or not readable: nothing to describe */
-	s = GgufOpen(path, &gguf, &err);
-	if (s != LLM_OK)
-	{
-		fprintf(stderr, "llm-cli: %s%s%s\n", s == LLM_ERR_IO ? "" : path,
-				s == LLM_ERR_IO ? "" : ": ", err.message);
-		return 1;
-	}
+	if (CliOpenGguf(path, &gguf, &err) != LLM_OK)
+		return CliFail(&err);
 	n_tensors = gguf->n_tensors;
 	/* takes gguf, and closes it if the file is not a model it runs */
 	s = LlmModelFromGguf(gguf, &m, &err);
@@ -177,14 +207,11 @@ CliInfo(const CliArgs *args)
 		return 0;
 	}
 	if (n_tensors > 0 && s != LLM_ERR_UNSUPPORTED)
-	{
-		fprintf(stderr, "llm-cli: %s: %s\n", path, err.message);
-		return 1;
-	}
+		return CliFail(CliNameFile(s, path, &err));
 
 	/* the file opened a moment ago: open it again for its metadata */
 	memcpy(load_message, err.message, sizeof(load_message));
-	if (GgufOpen(path, &gguf, &err) != LLM_OK)
+	if (CliOpenGguf(path, &gguf, &err) != LLM_OK)
 		return CliFail(&err);
 	PrintNotRunnable(path, gguf, s, load_message);
 	GgufClose(gguf);
