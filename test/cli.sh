@@ -308,6 +308,32 @@ for p in 'PASS or FAIL' 'quant' '^  max\|d\| rms ' 'x std' 'limits' '^  top-1 ' 
 	grep -Eq -- "$p" "$tmp/out" && check ok "parity legend: /$p/" || check fail "parity legend: /$p/"
 done
 
+echo "== parity: every prompt's greedy count, malformed references, --arch"
+row=$(grep '^PASS ' "$tmp/out" | head -n 1)
+[[ $row =~ greedy\ [0-9]+/32,[0-9]+/32,[0-9]+/32$ ]] && check ok "parity: greedy count/length per prompt: ${row##*greedy }" ||
+	check fail "parity: greedy count/length per prompt: ${row##*greedy }"
+# a reference whose prompt fields are not arrays of the right type
+for bad in 'argmax_margin={"0": 1}' 'greedy={"a": 1}' 'greedy_margin=[1]' 'tokens=["x"]' 'tokens=[1e300]' \
+	'tokens=[99999]' 'tokens=[1.5]' 'tokens=[]' 'greedy=[1, "x"]' 'logit_std="x"'; do
+	key=${bad%%=*}
+	python3 - "$shared/parity/stories260K.Q8_0.ref.json" "$tmp/parity/bad.ref.json" "$bad" <<'EOF2'
+import json, sys
+ref = json.load(open(sys.argv[1]))
+key, value = sys.argv[3].split('=', 1)
+ref['prompts'][0][key] = json.loads(value)
+json.dump(ref, open(sys.argv[2], 'w'))
+EOF2
+	echo '{"models": [{"name": "bad", "model_file": "stories260K.Q8_0.gguf", "ref": "bad.ref.json",
+		"quant": "Q8_0", "arch": "llama"}]}' >"$tmp/parity/index.json"
+	expect 1 out "^FAIL bad +malformed prompt 0 in the reference: \"$key\" is not " parity "$tmp/parity"
+done
+echo '{"models": [{"name": "a", "model_file": "m.gguf", "ref": "r.json", "arch": "llama"},
+	{"name": "b", "model_file": "m.gguf", "ref": "r.json", "arch": "qwen2"},
+	{"name": "c", "model_file": "m.gguf", "ref": "r.json", "arch": "llama"}]}' >"$tmp/parity/index.json"
+expect 1 err 'no model of architecture "nope" in .*/index.json; it has: llama, qwen2$' parity "$tmp/parity" --arch nope
+[ ! -s "$tmp/out" ] && check ok "parity --arch nope: no rows, no \"0 passed\"" ||
+	check fail "parity --arch nope: no rows, no \"0 passed\""
+
 echo "== info shows the file's strings escaped, one key a line"
 python3 - "$model" "$tmp/escaped.gguf" <<'EOF2'
 import struct, sys

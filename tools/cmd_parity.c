@@ -49,8 +49,8 @@ typedef struct ParityStats
 	int			top1_clear_ok;
 	int			top1_all;
 	int			top1_all_ok;
-	int			greedy_same[8]; /* identical steps per prompt */
-	int			greedy_len[8];
+	int		   *greedy_same;	/* identical steps per prompt */
+	int		   *greedy_len;
 	bool		greedy_ok;
 	int			n_prompts;
 } ParityStats;
@@ -77,23 +77,47 @@ ArgmaxRow(const float *row, int n)
 static float *
 ReadFloats(const char *path, size_t count, char *msg, size_t msglen)
 {
-	FILE	   *f = fopen(path, "rb");
+	FILE	   *f = CliOpenInput(path, msg, msglen);
 	float	   *buf;
+	CliPathText shown;
 
 	if (f == NULL)
-	{
-		snprintf(msg, msglen, "cannot open %.400s", path);
 		return NULL;
-	}
 	buf = malloc(sizeof(float) * count);
-	if (buf == NULL || fread(buf, sizeof(float), count, f) != count || fgetc(f) != EOF)
+	if (buf == NULL)
+		snprintf(msg, msglen, "out of memory");
+	else if (fread(buf, sizeof(float), count, f) != count || fgetc(f) != EOF)
+		snprintf(msg, msglen, "%s: does not hold %zu float32 values",
+				 CliShortPath(path, &shown), count);
+	else
 	{
-		snprintf(msg, msglen, "%.400s does not hold %zu float32 values", path, count);
-		free(buf);
-		buf = NULL;
+		fclose(f);
+		return buf;
 	}
+	free(buf);
 	fclose(f);
-	return buf;
+	return NULL;
+}
+
+/*
+ * Whether v is an array of n numbers (any count if n is 0), each a token
+ * id of the vocabulary if n_vocab is not 0: what the reference holds
+ * before its values are read.
+ */
+static bool
+NumberArray(const JsonValue *v, size_t n, int n_vocab)
+{
+	if (v == NULL || v->type != JSON_ARRAY || (n != 0 && v->count != n))
+		return false;
+	for (size_t i = 0; i < v->count; i++)
+	{
+		double		x = v->items[i].number;
+
+		if (v->items[i].type != JSON_NUMBER ||
+			(n_vocab != 0 && !(x >= 0 && x < n_vocab && x == (int32_t) x)))
+			return false;
+	}
+	return true;
 }
 
 /* Check one prompt; accumulates into st, returns false on a setup error. */
@@ -108,6 +132,7 @@ ParityPrompt(LlmContext *ctx, const JsonValue *prompt, const char *dir,
 	const JsonValue *jgmargin = JsonGet(prompt, "greedy_margin");
 	const double std = JsonGetNumber(prompt, "logit_std", 0);
 	const char *file = JsonGetString(prompt, "logits_file", NULL);
+	const char *bad = NULL;
 	char		path[4096];
 	int			n;
 	int32_t    *tokens;
@@ -119,11 +144,22 @@ ParityPrompt(LlmContext *ctx, const JsonValue *prompt, const char *dir,
 	int			p = st->n_prompts++;
 	bool		ok = false;
 
-	if (jt == NULL || jt->type != JSON_ARRAY || jt->count == 0 || file == NULL || !(std > 0) ||
-		jmargin == NULL || jmargin->count != jt->count || jgreedy == NULL ||
-		jgmargin == NULL || jgmargin->count != jgreedy->count || p >= 8)
+	/* the values are read as they are used: their types first */
+	if (!NumberArray(jt, 0, n_vocab) || jt->count == 0)
+		bad = "\"tokens\" is not a non-empty array of the vocabulary's token ids";
+	else if (!NumberArray(jmargin, jt->count, 0))
+		bad = "\"argmax_margin\" is not an array of a number per token";
+	else if (!NumberArray(jgreedy, 0, n_vocab))
+		bad = "\"greedy\" is not an array of the vocabulary's token ids";
+	else if (!NumberArray(jgmargin, jgreedy->count, 0))
+		bad = "\"greedy_margin\" is not an array of a number per greedy token";
+	else if (file == NULL)
+		bad = "\"logits_file\" is not a string";
+	else if (!(std > 0))
+		bad = "\"logit_std\" is not a number > 0";
+	if (bad != NULL)
 	{
-		snprintf(msg, msglen, "malformed prompt %d in the reference", p);
+		snprintf(msg, msglen, "malformed prompt %d in the reference: %s", p, bad);
 		return false;
 	}
 	n = (int) jt->count;
@@ -223,6 +259,7 @@ ParityModel(const char *dir, const JsonValue *entry)
 	LlmModel   *model = NULL;
 	LlmContext *ctx = NULL;
 	LlmError	err;
+	CliPathText shown;
 	bool		pass = false;
 
 	st.greedy_ok = true;
@@ -234,12 +271,16 @@ ParityModel(const char *dir, const JsonValue *entry)
 	snprintf(path, sizeof(path), "%s/%s", dir, ref_file);
 	ref = JsonParseFile(path, msg, sizeof(msg));
 	prompts = ref ? JsonGet(ref, "prompts") : NULL;
-	if (ref != NULL && (prompts == NULL || prompts->type != JSON_ARRAY))
-		snprintf(msg, sizeof(msg), "%.400s has no prompts", path);
+	if (ref != NULL && (prompts == NULL || prompts->type != JSON_ARRAY || prompts->count == 0))
+		snprintf(msg, sizeof(msg), "%s: has no prompts", CliShortPath(path, &shown));
+	else if (ref != NULL &&
+			 ((st.greedy_same = calloc(prompts->count, sizeof(int))) == NULL ||
+			  (st.greedy_len = calloc(prompts->count, sizeof(int))) == NULL))
+		snprintf(msg, sizeof(msg), "out of memory");
 	else if (ref != NULL)
 	{
 		snprintf(path, sizeof(path), "%s/%s", dir, model_file);
-		if (LlmModelLoad(path, &model, &err) != LLM_OK ||
+		if (CliLoadModel(path, &model, &err) != LLM_OK ||
 			LlmContextCreateKv(model, 512, 512, 1, parity_kv_type, &ctx, &err) != LLM_OK)
 			snprintf(msg, sizeof(msg), "%s", err.message);
 		else
@@ -261,14 +302,52 @@ ParityModel(const char *dir, const JsonValue *entry)
 		   pass ? "PASS" : "FAIL", name, quant, st.max_abs, st.rms, tol->max_abs, tol->rms,
 		   st.top1_clear_ok, st.top1_clear, 100.0 * st.top1_all_ok / st.top1_all);
 	for (int p = 0; p < st.n_prompts; p++)
-		printf("%s%d", p ? "," : " ", st.greedy_same[p]);
-	printf("/%d%s\n", st.greedy_len[0], st.greedy_ok ? "" : " (diverged at a clear margin)");
+		printf("%s%d/%d", p ? "," : " ", st.greedy_same[p], st.greedy_len[p]);
+	printf("%s\n", st.greedy_ok ? "" : " (diverged at a clear margin)");
 
 done:
 	LlmContextFree(ctx);
 	LlmModelFree(model);
 	JsonFree(ref);
+	free(st.greedy_same);
+	free(st.greedy_len);
 	return pass;
+}
+
+/* The architecture an entry of the index names, "" if none. */
+static const char *
+EntryArch(const JsonValue *entry)
+{
+	return JsonGetString(entry, "arch", "");
+}
+
+/*
+ * Whether the index has a model of architecture arch; if not, say so on
+ * stderr with the architectures it has.
+ */
+static bool
+IndexHasArch(const char *index_path, const JsonValue *models, const char *arch)
+{
+	CliPathText shown;
+
+	for (size_t i = 0; i < models->count; i++)
+		if (strcmp(EntryArch(JsonAt(models, i)), arch) == 0)
+			return true;
+	fprintf(stderr, "llm-cli: no model of architecture \"%s\" in %s; it has:", arch,
+			CliShortPath(index_path, &shown));
+	for (size_t i = 0; i < models->count; i++)
+	{
+		const char *a = EntryArch(JsonAt(models, i));
+		size_t		j = 0;
+
+		/* each once, in the order of the index */
+		while (j < i && strcmp(EntryArch(JsonAt(models, j)), a) != 0)
+			j++;
+		if (j == i)
+			fprintf(stderr, "%s %s", i ? "," : "", a[0] ? a : "(none)");
+	}
+	fputc('\n', stderr);
+	return false;
 }
 
 /*
@@ -281,7 +360,7 @@ ParityAll(const char *dir, const JsonValue *models, const char *arch, int *passe
 	printf("parity against %s (kernels: %s)\n", dir, LlmKernelsGet()->name);
 	for (size_t i = 0; i < models->count; i++)
 	{
-		if (arch != NULL && strcmp(JsonGetString(JsonAt(models, i), "arch", ""), arch) != 0)
+		if (arch != NULL && strcmp(EntryArch(JsonAt(models, i)), arch) != 0)
 			continue;
 		if (ParityModel(dir, JsonAt(models, i)))
 			(*passed)++;
@@ -315,17 +394,19 @@ ParityLegend(void)
 		   "              clear ones (llama.cpp's best leads its second by a margin; all must\n"
 		   "              agree), and the share of all positions (near-ties may go either way)\n"
 		   "  greedy      per prompt, how many tokens of llama.cpp's greedy continuation came\n"
-		   "              out the same, / its length; only a divergence at a clear margin fails\n");
+		   "              out the same / its length; only a divergence at a clear margin fails\n");
 }
 
 static int
 CliParity(const CliArgs *args)
 {
 	const char *dir = args->pos[0];
+	const char *arch = CliGet(args, "--arch");
 	char		path[4096];
 	char		msg[512];
 	JsonValue  *index;
 	const JsonValue *models;
+	CliPathText shown;
 	int			passed = 0;
 	int			failed = 0;
 	int			kv;
@@ -344,7 +425,13 @@ CliParity(const CliArgs *args)
 	models = JsonGet(index, "models");
 	if (models == NULL || models->type != JSON_ARRAY || models->count == 0)
 	{
-		fprintf(stderr, "llm-cli: %.400s lists no models\n", path);
+		fprintf(stderr, "llm-cli: %s: lists no models\n", CliShortPath(path, &shown));
+		JsonFree(index);
+		return 1;
+	}
+	/* a run that checks nothing must not pass */
+	if (arch != NULL && !IndexHasArch(path, models, arch))
+	{
 		JsonFree(index);
 		return 1;
 	}
@@ -361,12 +448,12 @@ CliParity(const CliArgs *args)
 				printf("kernels %s: skipped, this CPU cannot run them\n", names[k]);
 				continue;
 			}
-			ParityAll(dir, models, CliGet(args, "--arch"), &passed, &failed);
+			ParityAll(dir, models, arch, &passed, &failed);
 		}
 		LlmKernelsSelect("auto");
 	}
 	else
-		ParityAll(dir, models, CliGet(args, "--arch"), &passed, &failed);
+		ParityAll(dir, models, arch, &passed, &failed);
 	printf("%d passed, %d failed\n", passed, failed);
 	JsonFree(index);
 	return failed == 0 ? 0 : 1;
