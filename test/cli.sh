@@ -140,7 +140,7 @@ usage_error '-n must be an integer >= 0, not ""' generate "$model" --prompt hi -
 usage_error '-n must be an integer >= 0' chat "$model" --user hi -n -1
 usage_error '--ctx must be an integer from 0 to 16777216, not "-1"' generate "$model" --prompt hi --ctx -1
 usage_error '-t must be an integer from 1 to 256, not "0"' bench "$model" -t 0
-usage_error '--reps must be an integer >= 1, not "x"' bench "$model" --reps x
+usage_error '--reps must be an integer from 1 to 1000000, not "x"' bench "$model" --reps x
 usage_error '-p must be an integer from 1 to [0-9]+, not "-1"' bench "$model" -p -1
 usage_error '-n must be an integer from 1 to [0-9]+, not "0"' bench "$model" -n 0
 usage_error '--batch must be an integer from 0 to [0-9]+, not "-2"' bench "$model" --batch -2
@@ -160,7 +160,7 @@ usage_error '--top-k must be an integer >= 0, not "-1"' generate "$model" --prom
 usage_error '--seed must be an integer from 0 to 18446744073709551615, not "-1"' generate "$model" --prompt hi --seed -1
 usage_error '--seed must be an integer from 0 to 18446744073709551615' synth --shape smollm2-135m --type q8_0 --out "$tmp/x.gguf" --seed x
 usage_error '--mb must be a number > 0 and <= 1024, not "0"' bench-tokenize "$vocab" --mb 0
-usage_error '--reps must be an integer >= 1, not "0"' bench-tokenize "$vocab" --reps 0
+usage_error '--reps must be an integer from 1 to 1000000, not "0"' bench-tokenize "$vocab" --reps 0
 usage_error '--mb must be an integer from 1 to [0-9]+, not "x"' bench-kernels --mb x
 usage_error '-t must be an integer from 1 to 64, not "0"' bench-kernels -t 0
 usage_error '--kv must be one of f32, f16, not "q8"' parity "$shared/parity" --kv q8
@@ -195,6 +195,14 @@ for ids in " 1" "+1" "1," ",1" "1,,2" "-0" "0x1" "1, 2" "1;2" "2147483648"; do
 done
 # what the help accepts does not fail once the model is loaded
 usage_error '--ctx must be an integer from 0 to 16777216, not "16777217"' generate "$none" --prompt hi --ctx 16777217
+usage_error '-p \+ -n must be at most 16777216 \(one context\), not 16777217' bench "$none" -p 16777216 -n 1
+usage_error '-p \+ -n must be at most 16777216' bench "$none" -p 16777215 -n 2
+usage_error '--reps must be an integer from 1 to 1000000, not "1000001"' bench "$none" --reps 1000001
+usage_error '--reps must be an integer from 1 to 1000000, not "2147483647"' bench-kernels --reps 2147483647
+# bench keeps a figure per repetition: 24 MB for a million, more than 16 MB of address space
+printf '#!/bin/sh\nulimit -v 16000 && exec "%s" "$@"\n' "$(realpath "$cli")" >"$tmp/limited-cli"
+chmod +x "$tmp/limited-cli"
+cli=$tmp/limited-cli expect 1 err '^llm-cli: out of memory$' bench "$model" -p 1 -n 1 --reps 1000000
 expect 0 err 'stop: context' generate "$model" --prompt hi -n 2147483647
 expect 0 err 'stop: length' generate "$model" --prompt hi -n 4 --temp -0 --top-p .5 --min-p 0.05 --repeat-penalty 1e-30
 
@@ -364,6 +372,29 @@ for args in "--help" "info $model" "tokenize $model hi" "bench-tokenize $vocab -
 		check ok "llm-cli $args >/dev/full: 1, $(cat "$tmp/err")" ||
 		check fail "llm-cli $args >/dev/full: status $status, $(head -c 200 "$tmp/err")"
 done
+
+echo "== bench-kernels: the header gives the matrix size the rows show"
+expect 0 out '^Q8_0 +8\.5 ' bench-kernels --mb 1 --type q8_0 --reps 1
+grep -q 'weight matrix of 1 MB, or of 2048 rows where$' "$tmp/out" && check ok "bench-kernels: header says the matrix is enlarged to 2048 rows" ||
+	check fail "bench-kernels: header says the matrix is enlarged to 2048 rows"
+
+echo "== no leaks on error paths"
+if command -v valgrind >/dev/null; then
+	# the last malformed reference above: it fails once the model is loaded
+	echo '{"models": [{"name": "bad", "model_file": "stories260K.Q8_0.gguf", "ref": "bad.ref.json",
+		"quant": "Q8_0"}]}' >"$tmp/parity/index.json"
+	for args in "generate $model --prompt hi --ctx 20000000" "bench $model -p 16777216 -n 1" \
+		"generate $model --prompt Once_upon_a_time --ctx 2" "logits $model --tokens 1,99999 --out $tmp/l.f32" \
+		"parity $tmp/parity" "info $tmp/truncated.gguf" "chat $model --user hi -n 0 --template nope"; do
+		timeout 120 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+			"$cli" $args >/dev/null 2>"$tmp/err"
+		status=$?
+		[ "$status" != 99 ] && ! grep -q 'definitely lost' "$tmp/err" && check ok "valgrind llm-cli $args: $status, no leak" ||
+			check fail "valgrind llm-cli $args: $(grep -m1 'definitely lost' "$tmp/err")"
+	done
+else
+	echo "(valgrind not installed: leak checks skipped)"
+fi
 
 echo "cli: $passed passed, $failed failed"
 [ $failed = 0 ]

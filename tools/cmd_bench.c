@@ -22,9 +22,6 @@
 #include "context.h"
 #include "kernels.h"
 
-/* most prompt or generated tokens: their sum is a context size, an int */
-#define BENCH_MAX_TOKENS 16777216
-
 static int
 CompareDouble(const void *a, const void *b)
 {
@@ -43,6 +40,13 @@ BenchToken(int i, int stride, int n_vocab)
 	return id < n_vocab ? id : id % n_vocab;
 }
 
+static int
+OutOfMemory(void)
+{
+	fprintf(stderr, "llm-cli: out of memory\n");
+	return 1;
+}
+
 /*
  * Median tokens/s of N steps of B sequences decoded together, each after a
  * P-token prompt decoded once into sequence 0 and copied to the others.
@@ -51,44 +55,51 @@ static int
 BenchBatch(LlmModel *m, int P, int N, int B, int threads, int reps, const int32_t *prompt,
 		   double *tgb)
 {
-	LlmContext *ctx;
+	LlmContext *ctx = NULL;
 	LlmError	err;
 	LlmBatchToken *items = malloc(sizeof(LlmBatchToken) * B);
 	float	   *logits = malloc(sizeof(float) * m->hp.n_vocab * B);
+	int			rc = 1;
 
 	if (items == NULL || logits == NULL)
 	{
-		fprintf(stderr, "llm-cli: out of memory\n");
-		return 1;
+		rc = OutOfMemory();
+		goto done;
 	}
-	if (LlmContextCreateSeq(m, P + N + 16, P > B ? P : B, B, &ctx, &err) != LLM_OK ||
+	if (LlmContextCreateSeq(m, P + N, P > B ? P : B, B, &ctx, &err) != LLM_OK ||
 		LlmContextSetThreads(ctx, threads, &err) != LLM_OK)
-		return CliFail(&err);
+		goto fail;
 	for (int r = 0; r < reps; r++)
 	{
 		double		t0;
 
 		LlmContextReset(ctx);
 		if (LlmDecode(ctx, prompt, P, logits, false, &err) != LLM_OK)
-			return CliFail(&err);
+			goto fail;
 		for (int b = 1; b < B; b++)
 			if (LlmSeqCopy(ctx, 0, b, P, &err) != LLM_OK)
-				return CliFail(&err);
+				goto fail;
 		t0 = CliNow();
 		for (int i = 0; i < N; i++)
 		{
 			for (int b = 0; b < B; b++)
 				items[b] = (LlmBatchToken) {BenchToken(i + 17 * b, 31, m->hp.n_vocab), b, true};
 			if (LlmDecodeBatch(ctx, items, B, logits, &err) != LLM_OK)
-				return CliFail(&err);
+				goto fail;
 		}
 		tgb[r] = (double) N * B / (CliNow() - t0);
 	}
 	qsort(tgb, reps, sizeof(double), CompareDouble);
+	rc = 0;
+
+fail:
+	if (rc != 0)
+		CliFail(&err);
+done:
 	LlmContextFree(ctx);
 	free(items);
 	free(logits);
-	return 0;
+	return rc;
 }
 
 static int
@@ -99,29 +110,42 @@ CliBench(const CliArgs *args)
 	int			threads;
 	int			reps;
 	int			B;
-	double	   *pp;
-	double	   *tg;
-	int32_t    *prompt;
-	LlmModel   *m;
-	LlmContext *ctx;
+	double	   *pp = NULL;
+	double	   *tg = NULL;
+	double	   *tgb = NULL;
+	int32_t    *prompt = NULL;
+	LlmModel   *m = NULL;
+	LlmContext *ctx = NULL;
 	LlmError	err;
-	float	   *logits;
+	float	   *logits = NULL;
+	int			rc = 1;
 
-	if (!CliGetInt(args, "-p", 512, 1, BENCH_MAX_TOKENS, &P) ||
-		!CliGetInt(args, "-n", 128, 1, BENCH_MAX_TOKENS, &N) ||
+	if (!CliGetInt(args, "-p", 512, 1, CLI_MAX_CTX, &P) ||
+		!CliGetInt(args, "-n", 128, 1, CLI_MAX_CTX, &N) ||
 		!CliGetInt(args, "-t", 1, 1, 256, &threads) ||
-		!CliGetInt(args, "--reps", 3, 1, INT_MAX, &reps) ||
+		!CliGetInt(args, "--reps", 3, 1, CLI_MAX_REPS, &reps) ||
 		!CliGetInt(args, "--batch", 0, 0, LLM_MAX_SEQ, &B))
 		return 2;
-	if (LlmModelLoad(args->pos[0], &m, &err) != LLM_OK)
-		return CliFail(&err);
-	if (LlmContextCreate(m, P + N + 16, P, &ctx, &err) != LLM_OK ||
-		LlmContextSetThreads(ctx, threads, &err) != LLM_OK)
-		return CliFail(&err);
+	/* one context holds them: a batch's sequences, both */
+	if ((int64_t) P + N > CLI_MAX_CTX)
+		return CliUsageError(args, "-p + -n must be at most %d (one context), not %lld",
+							 CLI_MAX_CTX, (long long) P + N);
+
+	if (CliLoadModel(args->pos[0], &m, &err) != LLM_OK)
+		goto fail;
 	pp = malloc(sizeof(double) * reps);
 	tg = malloc(sizeof(double) * reps);
+	tgb = malloc(sizeof(double) * reps);
 	prompt = malloc(sizeof(int32_t) * P);
 	logits = malloc(sizeof(float) * m->hp.n_vocab);
+	if (pp == NULL || tg == NULL || tgb == NULL || prompt == NULL || logits == NULL)
+	{
+		rc = OutOfMemory();
+		goto done;
+	}
+	if (LlmContextCreate(m, P + N, P, &ctx, &err) != LLM_OK ||
+		LlmContextSetThreads(ctx, threads, &err) != LLM_OK)
+		goto fail;
 	for (int i = 0; i < P; i++)
 		prompt[i] = BenchToken(i, 7919, m->hp.n_vocab);
 
@@ -132,7 +156,7 @@ CliBench(const CliArgs *args)
 		LlmContextReset(ctx);
 		t0 = CliNow();
 		if (LlmDecode(ctx, prompt, P, logits, false, &err) != LLM_OK)
-			return CliFail(&err);
+			goto fail;
 		pp[r] = P / (CliNow() - t0);
 
 		LlmContextReset(ctx);
@@ -142,7 +166,7 @@ CliBench(const CliArgs *args)
 			int32_t		tok = BenchToken(i, 31, m->hp.n_vocab);
 
 			if (LlmDecode(ctx, &tok, 1, logits, false, &err) != LLM_OK)
-				return CliFail(&err);
+				goto fail;
 		}
 		tg[r] = N / (CliNow() - t0);
 	}
@@ -153,29 +177,35 @@ CliBench(const CliArgs *args)
 	printf("tg%d t/s: %.2f\n", N, tg[reps / 2]);
 	if (B > 0)
 	{
-		double	   *tgb = malloc(sizeof(double) * reps);
-
-		if (tgb == NULL || BenchBatch(m, P, N, B, threads, reps, prompt, tgb) != 0)
-			return 1;
+		/* the single-sequence context is freed first: both may be large */
+		LlmContextFree(ctx);
+		ctx = NULL;
+		if (BenchBatch(m, P, N, B, threads, reps, prompt, tgb) != 0)
+			goto done;
 		printf("tg%d x %d sequences t/s: %.2f (%.2fx one sequence; %.2f steps/s)\n",
 			   N, B, tgb[reps / 2], tgb[reps / 2] / tg[reps / 2], tgb[reps / 2] / B);
-		free(tgb);
 	}
+	rc = 0;
 
+fail:
+	if (rc != 0)
+		CliFail(&err);
+done:
 	free(pp);
 	free(tg);
+	free(tgb);
 	free(prompt);
 	free(logits);
 	LlmContextFree(ctx);
 	LlmModelFree(m);
-	return 0;
+	return rc;
 }
 
 static const CliOption bench_options[] = {
-	{"-p", "N", "prompt tokens, decoded as one batch, 1 to " CLI_STR(BENCH_MAX_TOKENS) " (default 512)", false, NULL},
-	{"-n", "N", "tokens generated one at a time, 1 to " CLI_STR(BENCH_MAX_TOKENS) " (default 128)", false, NULL},
+	{"-p", "N", "prompt tokens, decoded as one batch, >= 1 (default 512)", false, NULL},
+	{"-n", "N", "tokens generated one at a time, >= 1 (default 128); -p + -n at most " CLI_STR(CLI_MAX_CTX) " (one context)", false, NULL},
 	{"-t", "THREADS", "threads, 1 to 256 (default 1)", false, NULL},
-	{"--reps", "N", "repetitions, >= 1; the median is reported (default 3)", false, NULL},
+	{"--reps", "N", "repetitions, 1 to " CLI_STR(CLI_MAX_REPS) "; the median is reported (default 3)", false, NULL},
 	{"--batch", "B", "also B sequences decoded together, 0 to " CLI_STR(LLM_MAX_SEQ) " (default 0: not measured)", false, NULL},
 	{NULL}
 };

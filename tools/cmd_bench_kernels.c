@@ -353,7 +353,7 @@ BkType(const LlmKernelTable *k, LlmType type, size_t mb, int nthreads, int reps,
 			t_mm = dt;
 	}
 
-	printf("%-5s %6.0f  %6.2f  %7.2f  %5.1f%%  %7.2f  %5.1f%%  %9.1f\n",
+	printf("%-5s %6.1f  %6.2f  %7.2f  %5.1f%%  %7.2f  %5.1f%%  %9.1f\n",
 		   tt->name, wbytes / 1048576.0, bw,
 		   gb / t_gemm, 100.0 * gb / t_gemm / bw,
 		   gb / t_dot, 100.0 * gb / t_dot / bw,
@@ -406,7 +406,7 @@ CliBenchKernels(const CliArgs *args)
 	if (!CliGetChoice(args, "--type", BK_N_TYPES, &which) ||
 		!CliGetInt(args, "--mb", 512, 1, BK_MAX_MB, &mb) ||
 		!CliGetInt(args, "-t", 1, 1, 64, &nthreads) ||
-		!CliGetInt(args, "--reps", 5, 1, INT_MAX, &reps))
+		!CliGetInt(args, "--reps", 5, 1, CLI_MAX_REPS, &reps))
 		return 2;
 	bw_bytes = (size_t) mb << 20;
 	if (bw_bytes < 4 * llc)
@@ -416,9 +416,11 @@ CliBenchKernels(const CliArgs *args)
 	printf("kernels: %s, threads: %d, last-level cache %zu MB\n", k->name, nthreads, llc >> 20);
 	printf("read bandwidth: %.2f GB/s (vectorized sum over %zu MB, best of %d)\n",
 		   bw, bw_bytes >> 20, reps);
-	printf("GEMV: 1 x %d activations times a %d MB weight matrix, best of %d; "
+	/* BkType enlarges a matrix of fewer rows than the GEMM multiplies */
+	printf("GEMV: 1 x %d activations times a weight matrix of %d MB, or of %d rows where\n"
+		   "that is larger (the GEMM's rows; MB column: its size), best of %d; "
 		   "GEMM: %d tokens x %d rows x %d cols\n",
-		   BK_COLS, mb, reps, BK_GEMM_TOKENS, BK_GEMM_ROWS, BK_COLS);
+		   BK_COLS, mb, BK_GEMM_ROWS, reps, BK_GEMM_TOKENS, BK_GEMM_ROWS, BK_COLS);
 	printf("GEMV columns: weight bytes per second, and as a share of \"read\", the best plain read\n"
 		   "of the same buffer interleaved with the kernel runs (never below the figure above)\n");
 	printf("%-5s %6s  %6s  %15s  %15s  %9s\n", "", "", "", "GEMV gemm", "GEMV vec_dot", "GEMM");
@@ -443,7 +445,7 @@ static const CliOption bench_kernels_options[] = {
 	{"--type", "TYPE", "weight type to measure (default all)", false, BkTypeName},
 	{"--mb", "MB", "weight matrix size, 1 to " CLI_STR(BK_MAX_MB) " (default 512; at least 4x the last-level cache is read)", false, NULL},
 	{"-t", "THREADS", "threads, 1 to 64 (default 1)", false, NULL},
-	{"--reps", "N", "repetitions, >= 1; the best is reported (default 5)", false, NULL},
+	{"--reps", "N", "repetitions, 1 to " CLI_STR(CLI_MAX_REPS) "; the best is reported (default 5)", false, NULL},
 	{NULL}
 };
 

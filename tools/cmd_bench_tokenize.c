@@ -93,9 +93,9 @@ CliBenchTokenize(const CliArgs *args)
 	LlmError	err;
 
 	if (!CliGetDouble(args, "--mb", 1.0, &bench_tokenize_mb, &mb) ||
-		!CliGetInt(args, "--reps", 3, 1, INT_MAX, &reps))
+		!CliGetInt(args, "--reps", 3, 1, CLI_MAX_REPS, &reps))
 		return 2;
-	if (GgufOpen(path, &gguf, &err) != LLM_OK)
+	if (CliOpenGguf(path, &gguf, &err) != LLM_OK)
 		return CliFail(&err);
 	if (LlmVocabLoad(gguf, &vocab, &err) != LLM_OK)
 	{
@@ -141,7 +141,7 @@ CliBenchTokenize(const CliArgs *args)
 
 static const CliOption bench_tokenize_options[] = {
 	{"--mb", "MB", "megabytes of text, > 0 and <= 1024 (default 1)", false, NULL},
-	{"--reps", "N", "repetitions, >= 1; the best is reported (default 3)", false, NULL},
+	{"--reps", "N", "repetitions, 1 to " CLI_STR(CLI_MAX_REPS) "; the best is reported (default 3)", false, NULL},
 	{NULL}
 };
 
