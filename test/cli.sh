@@ -19,9 +19,10 @@ passed=0
 failed=0
 status=0
 
-# llm-cli ARGS, its exit status into $status, its streams into out and err
+# llm-cli ARGS, its exit status into $status, its streams into out and err;
+# a command that hangs (on a FIFO) is stopped, status 124
 run() {
-	"$cli" "$@" >"$tmp/out" 2>"$tmp/err"
+	timeout 60 "$cli" "$@" >"$tmp/out" 2>"$tmp/err"
 	status=$?
 }
 
@@ -203,6 +204,7 @@ usage_error '--reps must be an integer from 1 to 1000000, not "2147483647"' benc
 printf '#!/bin/sh\nulimit -v 16000 && exec "%s" "$@"\n' "$(realpath "$cli")" >"$tmp/limited-cli"
 chmod +x "$tmp/limited-cli"
 cli=$tmp/limited-cli expect 1 err '^llm-cli: out of memory$' bench "$model" -p 1 -n 1 --reps 1000000
+expect 0 err 'stop: context' chat "$model" --user hi -n 2147483647
 expect 0 err 'stop: context' generate "$model" --prompt hi -n 2147483647
 expect 0 err 'stop: length' generate "$model" --prompt hi -n 4 --temp -0 --top-p .5 --min-p 0.05 --repeat-penalty 1e-30
 
@@ -341,6 +343,39 @@ echo '{"models": [{"name": "a", "model_file": "m.gguf", "ref": "r.json", "arch":
 expect 1 err 'no model of architecture "nope" in .*/index.json; it has: llama, qwen2$' parity "$tmp/parity" --arch nope
 [ ! -s "$tmp/out" ] && check ok "parity --arch nope: no rows, no \"0 passed\"" ||
 	check fail "parity --arch nope: no rows, no \"0 passed\""
+
+echo "== inputs that are not regular files are refused at once"
+mkfifo "$tmp/fifo"
+expect 1 err 'fifo: not a regular file but a FIFO$' info "$tmp/fifo"
+expect 1 err 'fifo: not a regular file but a FIFO$' tokenize "$tmp/fifo" hi
+expect 1 err 'fifo: not a regular file but a FIFO$' generate "$tmp/fifo" --prompt hi -n 1
+expect 1 err 'fifo: not a regular file but a FIFO$' logits "$tmp/fifo" --tokens 1 --out "$tmp/l.f32"
+expect 1 err 'fifo: not a regular file but a FIFO$' bench "$tmp/fifo" -p 1 -n 1 --reps 1
+expect 1 err 'fifo: not a regular file but a FIFO$' bench-tokenize "$tmp/fifo"
+expect 1 err 'fifo: not a regular file but a FIFO$' chat "$tmp/fifo" --user hi --prompt-only
+expect 1 err ': not a regular file but a directory$' info "$tmp"
+mkdir "$tmp/fifos"
+mkfifo "$tmp/fifos/index.json" "$tmp/fifos/v.gguf.inp"
+expect 1 err 'fifos/index.json: not a regular file but a FIFO$' parity "$tmp/fifos"
+expect 1 err 'fifos/v.gguf.inp: not a regular file but a FIFO$' vocab-test "$tmp/fifos/v.gguf"
+rm "$tmp/parity/index.json"
+mkfifo "$tmp/parity/fifo.ref.json"
+echo '{"models": [{"name": "f", "model_file": "stories260K.Q8_0.gguf", "ref": "fifo.ref.json",
+	"quant": "Q8_0"}]}' >"$tmp/parity/index.json"
+expect 1 out '^FAIL f +.*fifo.ref.json: not a regular file but a FIFO$' parity "$tmp/parity"
+
+echo "== a long path keeps the reason of its error"
+long=$tmp/$(printf 'a%.0s' {1..5000})
+for args in "info $long" "generate $long/m.gguf --prompt hi" "parity $long" "vocab-test $long/v.gguf" \
+	"chat $long --user hi --prompt-only" "logits $model --tokens 1 --out $long"; do
+	run $args
+	if [ "$status" = 1 ] && grep -Eq '\.\.\.a+(/[a-z.]+)?: File name too long$' "$tmp/err" &&
+		[ "$(wc -c <"$tmp/err")" -lt 400 ]; then
+		check ok "${args%% *} LONG-PATH: 1, $(sed 's/a\{20,\}/aaa/g' "$tmp/err")"
+	else
+		check fail "${args%% *} LONG-PATH: status $status, $(head -c 120 "$tmp/err")...$(tail -c 80 "$tmp/err")"
+	fi
+done
 
 echo "== info shows the file's strings escaped, one key a line"
 python3 - "$model" "$tmp/escaped.gguf" <<'EOF2'

@@ -88,7 +88,7 @@ CliChat(const CliArgs *args)
 	/* the prompt alone needs only the tokenizer */
 	if (prompt_only)
 	{
-		if (GgufOpen(path, &gguf, &err) != LLM_OK)
+		if (CliOpenGguf(path, &gguf, &err) != LLM_OK)
 			return CliFail(&err);
 		if (LlmVocabLoad(gguf, &vocab, &err) != LLM_OK)
 		{
@@ -98,7 +98,7 @@ CliChat(const CliArgs *args)
 	}
 	else
 	{
-		if (LlmModelLoad(path, &m, &err) != LLM_OK)
+		if (CliLoadModel(path, &m, &err) != LLM_OK)
 			return CliFail(&err);
 		gguf = m->gguf;
 		vocab = m->vocab;
@@ -137,12 +137,11 @@ CliChat(const CliArgs *args)
 		PrintPrompt(&r, vocab, ids, n);
 	else
 	{
-		int64_t		n_ctx = (int64_t) n + gp.max_tokens + 1;
-
 		fprintf(stderr, "[template %s%s, %d prompt tokens]\n", r.family_name,
 				r.fallback ? " (fallback)" : "", n);
-		/* past an int, the context could not be allocated anyway */
-		if (LlmContextCreate(m, n_ctx > INT_MAX ? INT_MAX : (int) n_ctx, 0, &ctx, &err) != LLM_OK)
+		/* as generate: -n is capped by the model's context */
+		if (LlmContextCreate(m, CliContextSize(n, gp.max_tokens, m->hp.n_ctx_train), 0, &ctx,
+							 &err) != LLM_OK)
 			rc = CliFail(&err);
 		else
 		{
@@ -177,7 +176,7 @@ static const CliOption chat_options[] = {
 	{"--template", "NAME", "chat template: a family name or a Jinja text (default: the model's own)",
 	false, ChatFamilyName},
 	{"--prompt-only", NULL, "print the rendered prompt and its tokens; works on vocabulary-only files", false, NULL},
-	{"-n", "N", "tokens to generate at most, >= 0 (default 256)", false, NULL},
+	{"-n", "N", "tokens to generate at most, >= 0 (default 256; no more than the model's context holds)", false, NULL},
 	{NULL}
 };
 

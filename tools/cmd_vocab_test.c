@@ -21,14 +21,18 @@
 
 #define VOCAB_TEST_SEPARATOR "\n__ggml_vocab_test__\n"
 
-/* Whole file into a malloc'd NUL-terminated buffer, or NULL. */
+/*
+ * Whole file into a malloc'd NUL-terminated buffer, or NULL with the
+ * reason in msg.
+ */
 static char *
-ReadWhole(const char *path, size_t *len)
+ReadWhole(const char *path, size_t *len, char *msg, size_t msglen)
 {
-	FILE	   *f = fopen(path, "rb");
+	FILE	   *f = CliOpenInput(path, msg, msglen);
 	char	   *buf = NULL;
 	size_t		cap = 0;
 	size_t		n = 0;
+	CliPathText shown;
 
 	if (f == NULL)
 		return NULL;
@@ -42,9 +46,10 @@ ReadWhole(const char *path, size_t *len)
 
 			if (grown == NULL)
 			{
+				snprintf(msg, msglen, "%s: out of memory", CliShortPath(path, &shown));
 				free(buf);
-				fclose(f);
-				return NULL;
+				buf = NULL;
+				break;
 			}
 			buf = grown;
 		}
@@ -53,35 +58,19 @@ ReadWhole(const char *path, size_t *len)
 		if (got == 0)
 			break;
 	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* Print text with control characters escaped, so that failures are readable. */
-static void
-PrintEscaped(const char *s, size_t len)
-{
-	putchar('"');
-	for (size_t i = 0; i < len; i++)
+	if (buf != NULL && ferror(f))
 	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (c == '\n')
-			fputs("\\n", stdout);
-		else if (c == '\t')
-			fputs("\\t", stdout);
-		else if (c == '\r')
-			fputs("\\r", stdout);
-		else if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7F)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
+		snprintf(msg, msglen, "%s: %s", CliShortPath(path, &shown), strerror(errno));
+		free(buf);
+		buf = NULL;
 	}
-	putchar('"');
+	fclose(f);
+	if (buf != NULL)
+	{
+		buf[n] = '\0';
+		*len = n;
+	}
+	return buf;
 }
 
 static void
@@ -129,7 +118,8 @@ CliVocabTest(const CliArgs *args)
 	const char *vocab_path = args->pos[0];
 	char		path[4096];
 	char	   *inp;
-	char	   *out;
+	char	   *out = NULL;
+	char		msg[512];
 	size_t		inp_len;
 	size_t		out_len;
 	GgufFile   *gguf;
@@ -141,18 +131,19 @@ CliVocabTest(const CliArgs *args)
 	int			failed = 0;
 
 	snprintf(path, sizeof(path), "%s.inp", vocab_path);
-	inp = ReadWhole(path, &inp_len);
-	snprintf(path, sizeof(path), "%s.out", vocab_path);
-	out = ReadWhole(path, &out_len);
+	inp = ReadWhole(path, &inp_len, msg, sizeof(msg));
+	if (inp != NULL)
+	{
+		snprintf(path, sizeof(path), "%s.out", vocab_path);
+		out = ReadWhole(path, &out_len, msg, sizeof(msg));
+	}
 	if (inp == NULL || out == NULL)
 	{
-		fprintf(stderr, "llm-cli: cannot read %s.inp and %s.out: %s\n", vocab_path, vocab_path,
-				strerror(errno));
+		fprintf(stderr, "llm-cli: cannot read the cases: %s\n", msg);
 		free(inp);
-		free(out);
 		return 1;
 	}
-	if (GgufOpen(vocab_path, &gguf, &err) != LLM_OK)
+	if (CliOpenGguf(vocab_path, &gguf, &err) != LLM_OK)
 	{
 		free(inp);
 		free(out);
@@ -198,7 +189,7 @@ CliVocabTest(const CliArgs *args)
 			{
 				failed++;
 				printf("case %d: ", k);
-				PrintEscaped(t, (size_t) (sep - t));
+				CliPrintEscaped(stdout, t, (size_t) (sep - t), '"');
 				printf("\n  expected: ");
 				PrintIds(want, n_want);
 				printf("  got:      ");
