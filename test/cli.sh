@@ -5,8 +5,11 @@
 # the names the usage lists (synth shapes and types, bench-kernels types,
 # chat templates, kernel variants) are the ones the commands accept; info
 # describes vocabulary-only files and models it cannot run; parity explains
-# its columns.  Needs bin/llm-cli, ../shared/models/stories260K.gguf,
-# ../shared/vocab and ../shared/parity; runs in a few seconds.
+# its columns; inputs that are not regular files, malformed references,
+# crafted metadata and long paths are refused or shown plainly, and a
+# failed write to stdout is a failure.  Needs bin/llm-cli,
+# ../shared/models/stories260K.gguf, ../shared/vocab and ../shared/parity
+# (valgrind for the leak checks, if installed); runs in under a minute.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cli=${LLM_CLI:-bin/llm-cli}
