@@ -387,7 +387,6 @@ llm_classify_array(PG_FUNCTION_ARGS)
 		}
 		prompts[i] = LlmClassifyPrompt(lm, instruction, inputs[i], labels_utf8, n_labels,
 									   &n_prompt[i], &cont[i], &cont_len[i], &longest[i]);
-		LlmCheckFits(lm, n_prompt[i], longest[i]);
 	}
 
 	/*

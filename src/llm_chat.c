@@ -330,7 +330,8 @@ LlmClassifyInstruction(const char *instruction, char **labels_utf8, int n_labels
  * The prompt of classifying input (UTF-8), and each label's continuation:
  * its tokens as the model would write them after the prompt, then the
  * end-of-turn token.  Returns the prompt; *longest is the longest
- * continuation.
+ * continuation.  A prompt that leaves no room for it in the context is an
+ * error here.
  */
 int32 *
 LlmClassifyPrompt(LlmLoadedModel *lm, const char *instruction, const char *input,
@@ -423,7 +424,6 @@ ClassifyLogProbs(FunctionCallInfo fcinfo, char ***labels_out, double **logprob_o
 										 labels_utf8, n_labels);
 	prompt = LlmClassifyPrompt(lm, instruction, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len),
 							   labels_utf8, n_labels, &n_prompt, &cont, &cont_len, &longest);
-	LlmCheckFits(lm, n_prompt, longest);
 
 	logprob = palloc(sizeof(double) * n_labels);
 	LlmComputeBegin(lm, lm->ctx, &c);

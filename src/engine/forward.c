@@ -165,29 +165,18 @@ AttentionGroup(AttentionTask *task, float *scores, float *part, void *halves, in
 	const int	n_keys = ctx->rows[b->t0].cell + b->n;
 	const int	h0 = h_only >= 0 ? h_only : kvh * group;
 	const int	h1 = h_only >= 0 ? h_only + 1 : h0 + group;
-	QueryRows	qr = {.b = b, .kvh = kvh};
-
 	/* (the F16 scratch and the branch part hold 64 query rows) */
-	if (h_only < 0 && b->n == 1 && group > 1 && group <= 64 &&
-		(size_t) group * n_keys <= ctx->scores_per_thread)
+	const bool	heads = h_only < 0 && b->n == 1 && group > 1 && group <= 64 &&
+		(size_t) group * n_keys <= ctx->scores_per_thread;
+	/* heads: one call, query rows = the heads of the row; else a call per head */
+	const size_t stride = heads ? (size_t) hd : q_dim;
+
+	for (int h = h0; h < (heads ? h0 + 1 : h1); h++)
 	{
-		qr.n = group;
-		qr.heads = true;
-		qr.q = ctx->q + (size_t) b->t0 * q_dim + (size_t) h0 * hd;
-		qr.q_stride = hd;
-		qr.out = ctx->att_out + (size_t) b->t0 * q_dim + (size_t) h0 * hd;
-		qr.out_stride = hd;
-		AttentionRows(task, scores, part, halves, &qr);
-		return;
-	}
-	for (int h = h0; h < h1; h++)
-	{
-		qr.n = b->n;
-		qr.heads = false;
-		qr.q = ctx->q + (size_t) b->t0 * q_dim + (size_t) h * hd;
-		qr.q_stride = q_dim;
-		qr.out = ctx->att_out + (size_t) b->t0 * q_dim + (size_t) h * hd;
-		qr.out_stride = q_dim;
+		QueryRows	qr = {.b = b, .kvh = kvh, .n = heads ? group : b->n, .heads = heads,
+			.q = ctx->q + (size_t) b->t0 * q_dim + (size_t) h * hd, .q_stride = stride,
+		.out = ctx->att_out + (size_t) b->t0 * q_dim + (size_t) h * hd, .out_stride = stride};
+
 		AttentionRows(task, scores, part, halves, &qr);
 	}
 }

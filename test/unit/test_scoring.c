@@ -41,6 +41,27 @@ DirectScore(LlmContext *ctx, const int32_t *t, int n)
 	return sum;
 }
 
+/*
+ * Each continuation's score against the direct difference
+ * score(prompt + continuation) - score(prompt), computed in ctx.
+ */
+static void
+CheckAgainstDirect(LlmContext *ctx, const int32_t *prompt, int n_prompt,
+				   const int32_t *const *conts, const int *lens, const double *lp,
+				   const char *what)
+{
+	for (int c = 0; c < 3; c++)
+	{
+		int32_t		joined[60];
+		double		direct;
+
+		memcpy(joined, prompt, sizeof(int32_t) * n_prompt);
+		memcpy(joined + n_prompt, conts[c], sizeof(int32_t) * lens[c]);
+		direct = DirectScore(ctx, joined, n_prompt + lens[c]) - DirectScore(ctx, prompt, n_prompt);
+		CHECK(fabs(lp[c] - direct) < 1e-3, "%s %d: %f vs %f", what, c, lp[c], direct);
+	}
+}
+
 int
 main(void)
 {
@@ -78,16 +99,7 @@ main(void)
 
 		CHECK(LlmScoreContinuations(ctx, toks, 10, conts, lens, 3, lp, &err) == LLM_OK,
 			  "score continuations: %s", err.message);
-		for (int c = 0; c < 3; c++)
-		{
-			int32_t		joined[60];
-			double		direct;
-
-			memcpy(joined, toks, sizeof(int32_t) * 10);
-			memcpy(joined + 10, conts[c], sizeof(int32_t) * lens[c]);
-			direct = DirectScore(ctx, joined, 10 + lens[c]) - DirectScore(ctx, toks, 10);
-			CHECK(fabs(lp[c] - direct) < 1e-3, "continuation %d: %f vs %f", c, lp[c], direct);
-		}
+		CheckAgainstDirect(ctx, toks, 10, conts, lens, lp, "continuation");
 	}
 
 	/*
@@ -103,16 +115,7 @@ main(void)
 		CHECK(LlmContextCreate(model, 60, 0, &small, &err) == LLM_OK, "context of 60");
 		CHECK(LlmScoreContinuations(small, toks, 10, conts, lens, 3, lp, &err) == LLM_OK,
 			  "continuations of 39 + 29 + 2 branch rows after 10 in 60 cells: %s", err.message);
-		for (int c = 0; c < 3; c++)
-		{
-			int32_t		joined[60];
-			double		direct;
-
-			memcpy(joined, toks, sizeof(int32_t) * 10);
-			memcpy(joined + 10, conts[c], sizeof(int32_t) * lens[c]);
-			direct = DirectScore(ctx, joined, 10 + lens[c]) - DirectScore(ctx, toks, 10);
-			CHECK(fabs(lp[c] - direct) < 1e-3, "overflowing branch %d: %f vs %f", c, lp[c], direct);
-		}
+		CheckAgainstDirect(ctx, toks, 10, conts, lens, lp, "overflowing branch");
 		/*
 		 * Where a branch's cells lie (which pass, which other labels before
 		 * it) does not change its bits: the same scores in one pass of a
