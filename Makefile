@@ -17,13 +17,16 @@ DATA = llm--1.0.sql llm--1.0--1.1.sql
 MODULE_big = llm
 
 KERNEL_SRCS = $(sort $(wildcard kernels/*.c))
-ENGINE_SRCS = $(sort $(wildcard src/engine/*.c))
+# the engine keeps a folder per concern (src/engine/<concern>/*.c) beside its
+# top-level files; headers are included by their path below src/engine
+ENGINE_SRCS = $(sort $(wildcard src/engine/*.c src/engine/*/*.c))
+ENGINE_HDRS = $(wildcard src/engine/*.h src/engine/*/*.h)
 GLUE_SRCS = $(sort $(wildcard src/*.c))
 
 OBJS = $(GLUE_SRCS:.c=.o) $(ENGINE_SRCS:.c=.o) $(KERNEL_SRCS:.c=.o)
 PG_CPPFLAGS = -Ikernels -Isrc/engine
 # PGXS tracks no header dependencies: a changed struct must rebuild its users
-$(OBJS): $(wildcard src/*.h src/engine/*.h kernels/*.h)
+$(OBJS): $(wildcard src/*.h kernels/*.h) $(ENGINE_HDRS)
 # kernels keep ggml's rounding: no fused multiply-adds unless written so
 PG_CFLAGS = -ffp-contract=off
 SHLIB_LINK = -lm -lpthread
@@ -57,7 +60,7 @@ ENGINE_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_SRCS) $(ENGINE_SRCS))
 CLI_SRCS = $(sort $(wildcard tools/*.c))
 CLI_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
 
-$(BUILD)/%.o: %.c $(wildcard kernels/*.h src/engine/*.h tools/*.h)
+$(BUILD)/%.o: %.c $(wildcard kernels/*.h tools/*.h) $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ENGINE_CFLAGS) $(ENGINE_CPPFLAGS) -c -o $@ $<
 
