@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate src/engine/unicode_data.c: the Unicode category table of the
+"""Generate src/engine/tokenizer/unicode_data.c: the Unicode category table of the
 tokenizer's pre-tokenizers.
 
 The table maps every code point (0 .. 0x10FFFF) to flags: its general
@@ -19,10 +19,10 @@ import sys
 
 UCD_DIR = "/usr/share/unicode"
 OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                      "src", "engine", "unicode_data.c")
+                      "src", "engine", "tokenizer", "unicode_data.c")
 MAX_CODEPOINT = 0x110000
 
-# keep in sync with the LLM_UNICODE_* flags of src/engine/unicode.h
+# keep in sync with the LLM_UNICODE_* flags of src/engine/tokenizer/unicode.h
 FLAG_UNDEFINED = 0x0001
 FLAG_NUMBER = 0x0002
 FLAG_LETTER = 0x0004
@@ -121,7 +121,7 @@ def render(flags):
     out.append(" *")
     out.append(" *-------------------------------------------------------------------------")
     out.append(" */")
-    out.append('#include "unicode.h"')
+    out.append('#include "tokenizer/unicode.h"')
     out.append("")
     out.append("const int\tLlmUnicodeRangeCount = %d;" % len(starts))
     out.append("")
@@ -166,11 +166,11 @@ def main():
             print("gen_unicode: cannot read %s: %s" % (OUTPUT, e), file=sys.stderr)
             return 1
         if committed != text:
-            print("gen_unicode: src/engine/unicode_data.c differs from a table "
+            print("gen_unicode: src/engine/tokenizer/unicode_data.c differs from a table "
                   "generated from %s; run scripts/gen_unicode.py" % UCD_DIR,
                   file=sys.stderr)
             return 1
-        print("gen_unicode: src/engine/unicode_data.c is up to date")
+        print("gen_unicode: src/engine/tokenizer/unicode_data.c is up to date")
         return 0
 
     with open(OUTPUT, "w", encoding="utf-8") as f:

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "unicode.h"
+#include "tokenizer/unicode.h"
 
 /*
  * The ranges of the SQL functions (LlmSamplingArgs in src/llm_infer.c), so

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vocab.h"
+#include "tokenizer/vocab.h"
 
 static const char *const bench_pieces[] = {
 	"The quick brown fox jumps over the lazy dog. ",

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vocab.h"
+#include "tokenizer/vocab.h"
 
 #define VOCAB_TEST_SEPARATOR "\n__ggml_vocab_test__\n"
 

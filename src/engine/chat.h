@@ -27,7 +27,7 @@
 
 #include "error.h"
 #include "gguf.h"
-#include "vocab.h"
+#include "tokenizer/vocab.h"
 
 typedef enum LlmChatFamily
 {

@@ -19,7 +19,7 @@
 
 #include "chat_render.h"
 #include "strbuf.h"
-#include "unicode.h"
+#include "tokenizer/unicode.h"
 
 /*
  * The renderers write through these and check for running out of memory

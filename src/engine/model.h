@@ -13,7 +13,7 @@
 #include "error.h"
 #include "gguf.h"
 #include "quant.h"
-#include "vocab.h"
+#include "tokenizer/vocab.h"
 
 typedef enum LlmArch
 {

@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "generate.h"
-#include "pretokenize.h"
-#include "unicode.h"
+#include "tokenizer/pretokenize.h"
+#include "tokenizer/unicode.h"
 #include "unit.h"
-#include "vocab.h"
+#include "tokenizer/vocab.h"
 
 #define VOCAB_DIR "../shared/vocab"
 #define VOCAB_SEP "\n__ggml_vocab_test__\n"

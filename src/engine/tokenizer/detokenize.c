@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "strbuf.h"
-#include "tokenize.h"
-#include "unicode.h"
+#include "tokenizer/tokenize.h"
+#include "tokenizer/unicode.h"
 
 static int
 HexDigit(char c)

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenize.h"
-#include "tokenize_merge.h"
-#include "unicode.h"
+#include "tokenizer/tokenize.h"
+#include "tokenizer/tokenize_merge.h"
+#include "tokenizer/unicode.h"
 
 /* ---- GPT-2's byte alphabet ---- */
 

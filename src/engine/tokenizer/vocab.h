@@ -15,7 +15,7 @@
 
 #include "error.h"
 #include "gguf.h"
-#include "pretokenize.h"
+#include "tokenizer/pretokenize.h"
 
 typedef enum LlmVocabType
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenize.h"
+#include "tokenizer/tokenize.h"
 
 LlmStatus
 LlmTokenBufPush(LlmTokenBuf *buf, int32_t id, LlmError *err)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenize.h"
+#include "tokenizer/tokenize.h"
 
 
 static uint32_t

@@ -10,7 +10,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "unicode.h"
+#include "tokenizer/unicode.h"
 
 const int	LlmUnicodeRangeCount = 2274;
 

@@ -20,8 +20,8 @@
  */
 #include <string.h>
 
-#include "pretokenize.h"
-#include "unicode.h"
+#include "tokenizer/pretokenize.h"
+#include "tokenizer/unicode.h"
 
 static const LlmPreInfo pre_infos[] = {
 	{"default", LLM_PRE_DEFAULT, false, false, false},

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenize.h"
-#include "tokenize_merge.h"
+#include "tokenizer/tokenize.h"
+#include "tokenizer/tokenize_merge.h"
 
 typedef struct SpmState
 {

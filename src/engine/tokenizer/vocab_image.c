@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenize.h"
+#include "tokenizer/tokenize.h"
 
 #define VOCAB_IMAGE_MAGIC 0x564d4c4cu	/* "LLMV" */
 #define VOCAB_IMAGE_VERSION 1

@@ -9,7 +9,7 @@
 #ifndef LLM_ENGINE_TOKENIZE_H
 #define LLM_ENGINE_TOKENIZE_H
 
-#include "vocab.h"
+#include "tokenizer/vocab.h"
 
 /* A growable array of token ids. */
 typedef struct LlmTokenBuf

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenize.h"
+#include "tokenizer/tokenize.h"
 
 typedef struct SpecialHit
 {

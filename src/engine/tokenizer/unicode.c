@@ -5,7 +5,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "unicode.h"
+#include "tokenizer/unicode.h"
 
 static inline int
 Utf8IsCont(uint8_t c)
