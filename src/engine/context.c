@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "context.h"
-#include "ops.h"
+#include "model/ops.h"
 
 /* calloc of a*b*c floats with overflow checking */
 static float *

@@ -45,7 +45,7 @@ typedef struct LlmRow
 
 /*
  * A run of chunk rows of one sequence at consecutive positions, at most
- * 64 rows: the unit of attention work (see forward.c).
+ * 64 rows: the unit of attention work (see model/attention.c).
  */
 typedef struct LlmAttnBlock
 {

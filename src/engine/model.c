@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "model/family.h"
 
 typedef struct ModelLoader
 {
@@ -309,6 +310,7 @@ ModelBuild(GgufFile *gguf, const void *vocab_image, size_t vocab_size,
 						(int) (arch.len > 64 ? 64 : arch.len), arch.data);
 	if (s == LLM_OK)
 	{
+		m->family = &LlmFamilyLlama;
 		snprintf(m->arch_name, sizeof(m->arch_name), "%.*s", (int) arch.len, arch.data);
 		s = LoadHParams(&ld);
 	}

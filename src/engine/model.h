@@ -73,11 +73,14 @@ typedef struct LlmLayer
 	LlmWeight	w_down;			/* [n_embd][n_ff] */
 } LlmLayer;
 
+struct LlmFamily;
+
 typedef struct LlmModel
 {
 	GgufFile   *gguf;
 	LlmArch		arch;
 	char		arch_name[32];
+	const struct LlmFamily *family; /* its forward pass (model/family.h) */
 	LlmHParams	hp;
 	LlmWeight	tok_embd;		/* [n_vocab][n_embd] */
 	const float *output_norm;	/* [n_embd] */

@@ -10,8 +10,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef LLM_ENGINE_OPS_H
-#define LLM_ENGINE_OPS_H
+#ifndef LLM_ENGINE_MODEL_OPS_H
+#define LLM_ENGINE_MODEL_OPS_H
 
 #include "model.h"
 #include "threadpool.h"
@@ -31,6 +31,9 @@ extern void LlmMatmul(float *y, const LlmWeight *w, const float *x, int n_rows,
 /* Bytes of scratch LlmMatmul needs for n_rows rows of n_in elements. */
 extern size_t LlmMatmulScratchSize(int64_t n_in, int n_rows);
 
+/* x[i] += y[i] for n floats (a residual connection) */
+extern void LlmAdd(float *x, const float *y, size_t n);
+
 /* y[t] += b for n_rows rows of n floats */
 extern void LlmAddBias(float *y, const float *b, int n_rows, int n);
 
@@ -47,4 +50,4 @@ extern void LlmSwiGlu(float *gate, const float *up, int64_t n);
 /* Dequantize row `row` of a weight matrix (embedding lookup). */
 extern void LlmWeightRow(const LlmWeight *w, int64_t row, float *out);
 
-#endif							/* LLM_ENGINE_OPS_H */
+#endif							/* LLM_ENGINE_MODEL_OPS_H */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kernels.h"
-#include "ops.h"
+#include "model/ops.h"
 #include "threadpool.h"
 
 void
@@ -124,6 +124,13 @@ LlmMatmul(float *y, const LlmWeight *w, const float *x, int n_rows, void *scratc
 			MatmulConvert(&t, 0, 1);
 	}
 	LlmThreadPoolRun(pool, MatmulRows, &t);
+}
+
+void
+LlmAdd(float *x, const float *y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] += y[i];
 }
 
 void

@@ -1,0 +1,110 @@
+/*-------------------------------------------------------------------------
+ *
+ * llama.c
+ *	  The llama family's forward pass: llama (Llama 2/3, SmolLM2, TinyLlama),
+ *	  qwen2 (q/k/v biases) and qwen3 (per-head q/k RMS norms), as llama.cpp's
+ *	  llm_build_llama / llm_build_qwen2 / llm_build_qwen3 compute them.
+ *
+ * A pre-norm decoder: x += Wo attention(rope(Wq h), rope(Wk h), Wv h) with
+ * h = RMSNorm(x), then x += W_down(SiLU(W_gate h) * W_up h) with
+ * h = RMSNorm(x).  The three differ only in optional tensors (biases, q/k
+ * norms) and the rope layout (normal for llama, neox for the Qwens), all
+ * settled at load time.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "model/attention.h"
+#include "model/family.h"
+#include "model/ops.h"
+
+/* The token's row of the embedding matrix, unscaled. */
+static void
+LlamaEmbed(LlmContext *ctx, const int32_t *tokens, size_t stride, int n_rows)
+{
+	const LlmModel *m = ctx->model;
+
+	for (int t = 0; t < n_rows; t++)
+		LlmWeightRow(&m->tok_embd, *(const int32_t *) ((const char *) tokens + stride * t),
+					 ctx->x + (size_t) t * m->hp.n_embd);
+}
+
+/*
+ * One transformer block over the chunk's n_rows rows in ctx->x, row t
+ * belonging to sequence ctx->rows[t].seq at position ctx->rows[t].pos.
+ *
+ * Every step computes a row the same way whatever the other rows are
+ * (norms, rope and SwiGLU per row, gemm in a fixed order per element), so
+ * a sequence decoded inside a batch gets the bits it gets alone.
+ */
+static bool
+LlamaBlock(LlmContext *ctx, int l, int n_rows)
+{
+	const LlmModel *m = ctx->model;
+	const LlmHParams *hp = &m->hp;
+	const LlmLayer *L = &m->layers[l];
+	const int	q_dim = hp->n_head * hp->head_dim;
+	const int	kv_dim = hp->n_head_kv * hp->head_dim;
+	const size_t n_x = (size_t) n_rows * hp->n_embd;
+
+	/* attention */
+	if (LlmCancelled(ctx))
+		return false;
+	LlmRmsNorm(ctx->xb, ctx->x, L->attn_norm, n_rows, hp->n_embd, hp->rms_eps);
+	LlmMatmul(ctx->q, &L->wq, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	LlmMatmul(ctx->k, &L->wk, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	LlmMatmul(ctx->v, &L->wv, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	if (L->bq)
+		LlmAddBias(ctx->q, L->bq, n_rows, q_dim);
+	if (L->bk)
+		LlmAddBias(ctx->k, L->bk, n_rows, kv_dim);
+	if (L->bv)
+		LlmAddBias(ctx->v, L->bv, n_rows, kv_dim);
+	/* Qwen3: each head of q and k RMS-normalised on its own, before rope */
+	if (L->q_norm)
+		LlmRmsNorm(ctx->q, ctx->q, L->q_norm, n_rows * hp->n_head, hp->head_dim, hp->rms_eps);
+	if (L->k_norm)
+		LlmRmsNorm(ctx->k, ctx->k, L->k_norm, n_rows * hp->n_head_kv, hp->head_dim, hp->rms_eps);
+	for (int t = 0; t < n_rows; t++)
+	{
+		LlmRope(ctx->q + (size_t) t * q_dim, hp->n_head, hp->head_dim, ctx->rows[t].pos, hp,
+				m->rope_freqs);
+		LlmRope(ctx->k + (size_t) t * kv_dim, hp->n_head_kv, hp->head_dim, ctx->rows[t].pos, hp,
+				m->rope_freqs);
+	}
+	LlmAttentionStore(ctx, l, n_rows);
+	LlmAttention(ctx, l);
+	if (LlmCancelled(ctx))
+		return false;
+	LlmMatmul(ctx->xb, &L->wo, ctx->att_out, n_rows, ctx->act_scratch, ctx->pool);
+	LlmAdd(ctx->x, ctx->xb, n_x);
+
+	/* feed-forward: down(silu(gate(x)) * up(x)) */
+	if (LlmCancelled(ctx))
+		return false;
+	LlmRmsNorm(ctx->xb, ctx->x, L->ffn_norm, n_rows, hp->n_embd, hp->rms_eps);
+	LlmMatmul(ctx->gate, &L->w_gate, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	LlmMatmul(ctx->up, &L->w_up, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	/* per row: a vector kernel's tail must fall on the same elements */
+	for (int t = 0; t < n_rows; t++)
+		LlmSwiGlu(ctx->gate + (size_t) t * hp->n_ff, ctx->up + (size_t) t * hp->n_ff, hp->n_ff);
+	if (LlmCancelled(ctx))
+		return false;
+	LlmMatmul(ctx->xb, &L->w_down, ctx->gate, n_rows, ctx->act_scratch, ctx->pool);
+	LlmAdd(ctx->x, ctx->xb, n_x);
+	return true;
+}
+
+static void
+LlamaOutputNorm(const LlmContext *ctx, float *y, const float *x, int n_rows)
+{
+	const LlmModel *m = ctx->model;
+
+	LlmRmsNorm(y, x, m->output_norm, n_rows, m->hp.n_embd, m->hp.rms_eps);
+}
+
+const LlmFamily LlmFamilyLlama = {
+	.name = "llama",
+	.embed = LlamaEmbed,
+	.block = LlamaBlock,
+	.output_norm = LlamaOutputNorm,
+};
