@@ -1896,6 +1896,23 @@ LlmTileF(LlmFloatKind kind, int64_t n, const char *const *wr, const char *const 
  */
 #define LLM_FLOAT_PANEL_BYTES (256 * 1024)
 
+/*
+ * Attention's products read rows (keys, value dimensions) of a KV cache
+ * that is far larger than the caches and streams from memory once per
+ * step, in rows too short for the hardware prefetcher to pick up: each
+ * tile fetches the rows of a tile this many rows ahead.  The first pass
+ * over a panel only: later activation tiles find the panel in L2.
+ */
+#define LLM_FLOAT_PREFETCH 16
+
+LLM_INLINE LLM_AVX512 void
+LlmPrefetchRows(const void *w, size_t ws, size_t rowb, int r0, int nr)
+{
+	for (int r = r0; r < r0 + 4 && r < nr; r++)
+		for (size_t b = 0; b < rowb; b += 64)
+			_mm_prefetch((const char *) w + ws * r + b, _MM_HINT_T0);
+}
+
 #define LLM_FLOAT_TILES(TILE, KIND) \
 	do { \
 		size_t		rowb = (size_t) n * ((KIND) == LLM_FK_F32 ? 4 : 2); \
@@ -1915,6 +1932,8 @@ LlmTileF(LlmFloatKind kind, int64_t n, const char *const *wr, const char *const 
 					const char *wr[4]; \
 					for (int j = 0; j < 4; j++) \
 						wr[j] = (const char *) w + ws * (r0 + (j < rows ? j : rows - 1)); \
+					if (t0 == 0) \
+						LlmPrefetchRows(w, ws, rowb, r0 + LLM_FLOAT_PREFETCH, nr); \
 					TILE; \
 				} \
 			} \
