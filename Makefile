@@ -87,7 +87,7 @@ bin/llm-batch: $(BATCH_OBJS)
 	$(CC) $(ENGINE_CFLAGS) -o $@ $(BATCH_OBJS) -L$(PQ_LIBDIR) -lpq
 
 UNIT_TESTS = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(sort $(wildcard test/unit/test_*.c)))
-TOOL_LIB_OBJS = $(BUILD)/tools/json.o
+TOOL_LIB_OBJS = $(BUILD)/tools/cli_input.o
 
 $(BUILD)/test/%: test/unit/%.c test/unit/unit.h $(BUILD)/libllm-engine.a $(TOOL_LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -15,8 +15,8 @@
  * never cut off.
  *
  * The functions are inline in this header, not in cli_args.c, because
- * json.c needs them too and the unit tests link json.c without the rest
- * of llm-cli.
+ * cli_input.c needs them too and the unit tests link cli_input.c without
+ * the rest of llm-cli.
  *
  *-------------------------------------------------------------------------
  */

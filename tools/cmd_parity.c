@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_input.h"
 #include "context.h"
-#include "json.h"
 #include "kernels.h"
 
 /* the KV cache the models run with (--kv) */
@@ -105,15 +105,15 @@ ReadFloats(const char *path, size_t count, char *msg, size_t msglen)
  * before its values are read.
  */
 static bool
-NumberArray(const JsonValue *v, size_t n, int n_vocab)
+NumberArray(const LlmJsonValue *v, size_t n, int n_vocab)
 {
-	if (v == NULL || v->type != JSON_ARRAY || (n != 0 && v->count != n))
+	if (v == NULL || v->type != LLM_JSON_ARRAY || (n != 0 && v->count != n))
 		return false;
 	for (size_t i = 0; i < v->count; i++)
 	{
 		double		x = v->items[i].number;
 
-		if (v->items[i].type != JSON_NUMBER ||
+		if (v->items[i].type != LLM_JSON_NUMBER ||
 			(n_vocab != 0 && !(x >= 0 && x < n_vocab && x == (int32_t) x)))
 			return false;
 	}
@@ -122,16 +122,16 @@ NumberArray(const JsonValue *v, size_t n, int n_vocab)
 
 /* Check one prompt; accumulates into st, returns false on a setup error. */
 static bool
-ParityPrompt(LlmContext *ctx, const JsonValue *prompt, const char *dir,
+ParityPrompt(LlmContext *ctx, const LlmJsonValue *prompt, const char *dir,
 			 const Tolerance *tol, ParityStats *st, char *msg, size_t msglen)
 {
 	const int	n_vocab = ctx->model->hp.n_vocab;
-	const JsonValue *jt = JsonGet(prompt, "tokens");
-	const JsonValue *jmargin = JsonGet(prompt, "argmax_margin");
-	const JsonValue *jgreedy = JsonGet(prompt, "greedy");
-	const JsonValue *jgmargin = JsonGet(prompt, "greedy_margin");
-	const double std = JsonGetNumber(prompt, "logit_std", 0);
-	const char *file = JsonGetString(prompt, "logits_file", NULL);
+	const LlmJsonValue *jt = LlmJsonGet(prompt, "tokens");
+	const LlmJsonValue *jmargin = LlmJsonGet(prompt, "argmax_margin");
+	const LlmJsonValue *jgreedy = LlmJsonGet(prompt, "greedy");
+	const LlmJsonValue *jgmargin = LlmJsonGet(prompt, "greedy_margin");
+	const double std = LlmJsonGetNumber(prompt, "logit_std", 0);
+	const char *file = LlmJsonGetString(prompt, "logits_file", NULL);
 	const char *bad = NULL;
 	char		path[4096];
 	int			n;
@@ -170,7 +170,7 @@ ParityPrompt(LlmContext *ctx, const JsonValue *prompt, const char *dir,
 	if (ref == NULL || tokens == NULL || ours == NULL)
 		goto done;
 	for (int i = 0; i < n; i++)
-		tokens[i] = (int32_t) JsonAt(jt, i)->number;
+		tokens[i] = (int32_t) LlmJsonAt(jt, i)->number;
 
 	LlmContextReset(ctx);
 	if (LlmDecode(ctx, tokens, n, ours, true, &err) != LLM_OK)
@@ -199,7 +199,7 @@ ParityPrompt(LlmContext *ctx, const JsonValue *prompt, const char *dir,
 
 		st->top1_all++;
 		st->top1_all_ok += same;
-		if (JsonAt(jmargin, i)->number >= tol->margin * std)
+		if (LlmJsonAt(jmargin, i)->number >= tol->margin * std)
 		{
 			st->top1_clear++;
 			st->top1_clear_ok += same;
@@ -216,10 +216,10 @@ ParityPrompt(LlmContext *ctx, const JsonValue *prompt, const char *dir,
 		{
 			int32_t		tok = ArgmaxRow(last, n_vocab);
 
-			if (tok != (int32_t) JsonAt(jgreedy, step)->number)
+			if (tok != (int32_t) LlmJsonAt(jgreedy, step)->number)
 			{
 				/* a divergence only counts where the reference was not a near-tie */
-				if (JsonAt(jgmargin, step)->number >= tol->margin * std)
+				if (LlmJsonAt(jgmargin, step)->number >= tol->margin * std)
 					st->greedy_ok = false;
 				break;
 			}
@@ -244,18 +244,18 @@ done:
 
 /* Check one model of the index; prints its line, returns pass/fail. */
 static bool
-ParityModel(const char *dir, const JsonValue *entry)
+ParityModel(const char *dir, const LlmJsonValue *entry)
 {
-	const char *name = JsonGetString(entry, "name", "?");
-	const char *quant = JsonGetString(entry, "quant", "?");
-	const char *model_file = JsonGetString(entry, "model_file", NULL);
-	const char *ref_file = JsonGetString(entry, "ref", NULL);
+	const char *name = LlmJsonGetString(entry, "name", "?");
+	const char *quant = LlmJsonGetString(entry, "quant", "?");
+	const char *model_file = LlmJsonGetString(entry, "model_file", NULL);
+	const char *ref_file = LlmJsonGetString(entry, "ref", NULL);
 	const Tolerance *tol = ToleranceFor(quant);
 	ParityStats st = {0};
 	char		path[4096];
 	char		msg[512] = "";
-	JsonValue  *ref = NULL;
-	const JsonValue *prompts;
+	LlmJsonValue *ref = NULL;
+	const LlmJsonValue *prompts;
 	LlmModel   *model = NULL;
 	LlmContext *ctx = NULL;
 	LlmError	err;
@@ -269,9 +269,9 @@ ParityModel(const char *dir, const JsonValue *entry)
 		return false;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, ref_file);
-	ref = JsonParseFile(path, msg, sizeof(msg));
-	prompts = ref ? JsonGet(ref, "prompts") : NULL;
-	if (ref != NULL && (prompts == NULL || prompts->type != JSON_ARRAY || prompts->count == 0))
+	ref = CliParseJsonFile(path, msg, sizeof(msg));
+	prompts = ref ? LlmJsonGet(ref, "prompts") : NULL;
+	if (ref != NULL && (prompts == NULL || prompts->type != LLM_JSON_ARRAY || prompts->count == 0))
 		snprintf(msg, sizeof(msg), "%s: has no prompts", CliShortPath(path, &shown));
 	else if (ref != NULL &&
 			 ((st.greedy_same = calloc(prompts->count, sizeof(int))) == NULL ||
@@ -287,7 +287,7 @@ ParityModel(const char *dir, const JsonValue *entry)
 		{
 			pass = true;
 			for (size_t i = 0; i < prompts->count && pass; i++)
-				pass = ParityPrompt(ctx, JsonAt(prompts, i), dir, tol, &st, msg, sizeof(msg));
+				pass = ParityPrompt(ctx, LlmJsonAt(prompts, i), dir, tol, &st, msg, sizeof(msg));
 		}
 	}
 	if (!pass)
@@ -308,7 +308,7 @@ ParityModel(const char *dir, const JsonValue *entry)
 done:
 	LlmContextFree(ctx);
 	LlmModelFree(model);
-	JsonFree(ref);
+	LlmJsonFree(ref);
 	free(st.greedy_same);
 	free(st.greedy_len);
 	return pass;
@@ -316,9 +316,9 @@ done:
 
 /* The architecture an entry of the index names, "" if none. */
 static const char *
-EntryArch(const JsonValue *entry)
+EntryArch(const LlmJsonValue *entry)
 {
-	return JsonGetString(entry, "arch", "");
+	return LlmJsonGetString(entry, "arch", "");
 }
 
 /*
@@ -326,22 +326,22 @@ EntryArch(const JsonValue *entry)
  * stderr with the architectures it has.
  */
 static bool
-IndexHasArch(const char *index_path, const JsonValue *models, const char *arch)
+IndexHasArch(const char *index_path, const LlmJsonValue *models, const char *arch)
 {
 	CliPathText shown;
 
 	for (size_t i = 0; i < models->count; i++)
-		if (strcmp(EntryArch(JsonAt(models, i)), arch) == 0)
+		if (strcmp(EntryArch(LlmJsonAt(models, i)), arch) == 0)
 			return true;
 	fprintf(stderr, "llm-cli: no model of architecture \"%s\" in %s; it has:", arch,
 			CliShortPath(index_path, &shown));
 	for (size_t i = 0; i < models->count; i++)
 	{
-		const char *a = EntryArch(JsonAt(models, i));
+		const char *a = EntryArch(LlmJsonAt(models, i));
 		size_t		j = 0;
 
 		/* each once, in the order of the index */
-		while (j < i && strcmp(EntryArch(JsonAt(models, j)), a) != 0)
+		while (j < i && strcmp(EntryArch(LlmJsonAt(models, j)), a) != 0)
 			j++;
 		if (j == i)
 			fprintf(stderr, "%s %s", i ? "," : "", a[0] ? a : "(none)");
@@ -355,14 +355,14 @@ IndexHasArch(const char *index_path, const JsonValue *models, const char *arch)
  * current kernels, counted into passed and failed.
  */
 static void
-ParityAll(const char *dir, const JsonValue *models, const char *arch, int *passed, int *failed)
+ParityAll(const char *dir, const LlmJsonValue *models, const char *arch, int *passed, int *failed)
 {
 	printf("parity against %s (kernels: %s)\n", dir, LlmKernelsGet()->name);
 	for (size_t i = 0; i < models->count; i++)
 	{
-		if (arch != NULL && strcmp(EntryArch(JsonAt(models, i)), arch) != 0)
+		if (arch != NULL && strcmp(EntryArch(LlmJsonAt(models, i)), arch) != 0)
 			continue;
-		if (ParityModel(dir, JsonAt(models, i)))
+		if (ParityModel(dir, LlmJsonAt(models, i)))
 			(*passed)++;
 		else
 			(*failed)++;
@@ -404,8 +404,8 @@ CliParity(const CliArgs *args)
 	const char *arch = CliGet(args, "--arch");
 	char		path[4096];
 	char		msg[512];
-	JsonValue  *index;
-	const JsonValue *models;
+	LlmJsonValue *index;
+	const LlmJsonValue *models;
 	CliPathText shown;
 	int			passed = 0;
 	int			failed = 0;
@@ -416,23 +416,23 @@ CliParity(const CliArgs *args)
 	/* llama.cpp's references use an F32 cache: F16 shows what it changes */
 	parity_kv_type = kv == 1 ? LLM_TYPE_F16 : LLM_TYPE_F32;
 	snprintf(path, sizeof(path), "%s/index.json", dir);
-	index = JsonParseFile(path, msg, sizeof(msg));
+	index = CliParseJsonFile(path, msg, sizeof(msg));
 	if (index == NULL)
 	{
 		fprintf(stderr, "llm-cli: %s\n", msg);
 		return 1;
 	}
-	models = JsonGet(index, "models");
-	if (models == NULL || models->type != JSON_ARRAY || models->count == 0)
+	models = LlmJsonGet(index, "models");
+	if (models == NULL || models->type != LLM_JSON_ARRAY || models->count == 0)
 	{
 		fprintf(stderr, "llm-cli: %s: lists no models\n", CliShortPath(path, &shown));
-		JsonFree(index);
+		LlmJsonFree(index);
 		return 1;
 	}
 	/* a run that checks nothing must not pass */
 	if (arch != NULL && !IndexHasArch(path, models, arch))
 	{
-		JsonFree(index);
+		LlmJsonFree(index);
 		return 1;
 	}
 	ParityLegend();
@@ -455,7 +455,7 @@ CliParity(const CliArgs *args)
 	else
 		ParityAll(dir, models, arch, &passed, &failed);
 	printf("%d passed, %d failed\n", passed, failed);
-	JsonFree(index);
+	LlmJsonFree(index);
 	return failed == 0 ? 0 : 1;
 }
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * test_json.c
- *	  Unit tests of the JSON reader of llm-cli (tools/json.c).
+ *	  Unit tests of the engine's JSON reader (src/engine/json/json.c) and of
+ *	  llm-cli's reading of JSON files (tools/cli_input.c).
  *
  * Run from the repository root, so that the parity references are found at
  * ../shared/parity.
@@ -16,15 +17,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "cli_input.h"
+#include "json/json.h"
 #include "unit.h"
 
 #define PARITY_DIR "../shared/parity"
 
-static JsonValue *
+static LlmJsonValue *
 ParseText(const char *text, char *err, size_t errlen)
 {
-	return JsonParse(text, strlen(text), err, errlen);
+	return LlmJsonParse(text, strlen(text), err, errlen);
 }
 
 /*
@@ -35,14 +37,14 @@ static void
 ExpectErrorN(const char *text, size_t len, const char *want, int line)
 {
 	char		err[256];
-	JsonValue  *v;
+	LlmJsonValue *v;
 
 	strcpy(err, "(untouched)");
-	v = JsonParse(text, len, err, sizeof(err));
+	v = LlmJsonParse(text, len, err, sizeof(err));
 	CHECK(v == NULL && strstr(err, want) != NULL,
 		  "test at line %d: expected an error containing \"%s\", got %s \"%s\"",
 		  line, want, v ? "success," : "error", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 }
 
 #define EXPECT_ERROR(text, want) \
@@ -54,131 +56,131 @@ static void
 TestScalars(void)
 {
 	char		err[256];
-	JsonValue  *v;
+	LlmJsonValue *v;
 
 	v = ParseText("null", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_NULL, "null: %s", err);
+	CHECK(v != NULL && v->type == LLM_JSON_NULL, "null: %s", err);
 	CHECK(err[0] == '\0', "errbuf cleared on success");
-	JsonFree(v);
+	LlmJsonFree(v);
 
 	v = ParseText("true", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_BOOL && v->boolean, "true: %s", err);
-	JsonFree(v);
+	CHECK(v != NULL && v->type == LLM_JSON_BOOL && v->boolean, "true: %s", err);
+	LlmJsonFree(v);
 
 	v = ParseText("false", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_BOOL && !v->boolean, "false: %s", err);
-	JsonFree(v);
+	CHECK(v != NULL && v->type == LLM_JSON_BOOL && !v->boolean, "false: %s", err);
+	LlmJsonFree(v);
 
 	v = ParseText("42", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_NUMBER && v->number == 42.0,
+	CHECK(v != NULL && v->type == LLM_JSON_NUMBER && v->number == 42.0,
 		  "42: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 
 	v = ParseText("\"hello\"", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_STRING &&
+	CHECK(v != NULL && v->type == LLM_JSON_STRING &&
 		  strcmp(v->string, "hello") == 0 && v->len == 5, "string: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 
 	v = ParseText("\"\"", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_STRING && v->string != NULL &&
+	CHECK(v != NULL && v->type == LLM_JSON_STRING && v->string != NULL &&
 		  v->string[0] == '\0' && v->len == 0, "empty string: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 
 	v = ParseText("[]", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_ARRAY && v->count == 0,
+	CHECK(v != NULL && v->type == LLM_JSON_ARRAY && v->count == 0,
 		  "empty array: %s", err);
-	CHECK(JsonAt(v, 0) == NULL, "JsonAt on an empty array");
-	JsonFree(v);
+	CHECK(LlmJsonAt(v, 0) == NULL, "LlmJsonAt on an empty array");
+	LlmJsonFree(v);
 
 	v = ParseText("{}", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_OBJECT && v->count == 0,
+	CHECK(v != NULL && v->type == LLM_JSON_OBJECT && v->count == 0,
 		  "empty object: %s", err);
-	CHECK(JsonGet(v, "a") == NULL, "JsonGet on an empty object");
-	JsonFree(v);
+	CHECK(LlmJsonGet(v, "a") == NULL, "LlmJsonGet on an empty object");
+	LlmJsonFree(v);
 
 	/* all four whitespace characters, before, inside and after */
 	v = ParseText(" \t\r\n [ 1 ,\n\t2\r\n, { \"k\" :\t\"v\" } ] \n\t\r ",
 				  err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_ARRAY && v->count == 3 &&
-		  JsonAt(v, 1)->number == 2.0 &&
-		  strcmp(JsonGetString(JsonAt(v, 2), "k", ""), "v") == 0,
+	CHECK(v != NULL && v->type == LLM_JSON_ARRAY && v->count == 3 &&
+		  LlmJsonAt(v, 1)->number == 2.0 &&
+		  strcmp(LlmJsonGetString(LlmJsonAt(v, 2), "k", ""), "v") == 0,
 		  "whitespace: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 
 	/* a byte order mark is ignored */
 	v = ParseText("\xEF\xBB\xBF{\"a\":1}", err, sizeof(err));
-	CHECK(v != NULL && JsonGetNumber(v, "a", 0) == 1.0, "BOM: %s", err);
-	JsonFree(v);
+	CHECK(v != NULL && LlmJsonGetNumber(v, "a", 0) == 1.0, "BOM: %s", err);
+	LlmJsonFree(v);
 
 	/* the input need not be NUL-terminated */
-	v = JsonParse("[1,2]garbage", 5, err, sizeof(err));
+	v = LlmJsonParse("[1,2]garbage", 5, err, sizeof(err));
 	CHECK(v != NULL && v->count == 2, "length-delimited: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 }
 
 static void
 TestNesting(void)
 {
 	char		err[256];
-	JsonValue  *v;
-	const JsonValue *a;
-	const JsonValue *c;
+	LlmJsonValue *v;
+	const LlmJsonValue *a;
+	const LlmJsonValue *c;
 
 	v = ParseText("{\"a\": [1, {\"b\": null}, [true, []]], "
 				  "\"c\": {\"d\": \"e\", \"n\": -1.5}, \"a\": \"dup\"}",
 				  err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_OBJECT && v->count == 3,
+	CHECK(v != NULL && v->type == LLM_JSON_OBJECT && v->count == 3,
 		  "nested: %s", err);
 	if (v == NULL)
 		return;
 
 	CHECK(strcmp(v->keys[0], "a") == 0 && strcmp(v->keys[1], "c") == 0,
 		  "member order kept");
-	a = JsonGet(v, "a");
-	CHECK(a != NULL && a->type == JSON_ARRAY && a->count == 3,
+	a = LlmJsonGet(v, "a");
+	CHECK(a != NULL && a->type == LLM_JSON_ARRAY && a->count == 3,
 		  "first of duplicate members wins");
-	CHECK(JsonAt(a, 0)->type == JSON_NUMBER && JsonAt(a, 0)->number == 1.0,
+	CHECK(LlmJsonAt(a, 0)->type == LLM_JSON_NUMBER && LlmJsonAt(a, 0)->number == 1.0,
 		  "a[0]");
-	CHECK(JsonGet(JsonAt(a, 1), "b") != NULL &&
-		  JsonGet(JsonAt(a, 1), "b")->type == JSON_NULL, "a[1].b");
-	CHECK(JsonAt(JsonAt(a, 2), 0)->boolean &&
-		  JsonAt(JsonAt(a, 2), 1)->type == JSON_ARRAY &&
-		  JsonAt(JsonAt(a, 2), 1)->count == 0, "a[2]");
-	CHECK(JsonAt(a, 3) == NULL, "JsonAt out of range");
-	CHECK(JsonAt(v, 0) == NULL, "JsonAt on an object");
-	CHECK(JsonGet(a, "x") == NULL, "JsonGet on an array");
-	CHECK(JsonGet(NULL, "x") == NULL && JsonAt(NULL, 0) == NULL,
+	CHECK(LlmJsonGet(LlmJsonAt(a, 1), "b") != NULL &&
+		  LlmJsonGet(LlmJsonAt(a, 1), "b")->type == LLM_JSON_NULL, "a[1].b");
+	CHECK(LlmJsonAt(LlmJsonAt(a, 2), 0)->boolean &&
+		  LlmJsonAt(LlmJsonAt(a, 2), 1)->type == LLM_JSON_ARRAY &&
+		  LlmJsonAt(LlmJsonAt(a, 2), 1)->count == 0, "a[2]");
+	CHECK(LlmJsonAt(a, 3) == NULL, "LlmJsonAt out of range");
+	CHECK(LlmJsonAt(v, 0) == NULL, "LlmJsonAt on an object");
+	CHECK(LlmJsonGet(a, "x") == NULL, "LlmJsonGet on an array");
+	CHECK(LlmJsonGet(NULL, "x") == NULL && LlmJsonAt(NULL, 0) == NULL,
 		  "NULL containers");
 
-	c = JsonGet(v, "c");
-	CHECK(strcmp(JsonGetString(c, "d", "?"), "e") == 0, "GetString");
-	CHECK(JsonGetNumber(c, "n", 0) == -1.5, "GetNumber");
-	CHECK(JsonGetNumber(c, "d", 7.0) == 7.0, "GetNumber of a string");
-	CHECK(JsonGetNumber(c, "zz", 7.0) == 7.0, "GetNumber absent");
-	CHECK(strcmp(JsonGetString(c, "n", "dflt"), "dflt") == 0,
+	c = LlmJsonGet(v, "c");
+	CHECK(strcmp(LlmJsonGetString(c, "d", "?"), "e") == 0, "GetString");
+	CHECK(LlmJsonGetNumber(c, "n", 0) == -1.5, "GetNumber");
+	CHECK(LlmJsonGetNumber(c, "d", 7.0) == 7.0, "GetNumber of a string");
+	CHECK(LlmJsonGetNumber(c, "zz", 7.0) == 7.0, "GetNumber absent");
+	CHECK(strcmp(LlmJsonGetString(c, "n", "dflt"), "dflt") == 0,
 		  "GetString of a number");
-	CHECK(JsonGetString(NULL, "n", NULL) == NULL, "GetString of NULL");
-	JsonFree(v);
+	CHECK(LlmJsonGetString(NULL, "n", NULL) == NULL, "GetString of NULL");
+	LlmJsonFree(v);
 
 	/* more members than the initial capacity, to exercise growth */
 	v = ParseText("{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,"
 				  "\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10}",
 				  err, sizeof(err));
-	CHECK(v != NULL && v->count == 11 && JsonGetNumber(v, "k10", -1) == 10 &&
-		  JsonGetNumber(v, "k4", -1) == 4, "growth: %s", err);
-	JsonFree(v);
+	CHECK(v != NULL && v->count == 11 && LlmJsonGetNumber(v, "k10", -1) == 10 &&
+		  LlmJsonGetNumber(v, "k4", -1) == 4, "growth: %s", err);
+	LlmJsonFree(v);
 }
 
 static void
 ExpectString(const char *json, const char *want, size_t wantlen, int line)
 {
 	char		err[256];
-	JsonValue  *v = ParseText(json, err, sizeof(err));
+	LlmJsonValue *v = ParseText(json, err, sizeof(err));
 
-	CHECK(v != NULL && v->type == JSON_STRING && v->len == wantlen &&
+	CHECK(v != NULL && v->type == LLM_JSON_STRING && v->len == wantlen &&
 		  memcmp(v->string, want, wantlen + 1) == 0,
 		  "test at line %d: string %s decoded wrongly (%s)", line, json, err);
-	JsonFree(v);
+	LlmJsonFree(v);
 }
 
 #define EXPECT_STRING(json, want) \
@@ -212,42 +214,42 @@ static void
 TestNumbers(void)
 {
 	char		err[256];
-	JsonValue  *v;
+	LlmJsonValue *v;
 	char		big[400];
 
 	v = ParseText("-0", err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_NUMBER && v->number == 0.0 &&
+	CHECK(v != NULL && v->type == LLM_JSON_NUMBER && v->number == 0.0 &&
 		  signbit(v->number), "-0: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 
 	v = ParseText("[0, 1e-7, 3.5E+2, -12.5e-1, 1E2, 2e0, 0.125, 123456789012, "
 				  "1.7976931348623157e308, 1e-400, 5e-324]", err, sizeof(err));
 	CHECK(v != NULL && v->count == 11, "number list: %s", err);
 	if (v != NULL)
 	{
-		CHECK(JsonAt(v, 0)->number == 0.0 && !signbit(JsonAt(v, 0)->number),
+		CHECK(LlmJsonAt(v, 0)->number == 0.0 && !signbit(LlmJsonAt(v, 0)->number),
 			  "0");
-		CHECK(JsonAt(v, 1)->number == 1e-7, "1e-7");
-		CHECK(JsonAt(v, 2)->number == 350.0, "3.5E+2");
-		CHECK(JsonAt(v, 3)->number == -1.25, "-12.5e-1");
-		CHECK(JsonAt(v, 4)->number == 100.0, "1E2");
-		CHECK(JsonAt(v, 5)->number == 2.0, "2e0");
-		CHECK(JsonAt(v, 6)->number == 0.125, "0.125");
-		CHECK(JsonAt(v, 7)->number == 123456789012.0, "123456789012");
-		CHECK(JsonAt(v, 8)->number == 1.7976931348623157e308, "DBL_MAX");
-		CHECK(JsonAt(v, 9)->number == 0.0, "underflow becomes 0");
-		CHECK(JsonAt(v, 10)->number > 0.0, "smallest denormal");
+		CHECK(LlmJsonAt(v, 1)->number == 1e-7, "1e-7");
+		CHECK(LlmJsonAt(v, 2)->number == 350.0, "3.5E+2");
+		CHECK(LlmJsonAt(v, 3)->number == -1.25, "-12.5e-1");
+		CHECK(LlmJsonAt(v, 4)->number == 100.0, "1E2");
+		CHECK(LlmJsonAt(v, 5)->number == 2.0, "2e0");
+		CHECK(LlmJsonAt(v, 6)->number == 0.125, "0.125");
+		CHECK(LlmJsonAt(v, 7)->number == 123456789012.0, "123456789012");
+		CHECK(LlmJsonAt(v, 8)->number == 1.7976931348623157e308, "DBL_MAX");
+		CHECK(LlmJsonAt(v, 9)->number == 0.0, "underflow becomes 0");
+		CHECK(LlmJsonAt(v, 10)->number > 0.0, "smallest denormal");
 	}
-	JsonFree(v);
+	LlmJsonFree(v);
 
 	/* longer than the on-stack conversion buffer */
 	memset(big, '0', sizeof(big));
 	big[0] = '1';
 	memcpy(big + 301, "e-300", 6);
 	v = ParseText(big, err, sizeof(err));
-	CHECK(v != NULL && v->type == JSON_NUMBER && v->number == 1.0,
+	CHECK(v != NULL && v->type == LLM_JSON_NUMBER && v->number == 1.0,
 		  "long number: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 }
 
 static void
@@ -255,7 +257,7 @@ TestErrors(void)
 {
 	char		deep[300];
 	char		err[8];
-	JsonValue  *v;
+	LlmJsonValue *v;
 
 	/* end of input */
 	EXPECT_ERROR("", "line 1 column 1: unexpected end of input");
@@ -353,18 +355,18 @@ TestErrors(void)
 				 "line 2 column 6: expected ',' or ']'");
 
 	/* a NULL or tiny errbuf is honoured */
-	v = JsonParse("[", 1, NULL, 0);
+	v = LlmJsonParse("[", 1, NULL, 0);
 	CHECK(v == NULL, "NULL errbuf");
 	memset(err, 'z', sizeof(err));
-	v = JsonParse("[", 1, err, sizeof(err));
+	v = LlmJsonParse("[", 1, err, sizeof(err));
 	CHECK(v == NULL && strcmp(err, "line 1 ") == 0, "truncated message: %.8s",
 		  err);
-	v = JsonParse(NULL, 0, err, sizeof(err));
+	v = LlmJsonParse(NULL, 0, err, sizeof(err));
 	CHECK(v == NULL && strstr(err, "line 1") == err, "NULL text");
 
 	/* input without a terminating NUL that ends inside a structure */
 	memset(deep, '[', sizeof(deep));
-	v = JsonParse(deep, sizeof(deep), NULL, 0);
+	v = LlmJsonParse(deep, sizeof(deep), NULL, 0);
 	CHECK(v == NULL, "unterminated brackets");
 }
 
@@ -375,36 +377,36 @@ TestDepth(void)
 	char	   *text;
 	size_t		n;
 	size_t		i;
-	JsonValue  *v;
-	const JsonValue *inner;
+	LlmJsonValue *v;
+	const LlmJsonValue *inner;
 	int			depth;
 
-	/* exactly JSON_MAX_DEPTH nested arrays is fine */
-	n = JSON_MAX_DEPTH;
+	/* exactly LLM_JSON_MAX_DEPTH nested arrays is fine */
+	n = LLM_JSON_MAX_DEPTH;
 	text = malloc(2 * n + 2);
 	memset(text, '[', n);
 	memset(text + n, ']', n);
-	v = JsonParse(text, 2 * n, err, sizeof(err));
+	v = LlmJsonParse(text, 2 * n, err, sizeof(err));
 	CHECK(v != NULL, "depth %zu: %s", n, err);
 	depth = 0;
-	for (inner = v; inner != NULL && inner->type == JSON_ARRAY;
-		 inner = JsonAt(inner, 0))
+	for (inner = v; inner != NULL && inner->type == LLM_JSON_ARRAY;
+		 inner = LlmJsonAt(inner, 0))
 		depth++;
-	CHECK(depth == JSON_MAX_DEPTH, "depth counted %d", depth);
-	JsonFree(v);
+	CHECK(depth == LLM_JSON_MAX_DEPTH, "depth counted %d", depth);
+	LlmJsonFree(v);
 
 	/* one more is an error */
-	n = JSON_MAX_DEPTH + 1;
+	n = LLM_JSON_MAX_DEPTH + 1;
 	memset(text, '[', n);
 	memset(text + n, ']', n);
-	v = JsonParse(text, 2 * n, err, sizeof(err));
+	v = LlmJsonParse(text, 2 * n, err, sizeof(err));
 	CHECK(v == NULL && strstr(err, "nesting depth exceeds 256") != NULL &&
 		  strstr(err, "column 257") != NULL, "depth 257: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 	free(text);
 
 	/* objects count too */
-	n = JSON_MAX_DEPTH + 1;
+	n = LLM_JSON_MAX_DEPTH + 1;
 	text = malloc(6 * n + 8);
 	text[0] = '\0';
 	for (i = 0; i < n; i++)
@@ -415,14 +417,14 @@ TestDepth(void)
 	v = ParseText(text, err, sizeof(err));
 	CHECK(v == NULL && strstr(err, "nesting depth exceeds") != NULL,
 		  "object depth: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 	free(text);
 
 	/* a huge depth fails cleanly instead of overflowing the stack */
 	n = 1000000;
 	text = malloc(n);
 	memset(text, '[', n);
-	v = JsonParse(text, n, err, sizeof(err));
+	v = LlmJsonParse(text, n, err, sizeof(err));
 	CHECK(v == NULL && strstr(err, "nesting depth exceeds") != NULL,
 		  "deep brackets: %s", err);
 	free(text);
@@ -436,7 +438,7 @@ TestOutOfMemory(void)
 		"00000000000000000000000000000000000000], \"more\": {\"x\": \"y\", "
 		"\"z\": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}}";
 	char		err[256];
-	JsonValue  *v = NULL;
+	LlmJsonValue *v = NULL;
 	long		n;
 	int			failures = 0;
 	bool		all_oom = true;
@@ -444,9 +446,9 @@ TestOutOfMemory(void)
 	/* fail each allocation in turn; every attempt must fail cleanly */
 	for (n = 0; n < 1000; n++)
 	{
-		JsonTestFailAllocAfter(n);
+		LlmJsonTestFailAllocAfter(n);
 		v = ParseText(doc, err, sizeof(err));
-		JsonTestFailAllocAfter(-1);
+		LlmJsonTestFailAllocAfter(-1);
 		if (v != NULL)
 			break;
 		failures++;
@@ -459,9 +461,9 @@ TestOutOfMemory(void)
 	CHECK(v != NULL && failures > 10, "parse succeeded after %d failures",
 		  failures);
 	CHECK(all_oom, "every failed allocation reported \"out of memory\"");
-	CHECK(v != NULL && strcmp(JsonGetString(v, "name", ""), "caf\xC3\xA9") == 0,
+	CHECK(v != NULL && strcmp(LlmJsonGetString(v, "name", ""), "caf\xC3\xA9") == 0,
 		  "result after OOM rounds");
-	JsonFree(v);
+	LlmJsonFree(v);
 }
 
 static void
@@ -471,19 +473,19 @@ TestFiles(void)
 	char		err[512];
 	char		want[512];
 	const char *doc = "{\"a\": [1, 2, 3]}\n";
-	JsonValue  *v;
+	LlmJsonValue *v;
 	FILE	   *f;
 	int			fd;
 
-	v = JsonParseFile("/nonexistent/dir/x.json", err, sizeof(err));
+	v = CliParseJsonFile("/nonexistent/dir/x.json", err, sizeof(err));
 	snprintf(want, sizeof(want), "/nonexistent/dir/x.json: %s",
 			 strerror(ENOENT));
 	CHECK(v == NULL && strcmp(err, want) == 0, "missing file: %s", err);
 
-	v = JsonParseFile(".", err, sizeof(err));
+	v = CliParseJsonFile(".", err, sizeof(err));
 	CHECK(v == NULL && strncmp(err, ".: ", 3) == 0 && strlen(err) > 3,
 		  "directory: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 
 	fd = mkstemp(path);
 	CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
@@ -493,33 +495,33 @@ TestFiles(void)
 	fputs(doc, f);
 	fclose(f);
 
-	v = JsonParseFile(path, err, sizeof(err));
-	CHECK(v != NULL && JsonAt(JsonGet(v, "a"), 2)->number == 3.0,
+	v = CliParseJsonFile(path, err, sizeof(err));
+	CHECK(v != NULL && LlmJsonAt(LlmJsonGet(v, "a"), 2)->number == 3.0,
 		  "file: %s", err);
-	JsonFree(v);
+	LlmJsonFree(v);
 
-	/* out of memory while reading, then while parsing */
-	JsonTestFailAllocAfter(0);
-	v = JsonParseFile(path, err, sizeof(err));
-	JsonTestFailAllocAfter(-1);
+	/* out of memory while parsing, at the first allocation and a later one */
+	LlmJsonTestFailAllocAfter(0);
+	v = CliParseJsonFile(path, err, sizeof(err));
+	LlmJsonTestFailAllocAfter(-1);
 	snprintf(want, sizeof(want), "%s: out of memory", path);
 	CHECK(v == NULL && strcmp(err, want) == 0, "file OOM: %s", err);
-	JsonTestFailAllocAfter(1);
-	v = JsonParseFile(path, err, sizeof(err));
-	JsonTestFailAllocAfter(-1);
+	LlmJsonTestFailAllocAfter(1);
+	v = CliParseJsonFile(path, err, sizeof(err));
+	LlmJsonTestFailAllocAfter(-1);
 	CHECK(v == NULL && strcmp(err, want) == 0, "file OOM in parse: %s", err);
 
 	f = fopen(path, "w");
 	fputs("{\n  \"a\": [1, 2,]\n}\n", f);
 	fclose(f);
-	v = JsonParseFile(path, err, sizeof(err));
+	v = CliParseJsonFile(path, err, sizeof(err));
 	snprintf(want, sizeof(want), "%s: line 2 column 14: trailing comma in array",
 			 path);
 	CHECK(v == NULL && strcmp(err, want) == 0, "file syntax error: %s", err);
 
 	f = fopen(path, "w");
 	fclose(f);
-	v = JsonParseFile(path, err, sizeof(err));
+	v = CliParseJsonFile(path, err, sizeof(err));
 	CHECK(v == NULL && strstr(err, "unexpected end of input") != NULL,
 		  "empty file: %s", err);
 
@@ -534,8 +536,8 @@ TestParityIndex(void)
 {
 	char		err[512];
 	char		path[512];
-	JsonValue  *index;
-	const JsonValue *models;
+	LlmJsonValue *index;
+	const LlmJsonValue *models;
 	size_t		i;
 	FILE	   *f;
 
@@ -548,45 +550,45 @@ TestParityIndex(void)
 	}
 	fclose(f);
 
-	index = JsonParseFile(PARITY_DIR "/index.json", err, sizeof(err));
+	index = CliParseJsonFile(PARITY_DIR "/index.json", err, sizeof(err));
 	CHECK(index != NULL, "index.json: %s", err);
 	if (index == NULL)
 		return;
 
-	models = JsonGet(index, "models");
-	CHECK(models != NULL && models->type == JSON_ARRAY && models->count == 13,
+	models = LlmJsonGet(index, "models");
+	CHECK(models != NULL && models->type == LLM_JSON_ARRAY && models->count == 13,
 		  "index.json has 13 models (%zu)", models ? models->count : 0);
-	CHECK(strcmp(JsonGetString(JsonAt(models, 0), "name", ""),
+	CHECK(strcmp(LlmJsonGetString(LlmJsonAt(models, 0), "name", ""),
 				 "syn-llama.F32") == 0, "first model is syn-llama.F32");
 
 	for (i = 0; models != NULL && i < models->count; i++)
 	{
-		const JsonValue *m = JsonAt(models, i);
-		const char *ref = JsonGetString(m, "ref", NULL);
-		JsonValue  *r;
-		const JsonValue *prompts;
+		const LlmJsonValue *m = LlmJsonAt(models, i);
+		const char *ref = LlmJsonGetString(m, "ref", NULL);
+		LlmJsonValue *r;
+		const LlmJsonValue *prompts;
 
 		CHECK(ref != NULL, "model %zu has a ref", i);
 		if (ref == NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", PARITY_DIR, ref);
-		r = JsonParseFile(path, err, sizeof(err));
+		r = CliParseJsonFile(path, err, sizeof(err));
 		CHECK(r != NULL, "%s", err);
 		if (r == NULL)
 			continue;
-		prompts = JsonGet(r, "prompts");
-		CHECK(strcmp(JsonGetString(r, "model_file", ""),
-					 JsonGetString(m, "model_file", "?")) == 0,
+		prompts = LlmJsonGet(r, "prompts");
+		CHECK(strcmp(LlmJsonGetString(r, "model_file", ""),
+					 LlmJsonGetString(m, "model_file", "?")) == 0,
 			  "%s: model_file matches the index", ref);
-		CHECK(prompts != NULL && prompts->type == JSON_ARRAY &&
+		CHECK(prompts != NULL && prompts->type == LLM_JSON_ARRAY &&
 			  prompts->count > 0 &&
-			  JsonGet(JsonAt(prompts, 0), "tokens") != NULL &&
-			  JsonGet(JsonAt(prompts, 0), "tokens")->type == JSON_ARRAY,
+			  LlmJsonGet(LlmJsonAt(prompts, 0), "tokens") != NULL &&
+			  LlmJsonGet(LlmJsonAt(prompts, 0), "tokens")->type == LLM_JSON_ARRAY,
 			  "%s: has prompts with tokens", ref);
-		CHECK(JsonGetNumber(r, "n_vocab", 0) > 0, "%s: n_vocab", ref);
-		JsonFree(r);
+		CHECK(LlmJsonGetNumber(r, "n_vocab", 0) > 0, "%s: n_vocab", ref);
+		LlmJsonFree(r);
 	}
-	JsonFree(index);
+	LlmJsonFree(index);
 }
 
 int

@@ -1,14 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * json.c
- *	  A small, strict JSON (RFC 8259) reader for llm-cli.
+ *	  A small, strict JSON (RFC 8259) reader.
  *
  * A recursive-descent parser over a length-delimited buffer.  The tree is
  * built in place: a container's child slot is zeroed and counted before the
  * child is parsed, so on any error the partial tree is always in a state
- * that JsonFree can release, and there is a single cleanup path.
+ * that LlmJsonFree can release, and there is a single cleanup path.
  *
- * Recursion is bounded by JSON_MAX_DEPTH, both while parsing and while
+ * Recursion is bounded by LLM_JSON_MAX_DEPTH, both while parsing and while
  * freeing, so hostile input cannot overflow the stack.
  *
  *-------------------------------------------------------------------------
@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_file.h"
 #include "json.h"
 
 /* Room for the "what" part of a message; the longest is well below this. */
@@ -31,8 +30,6 @@
 /* Numbers shorter than this are converted without a heap copy. */
 #define JSON_NUMBER_BUF 64
 
-/* First read size of JsonParseFile; doubled as needed. */
-#define JSON_READ_CHUNK 65536
 
 typedef struct JsonParser
 {
@@ -46,11 +43,11 @@ typedef struct JsonParser
 /* Allocations left before failing (negative: never fail); tests only. */
 static long json_fail_alloc_after = -1;
 
-static bool JsonParseValue(JsonParser *p, JsonValue *out, int depth);
+static bool JsonParseValue(JsonParser *p, LlmJsonValue *out, int depth);
 
 
 void
-JsonTestFailAllocAfter(long n)
+LlmJsonTestFailAllocAfter(long n)
 {
 	json_fail_alloc_after = n;
 }
@@ -202,18 +199,18 @@ JsonPeek(JsonParser *p)
 /*
  * Grow a container's arrays (keys too, for objects) by doubling.  On
  * failure whatever did get reallocated is kept, so nothing leaks and the
- * already-parsed members remain valid for JsonFree.
+ * already-parsed members remain valid for LlmJsonFree.
  */
 static bool
-JsonGrow(JsonParser *p, JsonValue *v, size_t *cap, bool with_keys)
+JsonGrow(JsonParser *p, LlmJsonValue *v, size_t *cap, bool with_keys)
 {
 	size_t		newcap = *cap ? *cap * 2 : 4;
-	JsonValue  *items;
+	LlmJsonValue *items;
 
-	if (newcap < *cap || newcap > SIZE_MAX / sizeof(JsonValue))
+	if (newcap < *cap || newcap > SIZE_MAX / sizeof(LlmJsonValue))
 		return JsonOutOfMemory(p);
 
-	items = JsonRealloc(v->items, newcap * sizeof(JsonValue));
+	items = JsonRealloc(v->items, newcap * sizeof(LlmJsonValue));
 	if (items == NULL)
 		return JsonOutOfMemory(p);
 	v->items = items;
@@ -493,7 +490,7 @@ fail:
  * so on.
  */
 static bool
-JsonParseNumber(JsonParser *p, JsonValue *out)
+JsonParseNumber(JsonParser *p, LlmJsonValue *out)
 {
 	const char *t = p->text;
 	size_t		start = p->pos;
@@ -576,15 +573,15 @@ JsonParseNumber(JsonParser *p, JsonValue *out)
 	if (isinf(value))
 		return JsonFail(p, start, "number out of range");
 
-	out->type = JSON_NUMBER;
+	out->type = LLM_JSON_NUMBER;
 	out->number = value;
 	p->pos = i;
 	return true;
 }
 
 static bool
-JsonParseLiteral(JsonParser *p, JsonValue *out, const char *word,
-				 JsonType type, bool boolean)
+JsonParseLiteral(JsonParser *p, LlmJsonValue *out, const char *word,
+				 LlmJsonType type, bool boolean)
 {
 	size_t		n = strlen(word);
 
@@ -597,15 +594,15 @@ JsonParseLiteral(JsonParser *p, JsonValue *out, const char *word,
 }
 
 static bool
-JsonParseArray(JsonParser *p, JsonValue *out, int depth)
+JsonParseArray(JsonParser *p, LlmJsonValue *out, int depth)
 {
 	size_t		cap = 0;
 	char		desc[16];
 
-	if (depth > JSON_MAX_DEPTH)
-		return JsonFail(p, p->pos, "nesting depth exceeds %d", JSON_MAX_DEPTH);
+	if (depth > LLM_JSON_MAX_DEPTH)
+		return JsonFail(p, p->pos, "nesting depth exceeds %d", LLM_JSON_MAX_DEPTH);
 
-	out->type = JSON_ARRAY;
+	out->type = LLM_JSON_ARRAY;
 	p->pos++;					/* '[' */
 	JsonSkipSpace(p);
 	if (!JsonAtEnd(p) && JsonPeek(p) == ']')
@@ -616,7 +613,7 @@ JsonParseArray(JsonParser *p, JsonValue *out, int depth)
 
 	for (;;)
 	{
-		JsonValue  *item;
+		LlmJsonValue *item;
 
 		if (out->count == cap && !JsonGrow(p, out, &cap, false))
 			return false;
@@ -645,15 +642,15 @@ JsonParseArray(JsonParser *p, JsonValue *out, int depth)
 }
 
 static bool
-JsonParseObject(JsonParser *p, JsonValue *out, int depth)
+JsonParseObject(JsonParser *p, LlmJsonValue *out, int depth)
 {
 	size_t		cap = 0;
 	char		desc[16];
 
-	if (depth > JSON_MAX_DEPTH)
-		return JsonFail(p, p->pos, "nesting depth exceeds %d", JSON_MAX_DEPTH);
+	if (depth > LLM_JSON_MAX_DEPTH)
+		return JsonFail(p, p->pos, "nesting depth exceeds %d", LLM_JSON_MAX_DEPTH);
 
-	out->type = JSON_OBJECT;
+	out->type = LLM_JSON_OBJECT;
 	p->pos++;					/* '{' */
 	JsonSkipSpace(p);
 	if (!JsonAtEnd(p) && JsonPeek(p) == '}')
@@ -664,7 +661,7 @@ JsonParseObject(JsonParser *p, JsonValue *out, int depth)
 
 	for (;;)
 	{
-		JsonValue  *item;
+		LlmJsonValue *item;
 		char	   *key;
 		size_t		keylen;
 
@@ -717,7 +714,7 @@ JsonParseObject(JsonParser *p, JsonValue *out, int depth)
  * containers already open around it.
  */
 static bool
-JsonParseValue(JsonParser *p, JsonValue *out, int depth)
+JsonParseValue(JsonParser *p, LlmJsonValue *out, int depth)
 {
 	char		desc[16];
 	char		c;
@@ -734,14 +731,14 @@ JsonParseValue(JsonParser *p, JsonValue *out, int depth)
 		case '[':
 			return JsonParseArray(p, out, depth + 1);
 		case '"':
-			out->type = JSON_STRING;
+			out->type = LLM_JSON_STRING;
 			return JsonParseString(p, &out->string, &out->len, false);
 		case 't':
-			return JsonParseLiteral(p, out, "true", JSON_BOOL, true);
+			return JsonParseLiteral(p, out, "true", LLM_JSON_BOOL, true);
 		case 'f':
-			return JsonParseLiteral(p, out, "false", JSON_BOOL, false);
+			return JsonParseLiteral(p, out, "false", LLM_JSON_BOOL, false);
 		case 'n':
-			return JsonParseLiteral(p, out, "null", JSON_NULL, false);
+			return JsonParseLiteral(p, out, "null", LLM_JSON_NULL, false);
 		default:
 			if (c == '-' || JsonIsDigit(c))
 				return JsonParseNumber(p, out);
@@ -750,11 +747,11 @@ JsonParseValue(JsonParser *p, JsonValue *out, int depth)
 	}
 }
 
-JsonValue *
-JsonParse(const char *text, size_t len, char *errbuf, size_t errlen)
+LlmJsonValue *
+LlmJsonParse(const char *text, size_t len, char *errbuf, size_t errlen)
 {
 	JsonParser	p;
-	JsonValue  *root;
+	LlmJsonValue *root;
 	char		desc[16];
 
 	JsonSetMessage(errbuf, errlen, "%s", "");
@@ -780,7 +777,7 @@ JsonParse(const char *text, size_t len, char *errbuf, size_t errlen)
 	p.errbuf = errbuf;
 	p.errlen = errlen;
 
-	root = JsonAlloc(sizeof(JsonValue));
+	root = JsonAlloc(sizeof(LlmJsonValue));
 	if (root == NULL)
 	{
 		JsonOutOfMemory(&p);
@@ -790,7 +787,7 @@ JsonParse(const char *text, size_t len, char *errbuf, size_t errlen)
 
 	if (!JsonParseValue(&p, root, 0))
 	{
-		JsonFree(root);
+		LlmJsonFree(root);
 		return NULL;
 	}
 	JsonSkipSpace(&p);
@@ -798,83 +795,10 @@ JsonParse(const char *text, size_t len, char *errbuf, size_t errlen)
 	{
 		JsonFail(&p, p.pos, "unexpected %s after the JSON value",
 				 JsonDescribeByte(JsonPeek(&p), desc, sizeof(desc)));
-		JsonFree(root);
+		LlmJsonFree(root);
 		return NULL;
 	}
 	return root;
-}
-
-JsonValue *
-JsonParseFile(const char *path, char *errbuf, size_t errlen)
-{
-	FILE	   *f;
-	char	   *buf = NULL;
-	size_t		len = 0;
-	size_t		cap = 0;
-	JsonValue  *v = NULL;
-	char		msg[JSON_WHAT_SIZE + 64];
-	CliPathText shown;
-
-	JsonSetMessage(errbuf, errlen, "%s", "");
-	if (path == NULL)
-	{
-		JsonSetMessage(errbuf, errlen, "no file name given");
-		return NULL;
-	}
-
-	/* a FIFO would block fopen until a writer came: refused instead */
-	f = CliOpenInput(path, msg, sizeof(msg));
-	if (f == NULL)
-	{
-		JsonSetMessage(errbuf, errlen, "%s", msg);
-		return NULL;
-	}
-
-	/*
-	 * Read in growing chunks rather than trusting a size from fseek/ftell,
-	 * which can race with writers.
-	 */
-	for (;;)
-	{
-		size_t		want;
-		size_t		got;
-
-		if (len == cap)
-		{
-			size_t		newcap = cap ? cap * 2 : JSON_READ_CHUNK;
-			char	   *newbuf;
-
-			newbuf = (newcap > cap) ? JsonRealloc(buf, newcap) : NULL;
-			if (newbuf == NULL)
-			{
-				snprintf(msg, sizeof(msg), "out of memory");
-				goto done;
-			}
-			buf = newbuf;
-			cap = newcap;
-		}
-		want = cap - len;
-		errno = 0;
-		got = fread(buf + len, 1, want, f);
-		len += got;
-		if (got < want)
-		{
-			if (ferror(f))
-			{
-				snprintf(msg, sizeof(msg), "%s", errno ? strerror(errno) : "read error");
-				goto done;
-			}
-			break;				/* end of file */
-		}
-	}
-	v = JsonParse(buf, len, msg, sizeof(msg));
-
-done:
-	fclose(f);
-	free(buf);
-	if (v == NULL)
-		JsonSetMessage(errbuf, errlen, "%s: %s", CliShortPath(path, &shown), msg);
-	return v;
 }
 
 /*
@@ -882,7 +806,7 @@ done:
  * items array.  Depth is bounded by the parser's nesting limit.
  */
 static void
-JsonFreeContents(JsonValue *v)
+JsonFreeContents(LlmJsonValue *v)
 {
 	size_t		i;
 
@@ -898,7 +822,7 @@ JsonFreeContents(JsonValue *v)
 }
 
 void
-JsonFree(JsonValue *v)
+LlmJsonFree(LlmJsonValue *v)
 {
 	if (v == NULL)
 		return;
@@ -906,12 +830,12 @@ JsonFree(JsonValue *v)
 	free(v);
 }
 
-const JsonValue *
-JsonGet(const JsonValue *obj, const char *key)
+const LlmJsonValue *
+LlmJsonGet(const LlmJsonValue *obj, const char *key)
 {
 	size_t		i;
 
-	if (obj == NULL || key == NULL || obj->type != JSON_OBJECT)
+	if (obj == NULL || key == NULL || obj->type != LLM_JSON_OBJECT)
 		return NULL;
 	for (i = 0; i < obj->count; i++)
 	{
@@ -921,26 +845,26 @@ JsonGet(const JsonValue *obj, const char *key)
 	return NULL;
 }
 
-const JsonValue *
-JsonAt(const JsonValue *arr, size_t i)
+const LlmJsonValue *
+LlmJsonAt(const LlmJsonValue *arr, size_t i)
 {
-	if (arr == NULL || arr->type != JSON_ARRAY || i >= arr->count)
+	if (arr == NULL || arr->type != LLM_JSON_ARRAY || i >= arr->count)
 		return NULL;
 	return &arr->items[i];
 }
 
 double
-JsonGetNumber(const JsonValue *obj, const char *key, double dflt)
+LlmJsonGetNumber(const LlmJsonValue *obj, const char *key, double dflt)
 {
-	const JsonValue *v = JsonGet(obj, key);
+	const LlmJsonValue *v = LlmJsonGet(obj, key);
 
-	return (v != NULL && v->type == JSON_NUMBER) ? v->number : dflt;
+	return (v != NULL && v->type == LLM_JSON_NUMBER) ? v->number : dflt;
 }
 
 const char *
-JsonGetString(const JsonValue *obj, const char *key, const char *dflt)
+LlmJsonGetString(const LlmJsonValue *obj, const char *key, const char *dflt)
 {
-	const JsonValue *v = JsonGet(obj, key);
+	const LlmJsonValue *v = LlmJsonGet(obj, key);
 
-	return (v != NULL && v->type == JSON_STRING) ? v->string : dflt;
+	return (v != NULL && v->type == LLM_JSON_STRING) ? v->string : dflt;
 }
