@@ -6,7 +6,9 @@
 #  1. per-row llm_classify UPDATE over long rows: the rows' own tokens per
 #     second against the llm-cli bench -p 512 prompt rate, same threads;
 #  2. summaries of long rows: the array form (batches of 16) against one
-#     row at a time, generated tokens per second;
+#     row at a time, generated tokens per second over the whole statement
+#     and in the generation phase alone (the same statement with
+#     llm.max_tokens = 1 gives the prompts' time);
 #  3. classify over short rows: the array form against per-row, rows/s;
 #  4. summaries again with llm.kv_cache_type = f16 (llama.cpp's default);
 #  5. parallel query: CREATE TABLE AS with llm_classify over the long rows
@@ -68,15 +70,15 @@ labels="ARRAY['library', 'tool', 'documentation', 'data']"
 
 echo "rows: $n_rows Debian package descriptions; labels: $labels"
 echo
-echo "| model | threads | llm-cli pp512 t/s | per-row classify UPDATE, row t/s | ratio | summaries one by one, gen t/s | array of 16, gen t/s | ratio | same with f16 KV: one by one | array | ratio | short rows per-row, rows/s | array, rows/s | ratio |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+classify_rows=() summary_rows=()
 for m in $models; do
 	q -c "SELECT llm_load('$m')" >/dev/null
 	row_tokens=$(q -c "SELECT sum(llm_token_count(long, '$m')) FROM rows")
 	for t in $threads; do
 		set_t="SET llm.threads = $t;"
-		pp=() cls=() one=() arr=() one16=() arr16=() sp=() sa=()
-		for _ in $(seq "$reps"); do
+		pp=() cls=() sp=() sa=()
+		declare -A rate=()
+		for rep in $(seq "$reps"); do
 			pp+=("$(bin/llm-cli bench "${file[$m]}" -p 512 -n 1 -t "$t" --reps 1 2>/dev/null | awk '/^pp512/ { print $3 }')")
 
 			# 1. per-row classify over the long rows
@@ -84,18 +86,27 @@ for m in $models; do
 			s=$(timed -c "$set_t UPDATE rows SET label = llm_classify(long, $labels, '$m')")
 			cls+=("$(awk -v n="$row_tokens" -v s="$s" 'BEGIN { printf "%.1f", n / s }')")
 
-			# 2. summaries of 16 long rows: one by one, then one array (4: f16 KV)
+			# 2. summaries of 16 long rows, one by one and as one array, F32
+			# and F16 KV (4); each also with llm.max_tokens = 1, whose time
+			# (the prompts and one token) is taken off to give the
+			# generation phase's own rate
 			for kv in f32 f16; do
-				set_kv="$set_t SET llm.kv_cache_type = $kv;"
-				q -c "SELECT llm_model_status_reset()" >/dev/null
-				s=$(timed -c "$set_kv SELECT count(llm_summarize(long, '$m', max_words => 30)) FROM (SELECT long FROM rows ORDER BY pkg LIMIT 16) s")
-				g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
-				o=$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }')
-				q -c "SELECT llm_model_status_reset()" >/dev/null
-				s=$(timed -c "$set_kv SET llm.batch_size = 16; SELECT cardinality(llm_summarize(array_agg(long ORDER BY pkg), '$m', max_words => 30)) FROM (SELECT pkg, long FROM rows ORDER BY pkg LIMIT 16) s")
-				g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
-				a=$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }')
-				if [ $kv = f32 ]; then one+=("$o") arr+=("$a"); else one16+=("$o") arr16+=("$a"); fi
+				for form in one arr; do
+					if [ $form = one ]; then
+						sql="SELECT count(llm_summarize(long, '$m', max_words => 30)) FROM (SELECT long FROM rows ORDER BY pkg LIMIT 16) s"
+					else
+						sql="SET llm.batch_size = 16; SELECT cardinality(llm_summarize(array_agg(long ORDER BY pkg), '$m', max_words => 30)) FROM (SELECT pkg, long FROM rows ORDER BY pkg LIMIT 16) s"
+					fi
+					set_kv="$set_t SET llm.kv_cache_type = $kv;"
+					q -c "SELECT llm_model_status_reset()" >/dev/null
+					s=$(timed -c "$set_kv $sql")
+					g=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
+					q -c "SELECT llm_model_status_reset()" >/dev/null
+					s1=$(timed -c "$set_kv SET llm.max_tokens = 1; $sql")
+					g1=$(q -c "SELECT generated_tokens FROM llm_model_status WHERE name = '$m'")
+					rate[$kv.$form.all]+="$(awk -v n="$g" -v s="$s" 'BEGIN { printf "%.1f", n / s }') "
+					rate[$kv.$form.gen]+="$(awk -v n="$g" -v n1="$g1" -v s="$s" -v s1="$s1" 'BEGIN { printf "%.1f", (n - n1) / (s - s1) }') "
+				done
 			done
 
 			# 3. short rows: per-row UPDATE, then the array UPDATE pattern
@@ -109,18 +120,30 @@ for m in $models; do
 				WHERE r.pkg = u.k")
 			sa+=("$(awk -v n="$n_rows" -v s="$s" 'BEGIN { printf "%.2f", n / s }')")
 		done
-		P=$(printf '%s\n' "${pp[@]}" | median)
-		C=$(printf '%s\n' "${cls[@]}" | median)
-		O=$(printf '%s\n' "${one[@]}" | median)
-		A=$(printf '%s\n' "${arr[@]}" | median)
-		O16=$(printf '%s\n' "${one16[@]}" | median)
-		A16=$(printf '%s\n' "${arr16[@]}" | median)
-		SP=$(printf '%s\n' "${sp[@]}" | median)
-		SA=$(printf '%s\n' "${sa[@]}" | median)
 		ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
-		echo "| $m | $t | $P | $C | $(ratio "$C" "$P") | $O | $A | $(ratio "$A" "$O") | $O16 | $A16 | $(ratio "$A16" "$O16") | $SP | $SA | $(ratio "$SA" "$SP") |"
+		med() { printf '%s\n' $1 | median; }
+		P=$(med "${pp[*]}") C=$(med "${cls[*]}") SP=$(med "${sp[*]}") SA=$(med "${sa[*]}")
+		classify_rows+=("| $m | $t | $P | $C | $(ratio "$C" "$P") | $SP | $SA | $(ratio "$SA" "$SP") |")
+		row="| $m | $t |"
+		for kv in f32 f16; do
+			for phase in all gen; do
+				O=$(med "${rate[$kv.one.$phase]}") A=$(med "${rate[$kv.arr.$phase]}")
+				row+=" $O | $A | $(ratio "$A" "$O") |"
+			done
+		done
+		summary_rows+=("$row")
+		unset rate
 	done
 done
+echo "| model | threads | llm-cli pp512 t/s | per-row classify UPDATE, row t/s | ratio | short rows per-row, rows/s | array, rows/s | ratio |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${classify_rows[@]}"
+echo
+echo "Summaries of 16 long rows, generated tokens/s: over the whole statement, and in the generation phase (the statement's time less that of the same statement with llm.max_tokens = 1):"
+echo
+echo "| model | threads | F32 KV, whole: one by one | array of 16 | ratio | generation phase: one by one | array of 16 | ratio | F16 KV, whole: one by one | array of 16 | ratio | generation phase: one by one | array of 16 | ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${summary_rows[@]}"
 
 # 5. parallel query, on the machine's 2 cores: one backend of 2 threads,
 # then 2 parallel workers (the leader only gathers) of 1 thread each
