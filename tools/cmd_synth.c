@@ -20,9 +20,10 @@
  * quantization.
  *
  * The tokenizer is a synthetic SentencePiece vocabulary of exactly
- * n_vocab tokens: the usual specials and 256 byte tokens, every single
- * character of plain English text, then letter combinations, so ordinary
- * text tokenizes into multi-character pieces without byte fallback.
+ * n_vocab tokens: the usual specials, the ChatML markers, 256 byte tokens,
+ * every single character of plain English text, then letter combinations,
+ * so ordinary text tokenizes into multi-character pieces without byte
+ * fallback.
  *
  * Tensors are generated one row at a time straight into the buffer the
  * GGUF writer hands to the fill callback, so memory stays at one tensor
@@ -507,6 +508,15 @@ SynthVocabBuild(SynthVocab *v, int n_vocab)
 	SynthVocabAdd(v, "<unk>", SYNTH_TOKEN_UNKNOWN);
 	SynthVocabAdd(v, "<s>", SYNTH_TOKEN_CONTROL);
 	SynthVocabAdd(v, "</s>", SYNTH_TOKEN_CONTROL);
+
+	/*
+	 * The shapes' real models (SmolLM2, Qwen2.5) chat in ChatML, whose
+	 * markers are single control tokens: without them every prompt's
+	 * template would be spelled out in a dozen pieces, and row benchmarks
+	 * would pay for tokens a real model never sees.
+	 */
+	SynthVocabAdd(v, "<|im_start|>", SYNTH_TOKEN_CONTROL);
+	SynthVocabAdd(v, "<|im_end|>", SYNTH_TOKEN_CONTROL);
 	for (int b = 0; b < 256; b++)
 	{
 		snprintf(piece, sizeof(piece), "<0x%02X>", b);
