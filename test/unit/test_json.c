@@ -239,6 +239,9 @@ TestNumbers(void)
 		CHECK(LlmJsonAt(v, 8)->number == 1.7976931348623157e308, "DBL_MAX");
 		CHECK(LlmJsonAt(v, 9)->number == 0.0, "underflow becomes 0");
 		CHECK(LlmJsonAt(v, 10)->number > 0.0, "smallest denormal");
+		/* a number keeps its text: 1E2 is not 100, nor 2e0 the integer 2 */
+		CHECK(strcmp(LlmJsonAt(v, 4)->string, "1E2") == 0 && LlmJsonAt(v, 4)->len == 3 &&
+			  strcmp(LlmJsonAt(v, 9)->string, "1e-400") == 0, "numbers keep their text");
 	}
 	LlmJsonFree(v);
 

@@ -573,6 +573,13 @@ JsonParseNumber(JsonParser *p, LlmJsonValue *out)
 	if (isinf(value))
 		return JsonFail(p, start, "number out of range");
 
+	/* the text as written, for those who must tell 1 from 1.0 or see all digits */
+	out->string = JsonAlloc(n + 1);
+	if (out->string == NULL)
+		return JsonOutOfMemory(p);
+	memcpy(out->string, t + start, n);
+	out->string[n] = '\0';
+	out->len = n;
 	out->type = LLM_JSON_NUMBER;
 	out->number = value;
 	p->pos = i;

@@ -51,7 +51,8 @@ typedef struct LlmJsonValue
 	LlmJsonType type;
 	bool		boolean;
 	double		number;
-	char	   *string;			/* NUL-terminated UTF-8, escapes decoded */
+	char	   *string;			/* NUL-terminated UTF-8, escapes decoded;
+								 * a number's text as written */
 	size_t		len;			/* bytes in string, excluding the NUL */
 	size_t		count;			/* array items / object members */
 	struct LlmJsonValue *items;	/* array elements or object member values */
