@@ -44,7 +44,7 @@ DetokSpmByte(GgufString t, LlmStrBuf *b)
 	return LlmStrBufAppend(b, t.data, t.len);
 }
 
-/* SPM normal token: U+2581 is a space. */
+/* Normal token of the SentencePiece-like types: U+2581 is a space. */
 static bool
 DetokSpmText(GgufString t, LlmStrBuf *b)
 {
@@ -105,21 +105,27 @@ DetokBpeText(GgufString t, LlmStrBuf *b)
 	return true;
 }
 
-/* The text of one token; false when out of memory. */
+/*
+ * The text of one token; false when out of memory.  WordPiece tokens need
+ * nothing of their own: the converter wrote a word's first piece with
+ * U+2581 and dropped the "##" of the others, so "▁un" "aff" "able" is
+ * " unaffable" as U+2581 is undone.
+ */
 static bool
 DetokPiece(const LlmVocab *vocab, int32_t id, LlmStrBuf *b)
 {
 	GgufString	t = vocab->text[id];
-	bool		spm = vocab->type == LLM_VOCAB_SPM;
+	bool		bpe = vocab->type == LLM_VOCAB_BPE;
 
 	switch (vocab->attr[id])
 	{
 		case LLM_TOKEN_USER_DEFINED:
 			return LlmStrBufAppend(b, t.data, t.len);
 		case LLM_TOKEN_NORMAL:
-			return spm ? DetokSpmText(t, b) : DetokBpeText(t, b);
+			return bpe ? DetokBpeText(t, b) : DetokSpmText(t, b);
 		case LLM_TOKEN_BYTE:
-			if (spm)
+			/* llama.cpp has no byte tokens for WordPiece */
+			if (!bpe && vocab->type != LLM_VOCAB_WPM)
 				return DetokSpmByte(t, b);
 			break;
 		default:
@@ -134,7 +140,14 @@ LlmDetokenize(const LlmVocab *vocab, const int32_t *tokens, int n_tokens,
 			  bool starts_text, char **text, size_t *len, LlmError *err)
 {
 	LlmStrBuf	b = {0};
-	bool		strip_space = starts_text && vocab->add_space_prefix;
+
+	/*
+	 * WordPiece puts U+2581 before every word, the first included; llama.cpp
+	 * leaves that space in its text, which only this API's starts_text can
+	 * tell from a space of the user's.
+	 */
+	bool		strip_space = starts_text &&
+		(vocab->add_space_prefix || vocab->type == LLM_VOCAB_WPM);
 
 	*text = NULL;
 	*len = 0;

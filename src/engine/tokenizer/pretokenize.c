@@ -12,9 +12,18 @@
  * the end of the current piece is the end of the subject, so lookaheads
  * and the one-character lookups below see nothing past it.
  *
- * Unicode classes come from the code points' flags: \p{L}, \p{N}, \p{P}
- * are the categories, \s is the White_Space property.  [^\s\p{L}\p{N}] is
- * every other code point.
+ * Unicode classes come from the code points' flags: \p{L}, \p{N}, \p{P},
+ * \p{M} are the categories, \s is the White_Space property.  [^\s\p{L}\p{N}]
+ * is every other code point.
+ *
+ * llama.cpp runs the expressions it has no hand-written splitter for
+ * (Qwen 3.5's, DeepSeek's) through std::regex: those with a \p class over
+ * a copy of the text where every non-ASCII code point is one byte standing
+ * for its category (which is what the flags give here), the others with
+ * std::wregex over the code points, non-ASCII whitespace replaced by U+000B
+ * so that \s sees it.  The replacement also hides that whitespace from
+ * bracket ranges: DeepSeek's ranges contain U+3000 and U+2000..U+200A, and
+ * they never match those.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,6 +45,11 @@ static const LlmPreInfo pre_infos[] = {
 	{"smaug-bpe", LLM_PRE_LLAMA3, false, false, false},
 	{"glm4", LLM_PRE_LLAMA3, false, false, true},
 	{"chatglm-bpe", LLM_PRE_LLAMA3, false, false, true},
+	/* Qwen 3.5: Qwen 2's with combining marks kept with letters */
+	{"qwen35", LLM_PRE_QWEN35, false, false, false},
+	/* DeepSeek LLM and Coder (v1): their own lists */
+	{"deepseek-llm", LLM_PRE_DEEPSEEK_LLM, false, false, false},
+	{"deepseek-coder", LLM_PRE_DEEPSEEK_CODER, false, false, false},
 	/* Qwen 2 / 2.5 / 3 */
 	{"qwen2", LLM_PRE_QWEN2, false, false, false},
 	{"deepseek-r1-qwen", LLM_PRE_QWEN2, false, false, false},
@@ -94,6 +108,12 @@ LlmPreTypeName(LlmPreType type)
 			return "smollm";
 		case LLM_PRE_FALCON:
 			return "falcon";
+		case LLM_PRE_QWEN35:
+			return "qwen35";
+		case LLM_PRE_DEEPSEEK_LLM:
+			return "deepseek-llm";
+		case LLM_PRE_DEEPSEEK_CODER:
+			return "deepseek-coder";
 	}
 	return "?";
 }
@@ -166,6 +186,26 @@ static inline bool
 IsOther(uint16_t f)
 {
 	return f != 0 && (f & (LLM_UNICODE_WHITESPACE | LLM_UNICODE_LETTER | LLM_UNICODE_NUMBER)) == 0;
+}
+
+/* [\p{L}\p{M}] */
+static inline bool
+IsLetterOrMark(uint16_t f)
+{
+	return (f & (LLM_UNICODE_LETTER | LLM_UNICODE_MARK)) != 0;
+}
+
+/* [^\s\p{L}\p{M}\p{N}] */
+static inline bool
+IsOtherNoMark(uint16_t f)
+{
+	return IsOther(f) && (f & LLM_UNICODE_MARK) == 0;
+}
+
+static inline bool
+IsPunctuation(uint16_t f)
+{
+	return (f & LLM_UNICODE_PUNCTUATION) != 0;
 }
 
 static inline uint32_t
@@ -284,26 +324,33 @@ SplitGpt2(PreState *st, int pass, size_t ini, size_t end)
 }
 
 /*
- * Llama 3 (max_digits 3) and Qwen 2 (max_digits 1):
+ * Llama 3 (max_digits 3), Qwen 2 (max_digits 1) and, with marks, Qwen 3.5:
  * (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
  *  ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * Qwen 3.5 has [\p{L}\p{M}]+ for \p{L}+ and [^\s\p{L}\p{M}\p{N}]+ for the
+ * other run; a mark may still be the optional character before a letter
+ * run, as it is no \p{L}.  Inlined with constant arguments into each
+ * matcher below.
  */
-static size_t
-MatchLlama3Like(const PreState *st, size_t pos, size_t end, size_t max_digits)
+static inline size_t
+MatchLlama3Family(const PreState *st, size_t pos, size_t end, size_t max_digits,
+				  bool marks)
 {
 	uint32_t	c = st->cpt[pos];
 	uint16_t	f = st->flags[pos];
 	bool		newline = (c == '\r' || c == '\n');
+	bool		(*word) (uint16_t) = marks ? IsLetterOrMark : IsLetter;
+	bool		(*other) (uint16_t) = marks ? IsOtherNoMark : IsOther;
 	size_t		stop;
 	size_t		n;
 
 	if (c == '\'' && (n = PreContraction(st, pos, end, true)) > 0)
 		return pos + n;
-	if (IsLetter(f) ||
-		(!newline && !IsNumber(f) && IsLetter(PreFlags(st, pos + 1, end))))
+	if (word(f) ||
+		(!newline && !IsNumber(f) && word(PreFlags(st, pos + 1, end))))
 	{
 		/* a letter run, after one optional non-letter, non-digit */
-		return PreRun(st, IsLetter(f) ? pos : pos + 1, end, IsLetter);
+		return PreRun(st, word(f) ? pos : pos + 1, end, word);
 	}
 	if (IsNumber(f))
 	{
@@ -311,11 +358,11 @@ MatchLlama3Like(const PreState *st, size_t pos, size_t end, size_t max_digits)
 			;
 		return stop;
 	}
-	if (IsOther(c == ' ' ? PreFlags(st, pos + 1, end) : f))
+	if (other(c == ' ' ? PreFlags(st, pos + 1, end) : f))
 	{
 		uint32_t	t;
 
-		stop = PreRun(st, pos + (c == ' '), end, IsOther);
+		stop = PreRun(st, pos + (c == ' '), end, other);
 		while ((t = PreCpt(st, stop, end)) == '\r' || t == '\n')
 			stop++;
 		return stop;
@@ -341,16 +388,40 @@ MatchLlama3Like(const PreState *st, size_t pos, size_t end, size_t max_digits)
 	return pos;
 }
 
+static size_t
+MatchLlama3(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return MatchLlama3Family(st, pos, end, 3, false);
+}
+
+static size_t
+MatchQwen2(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return MatchLlama3Family(st, pos, end, 1, false);
+}
+
+static size_t
+MatchQwen35(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return MatchLlama3Family(st, pos, end, 1, true);
+}
+
 static void
 SplitLlama3(PreState *st, int pass, size_t ini, size_t end)
 {
-	PreScan(st, pass, ini, end, MatchLlama3Like, 3);
+	PreScan(st, pass, ini, end, MatchLlama3, 0);
 }
 
 static void
 SplitQwen2(PreState *st, int pass, size_t ini, size_t end)
 {
-	PreScan(st, pass, ini, end, MatchLlama3Like, 1);
+	PreScan(st, pass, ini, end, MatchQwen2, 0);
+}
+
+static void
+SplitQwen35(PreState *st, int pass, size_t ini, size_t end)
+{
+	PreScan(st, pass, ini, end, MatchQwen35, 0);
 }
 
 /* \p{N}: every digit alone, the text between digits as pieces */
@@ -426,6 +497,229 @@ SplitDigitTriples(PreState *st, int pass, size_t ini, size_t end)
 	PreScan(st, pass, ini, end, MatchDigitTriple, 0);
 }
 
+/* ---- DeepSeek (v1) ---- */
+
+/*
+ * The code point as std::wregex sees it in llama.cpp: non-ASCII whitespace
+ * replaced by U+000B.
+ */
+static inline uint32_t
+PreWideCpt(const PreState *st, size_t pos)
+{
+	uint32_t	c = st->cpt[pos];
+
+	return (c > 0x7F && IsSpace(st->flags[pos])) ? 0x0B : c;
+}
+
+/* true if c lies in one of n sorted, disjoint ranges */
+static bool
+InRanges(uint32_t c, const uint32_t (*ranges)[2], int n)
+{
+	int			lo = 0;
+	int			hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (c < ranges[mid][0])
+			hi = mid - 1;
+		else if (c > ranges[mid][1])
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/*
+ * DeepSeek LLM's letter class, the cased letters of its tokenizer.json:
+ * [A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽ...]
+ * as code point ranges.
+ */
+static const uint32_t deepseek_letters[][2] = {
+	{0x0041, 0x005A}, {0x0061, 0x007A}, {0x00B5, 0x00B5}, {0x00C0, 0x00D6},
+	{0x00D8, 0x00F6}, {0x00F8, 0x01BA}, {0x01BC, 0x01BF}, {0x01C4, 0x0293},
+	{0x0295, 0x02AF}, {0x0370, 0x0373}, {0x0376, 0x0377}, {0x037B, 0x037D},
+	{0x037F, 0x037F}, {0x0386, 0x0386}, {0x0388, 0x038A}, {0x038C, 0x038C},
+	{0x038E, 0x03A1}, {0x03A3, 0x03F5}, {0x03F7, 0x0481}, {0x048A, 0x052F},
+	{0x0531, 0x0556}, {0x10A0, 0x10C5}, {0x13A0, 0x13F5}, {0x13F8, 0x13FD},
+	{0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF}, {0x1D00, 0x1D2B}, {0x1D6B, 0x1D77},
+	{0x1D79, 0x1D9A}, {0x1E00, 0x1F15}, {0x1F18, 0x1F1D}, {0x1F20, 0x1F45},
+	{0x1F48, 0x1F4D}, {0x1F50, 0x1F57}, {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B},
+	{0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC},
+	{0x1FBE, 0x1FBE}, {0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC}, {0x1FD0, 0x1FD3},
+	{0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC}, {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC},
+	{0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113}, {0x2115, 0x2115},
+	{0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126}, {0x2128, 0x2128},
+	{0x212A, 0x212D}, {0x212F, 0x2134}, {0x2139, 0x2139}, {0x213C, 0x213F},
+	{0x2145, 0x2149}, {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2C7B},
+	{0x2C7E, 0x2CE4}, {0x2CEB, 0x2CEE}, {0x2CF2, 0x2CF3}, {0xA640, 0xA66D},
+	{0xA680, 0xA69B}, {0xA722, 0xA76F}, {0xA771, 0xA787}, {0xA78B, 0xA78E},
+	{0xAB70, 0xABBF}, {0xFB00, 0xFB06}, {0xFB13, 0xFB17}, {0xFF21, 0xFF3A},
+	{0xFF41, 0xFF5A}, {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
+	{0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943},
+};
+
+/* DeepSeek LLM's punctuation class: [!-/:-~！-／：-～‘-‟　-。] */
+static const uint32_t deepseek_punct[][2] = {
+	{0x0021, 0x002F}, {0x003A, 0x007E}, {0x2018, 0x201F}, {0x3000, 0x3002},
+	{0xFF01, 0xFF0F}, {0xFF1A, 0xFF5E},
+};
+
+/* [一-龥ࠀ-一가-퟿], one class for both DeepSeeks */
+static const uint32_t deepseek_cjk[][2] = {
+	{0x0800, 0x9FA5}, {0xAC00, 0xD7FF},
+};
+
+#define N_RANGES(r) ((int) (sizeof(r) / sizeof((r)[0])))
+
+/* Whether the code point at pos (inside the piece) is in a class. */
+typedef bool (*PreClassFn) (const PreState *st, size_t pos);
+
+static bool
+InDeepseekLetters(const PreState *st, size_t pos)
+{
+	return InRanges(PreWideCpt(st, pos), deepseek_letters, N_RANGES(deepseek_letters));
+}
+
+static bool
+InDeepseekPunct(const PreState *st, size_t pos)
+{
+	return InRanges(PreWideCpt(st, pos), deepseek_punct, N_RANGES(deepseek_punct));
+}
+
+static bool
+InDeepseekCjk(const PreState *st, size_t pos)
+{
+	return InRanges(PreWideCpt(st, pos), deepseek_cjk, N_RANGES(deepseek_cjk));
+}
+
+static bool
+InLetters(const PreState *st, size_t pos)
+{
+	return IsLetter(st->flags[pos]);
+}
+
+static bool
+InPunctuation(const PreState *st, size_t pos)
+{
+	return IsPunctuation(st->flags[pos]);
+}
+
+static inline size_t
+PreRunOf(const PreState *st, size_t pos, size_t end, PreClassFn in)
+{
+	while (pos < end && in(st, pos))
+		pos++;
+	return pos;
+}
+
+/*
+ * \s?X+: a run of the class, with the whitespace character before it.  A
+ * whitespace character never is in these classes, so there is nothing to
+ * backtrack over.
+ */
+static inline size_t
+MatchSpaceThenRun(const PreState *st, size_t pos, size_t end, PreClassFn in)
+{
+	if (in(st, pos))
+		return PreRunOf(st, pos, end, in);
+	if (IsSpace(st->flags[pos]) && pos + 1 < end && in(st, pos + 1))
+		return PreRunOf(st, pos + 1, end, in);
+	return pos;
+}
+
+/* [\r\n]: every line break alone */
+static size_t
+MatchNewline(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return (st->cpt[pos] == '\r' || st->cpt[pos] == '\n') ? pos + 1 : pos;
+}
+
+static void
+SplitNewlines(PreState *st, int pass, size_t ini, size_t end)
+{
+	PreScan(st, pass, ini, end, MatchNewline, 0);
+}
+
+static size_t
+MatchSpaceLetters(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return MatchSpaceThenRun(st, pos, end, InLetters);
+}
+
+static void
+SplitSpaceLetters(PreState *st, int pass, size_t ini, size_t end)
+{
+	PreScan(st, pass, ini, end, MatchSpaceLetters, 0);
+}
+
+static size_t
+MatchSpacePunctuation(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return MatchSpaceThenRun(st, pos, end, InPunctuation);
+}
+
+static void
+SplitSpacePunctuation(PreState *st, int pass, size_t ini, size_t end)
+{
+	PreScan(st, pass, ini, end, MatchSpacePunctuation, 0);
+}
+
+static size_t
+MatchDeepseekLetters(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return MatchSpaceThenRun(st, pos, end, InDeepseekLetters);
+}
+
+static void
+SplitDeepseekLetters(PreState *st, int pass, size_t ini, size_t end)
+{
+	PreScan(st, pass, ini, end, MatchDeepseekLetters, 0);
+}
+
+static size_t
+MatchDeepseekPunct(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return MatchSpaceThenRun(st, pos, end, InDeepseekPunct);
+}
+
+static void
+SplitDeepseekPunct(PreState *st, int pass, size_t ini, size_t end)
+{
+	PreScan(st, pass, ini, end, MatchDeepseekPunct, 0);
+}
+
+static size_t
+MatchDeepseekCjk(const PreState *st, size_t pos, size_t end, size_t param)
+{
+	return PreRunOf(st, pos, end, InDeepseekCjk);
+}
+
+static void
+SplitDeepseekCjk(PreState *st, int pass, size_t ini, size_t end)
+{
+	PreScan(st, pass, ini, end, MatchDeepseekCjk, 0);
+}
+
+/*
+ * \s+$: the whitespace that ends the piece, if any.  That is the only
+ * place the expression can match, so it is found from the end rather than
+ * tried at every position (which would be quadratic in a long run of
+ * spaces that does not end the piece).
+ */
+static void
+SplitTrailingSpace(PreState *st, int pass, size_t ini, size_t end)
+{
+	size_t		start = end;
+
+	while (start > ini && IsSpace(st->flags[start - 1]))
+		start--;
+	PreEmit(st, pass, ini, start);
+	PreEmit(st, pass, start, end);
+}
+
 /* A type's splitters, in order: every piece one makes goes through the next. */
 #define PRE_SET_PASSES(st, array) \
 	((st)->passes = (array), (st)->n_passes = (int) (sizeof(array) / sizeof((array)[0])))
@@ -440,6 +734,15 @@ LlmPretokenize(LlmPreType type, const LlmPreText *text, LlmPreWordFn emit,
 	static const PreSplitFn qwen2_passes[] = {SplitQwen2};
 	static const PreSplitFn smollm_passes[] = {SplitEachNumber, SplitGpt2};
 	static const PreSplitFn falcon_passes[] = {SplitPunctRunsFalcon, SplitGpt2, SplitDigitTriples};
+	static const PreSplitFn qwen35_passes[] = {SplitQwen35};
+	static const PreSplitFn deepseek_llm_passes[] = {
+		SplitNewlines, SplitDeepseekLetters, SplitDeepseekPunct, SplitTrailingSpace,
+		SplitDeepseekCjk, SplitNumberRuns
+	};
+	static const PreSplitFn deepseek_coder_passes[] = {
+		SplitNewlines, SplitSpaceLetters, SplitSpacePunctuation, SplitDeepseekCjk,
+		SplitEachNumber
+	};
 	PreState	st = {0};
 
 	st.cpt = text->cpt;
@@ -467,6 +770,15 @@ LlmPretokenize(LlmPreType type, const LlmPreText *text, LlmPreWordFn emit,
 			break;
 		case LLM_PRE_FALCON:
 			PRE_SET_PASSES(&st, falcon_passes);
+			break;
+		case LLM_PRE_QWEN35:
+			PRE_SET_PASSES(&st, qwen35_passes);
+			break;
+		case LLM_PRE_DEEPSEEK_LLM:
+			PRE_SET_PASSES(&st, deepseek_llm_passes);
+			break;
+		case LLM_PRE_DEEPSEEK_CODER:
+			PRE_SET_PASSES(&st, deepseek_coder_passes);
 			break;
 	}
 	if (text->n > 0)

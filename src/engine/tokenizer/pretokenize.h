@@ -29,7 +29,12 @@ typedef enum LlmPreType
 	LLM_PRE_LLAMA3,				/* Llama 3: (?i:'s|...)|...|\p{N}{1,3}|... */
 	LLM_PRE_QWEN2,				/* Llama 3's expression with \p{N} alone */
 	LLM_PRE_SMOLLM,				/* \p{N}, then gpt2 */
-	LLM_PRE_FALCON				/* punctuation with `, gpt2, [0-9]{3} */
+	LLM_PRE_FALCON,				/* punctuation with `, gpt2, [0-9]{3} */
+	LLM_PRE_QWEN35,				/* Qwen 2's, marks joining letters */
+	LLM_PRE_DEEPSEEK_LLM,		/* line breaks, cased letters, punctuation,
+								 * trailing space, CJK, \p{N}+ */
+	LLM_PRE_DEEPSEEK_CODER		/* line breaks, \s?\p{L}+, \s?\p{P}+, CJK,
+								 * \p{N} */
 } LlmPreType;
 
 /* What a tokenizer.ggml.pre value means. */

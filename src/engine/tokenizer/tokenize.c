@@ -2,8 +2,9 @@
  *
  * tokenize.c
  *	  Text to tokens, whatever the model's tokenizer type: special tokens
- *	  first, then each run of plain text by the SPM or BPE tokenizer, as
- *	  llama.cpp's llama_vocab::impl::tokenize does.
+ *	  first, then each run of plain text by the model's tokenizer (SPM, BPE,
+ *	  WordPiece, Unigram, Gemma 4), as llama.cpp's
+ *	  llama_vocab::impl::tokenize does.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,10 +45,13 @@ LlmTokenize(const LlmVocab *vocab, const char *text, size_t len, bool add_bos,
 	/* SPM puts a space in front of text that starts the input or follows a special token */
 	bool		prev_special = true;
 
+	/* WordPiece always frames the text: [CLS] ... [SEP] */
+	bool		wpm = vocab->type == LLM_VOCAB_WPM;
+
 	*tokens = NULL;
 	*n_tokens = 0;
 	status = LlmSplitSpecial(vocab, text, len, parse_special, &frags, &n_frags, err);
-	if (status == LLM_OK && add_bos && vocab->add_bos && vocab->bos_id >= 0)
+	if (status == LLM_OK && add_bos && (vocab->add_bos || wpm) && vocab->bos_id >= 0)
 		status = LlmTokenBufPush(&buf, vocab->bos_id, err);
 	for (int i = 0; i < n_frags && status == LLM_OK; i++)
 	{
@@ -64,10 +68,18 @@ LlmTokenize(const LlmVocab *vocab, const char *text, size_t len, bool add_bos,
 									vocab->add_space_prefix && prev_special, &buf, err);
 			prev_special = false;
 		}
-		else
+		else if (vocab->type == LLM_VOCAB_BPE)
 			status = LlmTokenizeBpe(vocab, text + f->start, f->len, &buf, err);
+		else if (wpm)
+			status = LlmTokenizeWpm(vocab, text + f->start, f->len, &buf, err);
+		else if (vocab->type == LLM_VOCAB_UGM)
+			status = LlmTokenizeUgm(vocab, text + f->start, f->len, &buf, err);
+		else
+			status = LlmTokenizeGemma4(vocab, text + f->start, f->len, &buf, err);
 	}
-	if (status == LLM_OK && add_bos && vocab->add_eos && vocab->eos_id >= 0)
+	if (status == LLM_OK && add_bos && wpm && vocab->sep_id >= 0)
+		status = LlmTokenBufPush(&buf, vocab->sep_id, err);
+	else if (status == LLM_OK && add_bos && !wpm && vocab->add_eos && vocab->eos_id >= 0)
 		status = LlmTokenBufPush(&buf, vocab->eos_id, err);
 	free(frags);
 	if (status != LLM_OK)

@@ -54,6 +54,53 @@ struct LlmBpeMerges
 };
 
 /*
+ * A byte trie of token texts, flat and position-independent so that it can
+ * live in a vocabulary image: nodes are numbered breadth first from the
+ * root (node 0), so the children of node k are the nodes first_child[k] ..
+ * first_child[k + 1] - 1, in the order of their labels.
+ */
+struct LlmVocabTrie
+{
+	uint32_t	n_nodes;
+	uint32_t   *first_child;	/* [n_nodes + 1] */
+	int32_t    *value;			/* [n_nodes] id of the token ending here, or
+								 * -1 */
+	uint8_t    *label;			/* [n_nodes] byte on the edge into the node */
+};
+
+/* The child of node along byte c, or 0 (the root is nobody's child). */
+static inline uint32_t
+LlmVocabTrieChild(const LlmVocabTrie *trie, uint32_t node, uint8_t c)
+{
+	uint32_t	lo = trie->first_child[node];
+	uint32_t	hi = trie->first_child[node + 1];
+
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (trie->label[mid] == c)
+			return mid;
+		if (trie->label[mid] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Which tokens a trie holds. */
+typedef bool (*LlmVocabTrieFilter) (const LlmVocab *vocab, int32_t id);
+
+/*
+ * Build the trie of the texts of the tokens the filter keeps; where texts
+ * repeat, the highest id wins, as with the text hash (vocab_trie.c).
+ */
+extern LlmStatus LlmVocabTrieBuild(const LlmVocab *vocab, LlmVocabTrieFilter keep,
+								   LlmVocabTrie **out, LlmError *err);
+extern void LlmVocabTrieFree(LlmVocabTrie *trie);
+
+/*
  * Lookup aids for finding special tokens in text, built when the
  * vocabulary is loaded: which bytes start a special token, which lengths
  * they have, and a hash from their texts to their place in vocab->special
@@ -99,11 +146,27 @@ extern LlmStatus LlmTokenizeSpm(const LlmVocab *vocab, const char *text,
 								LlmTokenBuf *out, LlmError *err);
 extern LlmStatus LlmTokenizeBpe(const LlmVocab *vocab, const char *text,
 								size_t len, LlmTokenBuf *out, LlmError *err);
+extern LlmStatus LlmTokenizeWpm(const LlmVocab *vocab, const char *text,
+								size_t len, LlmTokenBuf *out, LlmError *err);
+extern LlmStatus LlmTokenizeUgm(const LlmVocab *vocab, const char *text,
+								size_t len, LlmTokenBuf *out, LlmError *err);
+extern LlmStatus LlmTokenizeGemma4(const LlmVocab *vocab, const char *text,
+								   size_t len, LlmTokenBuf *out, LlmError *err);
+
+/* Unigram: set up the trie, score and charsmap at load (tokenize_ugm.c). */
+extern LlmStatus LlmUgmLoad(LlmVocab *vocab, const GgufFile *gguf, LlmError *err);
+
+/* WordPiece: set up the trie at load (tokenize_wpm.c). */
+extern LlmStatus LlmWpmLoad(LlmVocab *vocab, LlmError *err);
 
 /* tokenizer.ggml.merges as a hash from (left, right) to rank. */
 extern LlmStatus LlmBpeMergesLoad(const GgufKV *merges, LlmBpeMerges **out,
 								  LlmError *err);
 extern void LlmBpeMergesFree(LlmBpeMerges *merges);
+
+/* Rank of merging left with right, or -1. */
+extern int32_t LlmBpeRank(const LlmBpeMerges *m, const char *left, size_t left_len,
+						  const char *right, size_t right_len);
 
 /*
  * GPT-2's byte-to-unicode mapping: the code point standing for a byte in

@@ -83,10 +83,9 @@ BpeMergeIs(const LlmBpeMerges *m, int32_t rank, const char *left, size_t left_le
 		memcmp(t->data + left_len + 1, right, right_len) == 0;
 }
 
-/* Rank of merging left with right, or -1. */
-static int32_t
-BpeRank(const LlmBpeMerges *m, const char *left, size_t left_len,
-		const char *right, size_t right_len)
+int32_t
+LlmBpeRank(const LlmBpeMerges *m, const char *left, size_t left_len,
+		   const char *right, size_t right_len)
 {
 	uint32_t	h = BpePairHash(left, left_len, right, right_len);
 
@@ -153,7 +152,7 @@ LlmBpeMergesLoad(const GgufKV *kv, LlmBpeMerges **out, LlmError *err)
 		m->split[i] = (uint32_t) left_len;
 		h = BpePairHash(t.data, left_len, space + 1, t.len - left_len - 1);
 		/* the first rank of a repeated pair wins, as with emplace */
-		if (BpeRank(m, t.data, left_len, space + 1, t.len - left_len - 1) >= 0)
+		if (LlmBpeRank(m, t.data, left_len, space + 1, t.len - left_len - 1) >= 0)
 			continue;
 		for (slot = h & m->mask; m->slots[slot] >= 0; slot = (slot + 1) & m->mask)
 			;
@@ -185,7 +184,7 @@ BpePriority(void *arg, const LlmMergeSymbol *left, const LlmMergeSymbol *right,
 			double *priority)
 {
 	const BpeSession *s = arg;
-	int32_t		rank = BpeRank(s->vocab->merges, s->word + left->start, left->len,
+	int32_t		rank = LlmBpeRank(s->vocab->merges, s->word + left->start, left->len,
 							   s->word + right->start, right->len);
 
 	if (rank < 0)

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * unicode.c
- *	  UTF-8 decoding and category lookup (see unicode.h).
+ *	  UTF-8 decoding, category lookup and the case and NFD mappings (see
+ *	  unicode.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -113,4 +114,49 @@ LlmUnicodeFlags(uint32_t cpt)
 			hi = mid - 1;
 	}
 	return LlmUnicodeRangeFlags[lo];
+}
+
+uint32_t
+LlmUnicodeToLower(uint32_t cpt)
+{
+	int			lo = 0;
+	int			hi = LlmUnicodeLowerCount - 1;
+
+	if (cpt < 128)
+		return (cpt >= 'A' && cpt <= 'Z') ? cpt + 32 : cpt;
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (LlmUnicodeLower[mid][0] == cpt)
+			return LlmUnicodeLower[mid][1];
+		if (LlmUnicodeLower[mid][0] < cpt)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return cpt;
+}
+
+uint32_t
+LlmUnicodeNfdBase(uint32_t cpt)
+{
+	int			lo = 0;
+	int			hi = LlmUnicodeNfdCount - 1;
+
+	/* nothing below U+00C0 decomposes */
+	if (cpt < 0xC0)
+		return cpt;
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (cpt < LlmUnicodeNfd[mid][0])
+			hi = mid - 1;
+		else if (cpt > LlmUnicodeNfd[mid][1])
+			lo = mid + 1;
+		else
+			return LlmUnicodeNfd[mid][2];
+	}
+	return cpt;
 }

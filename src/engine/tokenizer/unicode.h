@@ -35,6 +35,10 @@ extern const int LlmUnicodeRangeCount;
 extern const uint32_t LlmUnicodeRangeStart[];
 extern const uint16_t LlmUnicodeRangeFlags[];
 extern const uint16_t LlmUnicodeAsciiFlags[128];
+extern const int LlmUnicodeLowerCount;
+extern const uint32_t LlmUnicodeLower[][2];
+extern const int LlmUnicodeNfdCount;
+extern const uint32_t LlmUnicodeNfd[][3];
 
 /*
  * Decode the code point at s[*pos] (s holds len bytes) and advance *pos
@@ -48,6 +52,20 @@ extern int	LlmUtf8Encode(uint32_t cpt, char *out);
 
 /* Category flags of a code point; out-of-range values are "undefined". */
 extern uint16_t LlmUnicodeFlags(uint32_t cpt);
+
+/*
+ * The simple lowercase mapping of UnicodeData.txt (the code point itself
+ * when it has none), llama.cpp's unicode_tolower.
+ */
+extern uint32_t LlmUnicodeToLower(uint32_t cpt);
+
+/*
+ * The first code point of the canonical (NFD) decomposition of cpt: the
+ * base character with its accents dropped, or cpt itself.  This is what
+ * llama.cpp's unicode_cpts_normalize_nfd maps each code point to, one code
+ * point in, one out.
+ */
+extern uint32_t LlmUnicodeNfdBase(uint32_t cpt);
 
 /* Number of bytes a UTF-8 lead byte announces (1 for stray bytes). */
 static inline size_t

@@ -149,41 +149,107 @@ VocabSpaceOnlyLeads(const LlmVocab *vocab)
 	return true;
 }
 
-/* The type of tokenizer, and for BPE its pre-tokenizer and merges. */
+/* true for the tokenizer.ggml.pre values llama.cpp gives Gemma 4's tokenizer */
+static bool
+VocabPreIsGemma4(GgufString pre)
+{
+	return GgufStrEq(pre, "gemma4") || GgufStrEq(pre, "granite-embed-multi-311m");
+}
+
+/*
+ * The type of tokenizer, and for BPE its pre-tokenizer and merges.  Gemma 4
+ * is a BPE tokenizer to llama.cpp, with a pre-tokenizer of its own that
+ * changes everything (spaces as U+2581, no byte alphabet): here it is a
+ * type of its own, whether the file says model "gemma4" or "gpt2" with
+ * that pre-tokenizer.
+ */
 static LlmStatus
 VocabLoadModel(const GgufFile *gguf, LlmVocab *vocab, LlmError *err)
 {
 	GgufString	model;
 	GgufString	pre;
+	bool		has_pre;
 	const GgufKV *merges;
 
 	if (!GgufGetString(gguf, "tokenizer.ggml.model", &model))
 		return LlmSetError(err, LLM_ERR_FORMAT,
 						   "the file has no tokenizer (tokenizer.ggml.model is missing)");
+	has_pre = GgufGetString(gguf, "tokenizer.ggml.pre", &pre);
 	if (GgufStrEq(model, "llama"))
 	{
 		vocab->type = LLM_VOCAB_SPM;
 		return LLM_OK;
 	}
-	if (!GgufStrEq(model, "gpt2"))
-		return LlmSetError(err, LLM_ERR_UNSUPPORTED,
-						   "tokenizer model \"%.*s\" is not supported (only \"llama\" and \"gpt2\")",
-						   (int) (model.len > 64 ? 64 : model.len), model.data);
-	vocab->type = LLM_VOCAB_BPE;
+	if (GgufStrEq(model, "bert"))
+	{
+		vocab->type = LLM_VOCAB_WPM;
+		return LLM_OK;
+	}
+	if (GgufStrEq(model, "t5"))
+	{
+		vocab->type = LLM_VOCAB_UGM;
+		return LLM_OK;
+	}
+	if (GgufStrEq(model, "gemma4") || (GgufStrEq(model, "gpt2") && has_pre && VocabPreIsGemma4(pre)))
+		vocab->type = LLM_VOCAB_GEMMA4;
+	else if (GgufStrEq(model, "gpt2"))
+	{
+		vocab->type = LLM_VOCAB_BPE;
 
-	/* llama.cpp falls back to "default" (with a warning) when pre is absent */
-	if (!GgufGetString(gguf, "tokenizer.ggml.pre", &pre))
-		pre = (GgufString) {7, "default"};
-	vocab->pre = LlmPreLookup(pre.data, pre.len);
-	if (vocab->pre == NULL)
+		/* llama.cpp falls back to "default" (with a warning) when pre is absent */
+		if (!has_pre)
+			pre = (GgufString) {7, "default"};
+		vocab->pre = LlmPreLookup(pre.data, pre.len);
+		if (vocab->pre == NULL)
+			return LlmSetError(err, LLM_ERR_UNSUPPORTED,
+							   "unknown pre-tokenizer type: '%.*s' (tokenizer.ggml.pre)",
+							   (int) (pre.len > 64 ? 64 : pre.len), pre.data);
+	}
+	else
 		return LlmSetError(err, LLM_ERR_UNSUPPORTED,
-						   "unknown pre-tokenizer type: '%.*s' (tokenizer.ggml.pre)",
-						   (int) (pre.len > 64 ? 64 : pre.len), pre.data);
+						   "tokenizer model \"%.*s\" is not supported (only \"llama\", \"gpt2\", "
+						   "\"bert\", \"t5\" and \"gemma4\")",
+						   (int) (model.len > 64 ? 64 : model.len), model.data);
 	merges = GgufGetArray(gguf, "tokenizer.ggml.merges", GGUF_TYPE_STRING);
 	if (merges == NULL)
-		return LlmSetError(err, LLM_ERR_FORMAT,
-						   "byte-level BPE tokenizer without tokenizer.ggml.merges");
+		return LlmSetError(err, LLM_ERR_FORMAT, "%s tokenizer without tokenizer.ggml.merges",
+						   vocab->type == LLM_VOCAB_GEMMA4 ? "Gemma 4" : "byte-level BPE");
 	return LlmBpeMergesLoad(merges, &vocab->merges, err);
+}
+
+/*
+ * llama.cpp's defaults for a tokenizer type, which the file's keys then
+ * override: BOS, EOS, unknown and separator ids, whether BOS and EOS are
+ * added, whether a space goes in front of the text.
+ */
+typedef struct VocabDefaults
+{
+	int32_t		bos;
+	int32_t		eos;
+	int32_t		unk;
+	int32_t		sep;
+	bool		add_bos;
+	bool		add_eos;
+	bool		add_space_prefix;
+} VocabDefaults;
+
+static VocabDefaults
+VocabTypeDefaults(const LlmVocab *vocab)
+{
+	switch (vocab->type)
+	{
+		case LLM_VOCAB_SPM:
+			return (VocabDefaults) {1, 2, 0, -1, true, false, true};
+		case LLM_VOCAB_BPE:
+			return (VocabDefaults) {11, 11, -1, -1, vocab->pre->add_bos, false, false};
+		case LLM_VOCAB_WPM:
+			return (VocabDefaults) {101, -1, 100, 102, true, false, false};
+		case LLM_VOCAB_UGM:
+			return (VocabDefaults) {-1, 1, 2, -1, false, true, false};
+		case LLM_VOCAB_GEMMA4:
+			break;
+	}
+	return (VocabDefaults) {-1, -1, -1, -1, true, false, false};
 }
 
 LlmStatus
@@ -194,7 +260,7 @@ LlmVocabLoad(const GgufFile *gguf, LlmVocab **out, LlmError *err)
 	const GgufKV *types;
 	LlmVocab   *vocab;
 	LlmStatus	status;
-	bool		spm;
+	VocabDefaults dflt;
 
 	*out = NULL;
 	vocab = calloc(1, sizeof(LlmVocab));
@@ -228,7 +294,6 @@ LlmVocabLoad(const GgufFile *gguf, LlmVocab **out, LlmError *err)
 		LlmVocabFree(vocab);
 		return status;
 	}
-	spm = vocab->type == LLM_VOCAB_SPM;
 	vocab->n_tokens = (int) tokens->v.arr.len;
 	vocab->text = tokens->v.arr.strings;
 	/* float arrays in the map are 4-byte aligned only by luck: copy */
@@ -256,21 +321,42 @@ LlmVocabLoad(const GgufFile *gguf, LlmVocab **out, LlmError *err)
 	}
 
 	/* llama.cpp's defaults per tokenizer type, then the file's keys */
-	vocab->bos_id = VocabSpecialId(gguf, "tokenizer.ggml.bos_token_id", vocab->n_tokens,
-								   spm ? 1 : 11);
-	vocab->eos_id = VocabSpecialId(gguf, "tokenizer.ggml.eos_token_id", vocab->n_tokens,
-								   spm ? 2 : 11);
+	dflt = VocabTypeDefaults(vocab);
+	/* BERT files name [CLS], the BOS of WordPiece, with a key of its own */
+	if (vocab->type == LLM_VOCAB_WPM)
+		dflt.bos = VocabSpecialId(gguf, "tokenizer.ggml.cls_token_id", vocab->n_tokens, dflt.bos);
+	vocab->bos_id = VocabSpecialId(gguf, "tokenizer.ggml.bos_token_id", vocab->n_tokens, dflt.bos);
+	vocab->eos_id = VocabSpecialId(gguf, "tokenizer.ggml.eos_token_id", vocab->n_tokens, dflt.eos);
 	vocab->eot_id = -1;			/* vocab_special.c: from the key or by text */
-	vocab->unk_id = VocabSpecialId(gguf, "tokenizer.ggml.unknown_token_id", vocab->n_tokens,
-								   spm ? 0 : -1);
-	if (!spm && vocab->pre->no_bos)
+	vocab->unk_id = VocabSpecialId(gguf, "tokenizer.ggml.unknown_token_id", vocab->n_tokens, dflt.unk);
+	/* sic: the key is spelled so in llama.cpp and in the files */
+	vocab->sep_id = VocabSpecialId(gguf, "tokenizer.ggml.seperator_token_id", vocab->n_tokens, dflt.sep);
+	if (vocab->type == LLM_VOCAB_BPE && vocab->pre->no_bos)
 		vocab->bos_id = -1;
 	if (!GgufGetBool(gguf, "tokenizer.ggml.add_bos_token", &vocab->add_bos))
-		vocab->add_bos = spm ? true : vocab->pre->add_bos;
+		vocab->add_bos = dflt.add_bos;
+	/* llama.cpp insists on BOS for Gemma 4 whatever the file says */
+	if (vocab->type == LLM_VOCAB_GEMMA4)
+		vocab->add_bos = true;
 	if (!GgufGetBool(gguf, "tokenizer.ggml.add_eos_token", &vocab->add_eos))
-		vocab->add_eos = false;
+		vocab->add_eos = dflt.add_eos;
 	if (!GgufGetBool(gguf, "tokenizer.ggml.add_space_prefix", &vocab->add_space_prefix))
-		vocab->add_space_prefix = spm;
+		vocab->add_space_prefix = dflt.add_space_prefix;
+
+	/* BERT's normaliser: strip_accents follows lowercase unless given */
+	if (!GgufGetBool(gguf, "tokenizer.ggml.normalizer.lowercase", &vocab->lowercase))
+		vocab->lowercase = true;
+	if (!GgufGetBool(gguf, "tokenizer.ggml.normalizer.strip_accents", &vocab->strip_accents))
+		vocab->strip_accents = vocab->lowercase;
+
+	/*
+	 * SentencePiece's flags: llama.cpp reads remove_extra_whitespaces from
+	 * the file and keeps the other two at SentencePiece's defaults.
+	 */
+	if (!GgufGetBool(gguf, "tokenizer.ggml.remove_extra_whitespaces", &vocab->remove_extra_whitespaces))
+		vocab->remove_extra_whitespaces = false;
+	vocab->escape_whitespaces = true;
+	vocab->treat_whitespace_as_suffix = false;
 
 	status = VocabBuildHash(vocab, err);
 	if (status == LLM_OK)
@@ -280,7 +366,16 @@ LlmVocabLoad(const GgufFile *gguf, LlmVocab **out, LlmError *err)
 		LlmVocabFree(vocab);
 		return status;
 	}
-	vocab->spm_words = spm && VocabSpaceOnlyLeads(vocab);
+	vocab->spm_words = vocab->type == LLM_VOCAB_SPM && VocabSpaceOnlyLeads(vocab);
+	if (vocab->type == LLM_VOCAB_WPM)
+		status = LlmWpmLoad(vocab, err);
+	else if (vocab->type == LLM_VOCAB_UGM)
+		status = LlmUgmLoad(vocab, gguf, err);
+	if (status != LLM_OK)
+	{
+		LlmVocabFree(vocab);
+		return status;
+	}
 
 	/* byte fallback looks the token up by text, as llama.cpp does */
 	for (int b = 0; b < 256; b++)
@@ -305,6 +400,8 @@ LlmVocabFree(LlmVocab *vocab)
 		free(vocab->hash);
 		free(vocab->merges);
 		free(vocab->special_index);
+		free(vocab->trie);
+		free(vocab->user_trie);
 		free(vocab);
 		return;
 	}
@@ -315,6 +412,9 @@ LlmVocabFree(LlmVocab *vocab)
 	}
 	LlmBpeMergesFree(vocab->merges);
 	LlmSpecialIndexFree(vocab->special_index);
+	LlmVocabTrieFree(vocab->trie);
+	LlmVocabTrieFree(vocab->user_trie);
+	free(vocab->charsmap);
 	free(vocab->special);
 	free(vocab->eog_ids);
 	free((void *) vocab->scores);

@@ -20,7 +20,11 @@
 typedef enum LlmVocabType
 {
 	LLM_VOCAB_SPM,				/* tokenizer.ggml.model = "llama" */
-	LLM_VOCAB_BPE				/* tokenizer.ggml.model = "gpt2" (byte-level) */
+	LLM_VOCAB_BPE,				/* tokenizer.ggml.model = "gpt2" (byte-level) */
+	LLM_VOCAB_WPM,				/* "bert": WordPiece, greedy longest match */
+	LLM_VOCAB_UGM,				/* "t5": Unigram (SentencePiece), Viterbi */
+	LLM_VOCAB_GEMMA4			/* "gemma4": BPE merges over raw UTF-8 with
+								 * U+2581 for spaces */
 } LlmVocabType;
 
 /* tokenizer.ggml.token_type values */
@@ -42,6 +46,7 @@ typedef enum LlmTokenAttr
 typedef struct LlmVocabHash LlmVocabHash;
 typedef struct LlmBpeMerges LlmBpeMerges;
 typedef struct LlmSpecialIndex LlmSpecialIndex;
+typedef struct LlmVocabTrie LlmVocabTrie;
 
 /*
  * A token that is matched in the text before tokenization (control,
@@ -65,6 +70,7 @@ typedef struct LlmVocab
 	int32_t		eos_id;
 	int32_t		eot_id;
 	int32_t		unk_id;
+	int32_t		sep_id;			/* WordPiece: [SEP], ends a sequence */
 	bool		add_bos;
 	bool		add_eos;
 	bool		add_space_prefix;
@@ -76,7 +82,29 @@ typedef struct LlmVocab
 
 	/* byte-level BPE only */
 	const LlmPreInfo *pre;		/* from tokenizer.ggml.pre */
-	LlmBpeMerges *merges;		/* tokenizer.ggml.merges: pair -> rank */
+	LlmBpeMerges *merges;		/* tokenizer.ggml.merges: pair -> rank (and
+								 * Gemma 4's) */
+
+	/* WordPiece: BERT's normaliser (tokenizer.ggml.normalizer.*) */
+	bool		lowercase;
+	bool		strip_accents;
+
+	/* Unigram: SentencePiece's normaliser flags, as llama.cpp keeps them */
+	bool		remove_extra_whitespaces;
+	bool		escape_whitespaces; /* spaces become U+2581 */
+	bool		treat_whitespace_as_suffix;
+	float		unk_score;		/* lowest normal score minus 10 */
+	uint8_t    *charsmap;		/* tokenizer.ggml.precompiled_charsmap, or
+								 * NULL; a 4-byte aligned copy */
+	uint32_t	charsmap_size;
+
+	/*
+	 * WordPiece: every token text; Unigram: the normal, user-defined and
+	 * unused ones.  user_trie: Unigram's user-defined tokens, which pass
+	 * the normaliser untouched.
+	 */
+	LlmVocabTrie *trie;
+	LlmVocabTrie *user_trie;
 
 	/* special tokens, longest text first (ties: lower id first) */
 	LlmSpecialToken *special;
@@ -133,12 +161,14 @@ extern LlmStatus LlmTokenize(const LlmVocab *vocab, const char *text, size_t len
 
 /*
  * Text of a token sequence, malloc'd and NUL-terminated in *text (*len
- * bytes): byte-level BPE pieces are decoded to their bytes, SPM pieces
- * have U+2581 turned back into spaces and <0xXX> into the byte, so bytes
- * of one character split across tokens join up again.  Control and
- * unknown tokens (BOS, EOS, <|im_end|>) produce no text.  The space an SPM
- * tokenizer put in front of the text is removed again when the sequence
- * starts at the beginning of the text (starts_text).
+ * bytes): byte-level BPE pieces are decoded to their bytes, the pieces of
+ * the other types have U+2581 turned back into spaces and <0xXX> into the
+ * byte, so bytes of one character split across tokens join up again.
+ * Control and unknown tokens (BOS, EOS, <|im_end|>, [CLS]) produce no
+ * text.  The space an SPM or Unigram tokenizer (add_space_prefix) or a
+ * WordPiece one (before every word) put in front of the text is removed
+ * again when the sequence starts at the beginning of the text
+ * (starts_text).
  */
 extern LlmStatus LlmDetokenize(const LlmVocab *vocab, const int32_t *tokens,
 							   int n_tokens, bool starts_text, char **text,

@@ -20,7 +20,7 @@
 #include "tokenizer/tokenize.h"
 
 #define VOCAB_IMAGE_MAGIC 0x564d4c4cu	/* "LLMV" */
-#define VOCAB_IMAGE_VERSION 1
+#define VOCAB_IMAGE_VERSION 2
 #define VOCAB_IMAGE_ALIGN 64
 
 typedef struct VocabImageHeader
@@ -34,12 +34,24 @@ typedef struct VocabImageHeader
 	int32_t		eos_id;
 	int32_t		eot_id;
 	int32_t		unk_id;
+	int32_t		sep_id;
 	uint8_t		add_bos;
 	uint8_t		add_eos;
 	uint8_t		add_space_prefix;
 	uint8_t		spm_words;
 	uint8_t		has_scores;
 	uint8_t		has_merges;
+	uint8_t		lowercase;
+	uint8_t		strip_accents;
+	uint8_t		remove_extra_whitespaces;
+	uint8_t		escape_whitespaces;
+	uint8_t		treat_whitespace_as_suffix;
+	uint8_t		has_trie;
+	uint8_t		has_user_trie;
+	float		unk_score;
+	uint32_t	charsmap_size;
+	uint32_t	trie_nodes;
+	uint32_t	user_trie_nodes;
 	int32_t		byte_token[256];
 	uint32_t	hash_mask;
 	uint32_t	merges_n;
@@ -60,6 +72,13 @@ typedef struct VocabImageHeader
 	uint64_t	off_special_lengths;
 	uint64_t	off_special_slots;
 	uint64_t	off_eog;
+	uint64_t	off_trie_child;
+	uint64_t	off_trie_value;
+	uint64_t	off_trie_label;
+	uint64_t	off_user_trie_child;
+	uint64_t	off_user_trie_value;
+	uint64_t	off_user_trie_label;
+	uint64_t	off_charsmap;
 } VocabImageHeader;
 
 /* One array of the block: where it comes from and where its offset goes. */
@@ -70,7 +89,7 @@ typedef struct VocabSection
 	uint64_t   *off;
 } VocabSection;
 
-#define VOCAB_SECTIONS 10
+#define VOCAB_SECTIONS 17
 
 /*
  * The header's scalars and the list of arrays of a vocabulary; the offsets
@@ -81,7 +100,11 @@ VocabImageLayout(const LlmVocab *v, VocabImageHeader *h, VocabSection *sec)
 {
 	const LlmBpeMerges *m = v->merges;
 	const LlmSpecialIndex *ix = v->special_index;
+	const LlmVocabTrie *t = v->trie;
+	const LlmVocabTrie *u = v->user_trie;
 	size_t		n = (size_t) v->n_tokens;
+	size_t		tn = t ? t->n_nodes : 0;
+	size_t		un = u ? u->n_nodes : 0;
 	size_t		pos;
 	int			k = 0;
 
@@ -94,12 +117,24 @@ VocabImageLayout(const LlmVocab *v, VocabImageHeader *h, VocabSection *sec)
 	h->eos_id = v->eos_id;
 	h->eot_id = v->eot_id;
 	h->unk_id = v->unk_id;
+	h->sep_id = v->sep_id;
 	h->add_bos = v->add_bos;
 	h->add_eos = v->add_eos;
 	h->add_space_prefix = v->add_space_prefix;
 	h->spm_words = v->spm_words;
 	h->has_scores = v->scores != NULL;
 	h->has_merges = m != NULL;
+	h->lowercase = v->lowercase;
+	h->strip_accents = v->strip_accents;
+	h->remove_extra_whitespaces = v->remove_extra_whitespaces;
+	h->escape_whitespaces = v->escape_whitespaces;
+	h->treat_whitespace_as_suffix = v->treat_whitespace_as_suffix;
+	h->has_trie = t != NULL;
+	h->has_user_trie = u != NULL;
+	h->unk_score = v->unk_score;
+	h->charsmap_size = v->charsmap ? v->charsmap_size : 0;
+	h->trie_nodes = (uint32_t) tn;
+	h->user_trie_nodes = (uint32_t) un;
 	memcpy(h->byte_token, v->byte_token, sizeof(h->byte_token));
 	h->hash_mask = v->hash->mask;
 	h->merges_n = m ? m->n : 0;
@@ -122,6 +157,13 @@ VocabImageLayout(const LlmVocab *v, VocabImageHeader *h, VocabSection *sec)
 	SECTION(ix->lengths, sizeof(uint32_t) * (size_t) ix->n_lengths, off_special_lengths);
 	SECTION(ix->slots, sizeof(int32_t) * ((size_t) ix->mask + 1), off_special_slots);
 	SECTION(v->eog_ids, sizeof(int32_t) * (size_t) v->n_eog, off_eog);
+	SECTION(t ? t->first_child : NULL, t ? sizeof(uint32_t) * (tn + 1) : 0, off_trie_child);
+	SECTION(t ? t->value : NULL, sizeof(int32_t) * tn, off_trie_value);
+	SECTION(t ? t->label : NULL, tn, off_trie_label);
+	SECTION(u ? u->first_child : NULL, u ? sizeof(uint32_t) * (un + 1) : 0, off_user_trie_child);
+	SECTION(u ? u->value : NULL, sizeof(int32_t) * un, off_user_trie_value);
+	SECTION(u ? u->label : NULL, un, off_user_trie_label);
+	SECTION(v->charsmap, h->charsmap_size, off_charsmap);
 #undef SECTION
 
 	pos = sizeof(VocabImageHeader);
@@ -178,7 +220,7 @@ LlmVocabAttach(const GgufFile *gguf, const void *image, size_t size,
 
 	*out = NULL;
 	if (size < sizeof(*h) || h->magic != VOCAB_IMAGE_MAGIC ||
-		h->version != VOCAB_IMAGE_VERSION || h->size != size)
+		h->version != VOCAB_IMAGE_VERSION || h->size != size || h->type > LLM_VOCAB_GEMMA4)
 		return LlmSetError(err, LLM_ERR_FORMAT, "the vocabulary image is not one this version wrote");
 	tokens = GgufGetArray(gguf, "tokenizer.ggml.tokens", GGUF_TYPE_STRING);
 	if (tokens == NULL || tokens->v.arr.len != (uint64_t) h->n_tokens)
@@ -194,7 +236,10 @@ LlmVocabAttach(const GgufFile *gguf, const void *image, size_t size,
 		!VocabImageHas(h, h->off_hash, 4 * ((uint64_t) h->hash_mask + 1)) ||
 		!VocabImageHas(h, h->off_special_slots, 4 * ((uint64_t) h->special_mask + 1)) ||
 		!VocabImageHas(h, h->off_eog, 4 * (uint64_t) h->n_eog) ||
-		(h->has_merges && !VocabImageHas(h, h->off_merge_hash, 4 * ((uint64_t) h->merges_mask + 1))))
+		(h->has_merges && !VocabImageHas(h, h->off_merge_hash, 4 * ((uint64_t) h->merges_mask + 1))) ||
+		(h->has_trie && !VocabImageHas(h, h->off_trie_label, h->trie_nodes)) ||
+		(h->has_user_trie && !VocabImageHas(h, h->off_user_trie_label, h->user_trie_nodes)) ||
+		!VocabImageHas(h, h->off_charsmap, h->charsmap_size))
 		return LlmSetError(err, LLM_ERR_FORMAT, "the vocabulary image is truncated");
 
 	v = calloc(1, sizeof(LlmVocab));
@@ -205,7 +250,12 @@ LlmVocabAttach(const GgufFile *gguf, const void *image, size_t size,
 	v->special_index = calloc(1, sizeof(LlmSpecialIndex));
 	if (h->has_merges)
 		v->merges = calloc(1, sizeof(LlmBpeMerges));
-	if (v->hash == NULL || v->special_index == NULL || (h->has_merges && v->merges == NULL))
+	if (h->has_trie)
+		v->trie = calloc(1, sizeof(LlmVocabTrie));
+	if (h->has_user_trie)
+		v->user_trie = calloc(1, sizeof(LlmVocabTrie));
+	if (v->hash == NULL || v->special_index == NULL || (h->has_merges && v->merges == NULL) ||
+		(h->has_trie && v->trie == NULL) || (h->has_user_trie && v->user_trie == NULL))
 	{
 		LlmVocabFree(v);
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory attaching a vocabulary");
@@ -220,10 +270,37 @@ LlmVocabAttach(const GgufFile *gguf, const void *image, size_t size,
 	v->eos_id = h->eos_id;
 	v->eot_id = h->eot_id;
 	v->unk_id = h->unk_id;
+	v->sep_id = h->sep_id;
 	v->add_bos = h->add_bos;
 	v->add_eos = h->add_eos;
 	v->add_space_prefix = h->add_space_prefix;
 	v->spm_words = h->spm_words;
+	v->lowercase = h->lowercase;
+	v->strip_accents = h->strip_accents;
+	v->remove_extra_whitespaces = h->remove_extra_whitespaces;
+	v->escape_whitespaces = h->escape_whitespaces;
+	v->treat_whitespace_as_suffix = h->treat_whitespace_as_suffix;
+	v->unk_score = h->unk_score;
+	if (h->charsmap_size > 0)
+	{
+		/* read only: the block is shared */
+		v->charsmap = (uint8_t *) (base + h->off_charsmap);
+		v->charsmap_size = h->charsmap_size;
+	}
+	if (h->has_trie)
+	{
+		v->trie->n_nodes = h->trie_nodes;
+		v->trie->first_child = (uint32_t *) (base + h->off_trie_child);
+		v->trie->value = (int32_t *) (base + h->off_trie_value);
+		v->trie->label = (uint8_t *) (base + h->off_trie_label);
+	}
+	if (h->has_user_trie)
+	{
+		v->user_trie->n_nodes = h->user_trie_nodes;
+		v->user_trie->first_child = (uint32_t *) (base + h->off_user_trie_child);
+		v->user_trie->value = (int32_t *) (base + h->off_user_trie_value);
+		v->user_trie->label = (uint8_t *) (base + h->off_user_trie_label);
+	}
 	memcpy(v->byte_token, h->byte_token, sizeof(v->byte_token));
 	v->hash->mask = h->hash_mask;
 	v->hash->slots = (int32_t *) (base + h->off_hash);
@@ -233,11 +310,17 @@ LlmVocabAttach(const GgufFile *gguf, const void *image, size_t size,
 		if (!GgufGetString(gguf, "tokenizer.ggml.pre", &pre))
 			pre = (GgufString) {7, "default"};
 		v->pre = LlmPreLookup(pre.data, pre.len);
-		if (v->pre == NULL || merges == NULL)
-		{
-			LlmVocabFree(v);
-			return LlmSetError(err, LLM_ERR_FORMAT, "the vocabulary image does not match the model file");
-		}
+	}
+	if ((v->type == LLM_VOCAB_BPE && v->pre == NULL) ||
+		((v->type == LLM_VOCAB_BPE || v->type == LLM_VOCAB_GEMMA4) && merges == NULL) ||
+		((v->type == LLM_VOCAB_WPM || v->type == LLM_VOCAB_UGM) && v->trie == NULL) ||
+		(v->type == LLM_VOCAB_UGM && v->user_trie == NULL))
+	{
+		LlmVocabFree(v);
+		return LlmSetError(err, LLM_ERR_FORMAT, "the vocabulary image does not match the model file");
+	}
+	if (merges != NULL)
+	{
 		v->merges->text = merges->v.arr.strings;
 		v->merges->n = h->merges_n;
 		v->merges->split = (uint32_t *) (base + h->off_merge_split);

@@ -199,30 +199,52 @@ SetStrip(LlmVocab *vocab, const char *text, uint8_t flag, bool on)
 				(vocab->special[k].strip & ~flag);
 }
 
+/* true if the string holds one of the NULL-terminated list of substrings */
+static bool
+ContainsAny(GgufString s, const char *const *subs)
+{
+	for (int k = 0; subs[k] != NULL; k++)
+	{
+		size_t		n = strlen(subs[k]);
+
+		for (size_t i = 0; i + n <= s.len; i++)
+			if (memcmp(s.data + i, subs[k], n) == 0)
+				return true;
+	}
+	return false;
+}
+
 /*
  * llama.cpp sets these attributes by model name because GGUF files do not
- * carry them: Phi-3 eats the whitespace after its chat tokens.
+ * carry them: Phi-3 eats the whitespace after its chat tokens, the mask
+ * tokens of jina-v2, nomic-bert-moe, jina-bert-v3 and ModernBERT the
+ * whitespace before them.  Names match as substrings, as there.
  */
 static void
 VocabSetStrip(LlmVocab *vocab, const GgufFile *gguf)
 {
+	static const char *const jina_pre[] = {"jina-v2-de", "jina-v2-es", "jina-v2-code", NULL};
+	static const char *const mask_arch[] = {"nomic-bert-moe", "jina-bert-v3", NULL};
+	static const char *const phi3[] = {"phi-3", "phi3", NULL};
+	static const char *const modern_bert[] = {"modern-bert", NULL};
 	GgufString	name = {0, ""};
 	GgufString	pre = {0, ""};
+	GgufString	arch = {0, ""};
 	char		lower[256];
 	size_t		n;
 
 	GgufGetString(gguf, "general.name", &name);
 	GgufGetString(gguf, "tokenizer.ggml.pre", &pre);
+	GgufGetString(gguf, "general.architecture", &arch);
 	n = name.len < sizeof(lower) - 1 ? name.len : sizeof(lower) - 1;
 	for (size_t i = 0; i < n; i++)
 		lower[i] = (char) tolower((unsigned char) name.data[i]);
 	lower[n] = '\0';
+	name = (GgufString) {n, lower};
 
-	if ((pre.len == 10 && (memcmp(pre.data, "jina-v2-de", 10) == 0 ||
-						   memcmp(pre.data, "jina-v2-es", 10) == 0)) ||
-		(pre.len == 12 && memcmp(pre.data, "jina-v2-code", 12) == 0))
+	if (ContainsAny(pre, jina_pre) || ContainsAny(arch, mask_arch))
 		SetStrip(vocab, "<mask>", LLM_TOKEN_LSTRIP, true);
-	else if (strstr(lower, "phi-3") != NULL || strstr(lower, "phi3") != NULL)
+	else if (ContainsAny(name, phi3))
 	{
 		for (int k = 0; k < vocab->n_special; k++)
 			vocab->special[k].strip |= LLM_TOKEN_RSTRIP;
@@ -231,6 +253,8 @@ VocabSetStrip(LlmVocab *vocab, const GgufFile *gguf)
 		SetStrip(vocab, "<s>", LLM_TOKEN_RSTRIP, false);
 		SetStrip(vocab, "<|endoftext|>", LLM_TOKEN_RSTRIP, false);
 	}
+	else if (ContainsAny(name, modern_bert))
+		SetStrip(vocab, "[MASK]", LLM_TOKEN_LSTRIP, true);
 }
 
 LlmStatus
