@@ -411,6 +411,14 @@ for args in "--help" "info $model" "tokenize $model hi" "bench-tokenize $vocab -
 		check fail "llm-cli $args >/dev/full: status $status, $(head -c 200 "$tmp/err")"
 done
 
+echo "== vocab-test: llama.cpp's tokenizer cases pass for every vocabulary in $shared/vocab"
+n=0
+for f in "$shared"/vocab/ggml-vocab-*.gguf; do
+	n=$((n + 1))
+	expect 0 out '^[1-9][0-9]* passed, 0 failed ' vocab-test "$f"
+done
+[ "$n" -ge 15 ] && check ok "vocab-test ran on $n vocabularies" || check fail "vocab-test ran on $n vocabularies, not 15 or more"
+
 echo "== bench-kernels: the header gives the matrix size the rows show"
 expect 0 out '^Q8_0 +8\.5 ' bench-kernels --mb 1 --type q8_0 --reps 1
 grep -q 'weight matrix of 1 MB, or of 2048 rows where$' "$tmp/out" && check ok "bench-kernels: header says the matrix is enlarged to 2048 rows" ||
