@@ -6,8 +6,9 @@
  *
  * Beside VOCAB.gguf lie VOCAB.gguf.inp (texts, each followed by a line
  * "__ggml_vocab_test__") and VOCAB.gguf.out (one line of expected ids per
- * text).  The texts are tokenized without BOS, special tokens parsed, as
- * llama.cpp's test-tokenizer-0 does.
+ * text).  Text after the last separator is one more case, as llama.cpp
+ * reads it (ggml-vocab-gemma-4.gguf.inp ends so).  The texts are tokenized
+ * without BOS, special tokens parsed, as llama.cpp's test-tokenizer-0 does.
  *
  *-------------------------------------------------------------------------
  */
@@ -168,8 +169,10 @@ CliVocabTest(const CliArgs *args)
 		int			n_want;
 		int			n_got;
 
-		if (sep == NULL)
+		if (sep == NULL && *t == '\0')
 			break;
+		if (sep == NULL)
+			sep = inp + inp_len;
 		eol = strchr(line, '\n');
 		if (eol == NULL)
 			eol = out + out_len;
@@ -198,7 +201,7 @@ CliVocabTest(const CliArgs *args)
 			free(got);
 			free(want);
 		}
-		t = sep + strlen(VOCAB_TEST_SEPARATOR);
+		t = *sep ? sep + strlen(VOCAB_TEST_SEPARATOR) : sep;
 		line = *eol ? eol + 1 : eol;
 	}
 	printf("%d passed, %d failed (%s)\n", passed, failed, vocab_path);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "tokenizer/tokenize.h"
 #include "unit.h"
 
 /*
@@ -83,7 +84,24 @@ TestVocab(const char *path)
 	}
 	CHECK(lines > 0 && same == lines, "%s: %d of %d texts tokenize the same attached", path, same, lines);
 	CHECK(attached->n_eog == loaded->n_eog && attached->bos_id == loaded->bos_id &&
-		  attached->n_special == loaded->n_special, "%s: special tokens differ", path);
+		  attached->n_special == loaded->n_special && attached->sep_id == loaded->sep_id,
+		  "%s: special tokens differ", path);
+	/* the tries and the charsmap are the image's, not the loader's */
+	CHECK((loaded->trie == NULL) == (attached->trie == NULL) &&
+		  (loaded->user_trie == NULL) == (attached->user_trie == NULL) &&
+		  attached->charsmap_size == loaded->charsmap_size &&
+		  (loaded->charsmap == NULL ||
+		   memcmp(attached->charsmap, loaded->charsmap, loaded->charsmap_size) == 0) &&
+		  (attached->charsmap == NULL ||
+		   ((const char *) attached->charsmap >= (const char *) image &&
+			(const char *) attached->charsmap < (const char *) image + size)) &&
+		  (attached->trie == NULL ||
+		   (attached->trie->n_nodes == loaded->trie->n_nodes &&
+			(const char *) attached->trie->value >= (const char *) image &&
+			(const char *) attached->trie->value < (const char *) image + size)) &&
+		  attached->unk_score == loaded->unk_score && attached->lowercase == loaded->lowercase &&
+		  attached->remove_extra_whitespaces == loaded->remove_extra_whitespaces,
+		  "%s: the tokenizer's tables are not in the image", path);
 	LlmVocabFree(attached);
 	LlmVocabFree(loaded);
 	free(image);
@@ -177,9 +195,11 @@ TestRefused(void)
 int
 main(void)
 {
+	/* every tokenizer type: SPM, BPE, WordPiece, Unigram, Gemma 4 */
 	static const char *vocabs[] = {
 		"llama-spm", "llama-bpe", "qwen2", "gpt-2", "phi-3", "command-r", "mpt",
-		"refact", "gpt-neox",
+		"refact", "gpt-neox", "deepseek-llm", "deepseek-coder", "qwen35",
+		"bert-bge", "nomic-bert-moe", "gemma-4",
 	};
 	static const char *models[] = {
 		"../shared/models/stories260K.gguf",
