@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "generate.h"
+#include "grammar/matcher.h"
 
 size_t
 LlmUtf8CompletePrefix(const char *s, size_t len)
@@ -75,6 +76,8 @@ typedef struct GenState
 	const LlmGenerateParams *params;
 	LlmGenerateResult *result;
 	LlmSampler *sampler;
+	LlmGrammarMatcher *matcher; /* with a grammar */
+	const LlmTokenTrie *trie;	/* the texts the grammar matched */
 	bool		prompt_has_text;
 	bool		done;
 	int32_t		next;			/* token to decode when !done */
@@ -83,7 +86,8 @@ typedef struct GenState
 
 static LlmStatus
 GenStart(GenState *g, const LlmContext *ctx, const int32_t *prompt, int n_prompt,
-		 const LlmGenerateParams *params, LlmGenerateResult *result, LlmError *err)
+		 const LlmGenerateParams *params, const LlmTokenTrie *trie,
+		 LlmGenerateResult *result, LlmError *err)
 {
 	const LlmModel *m = ctx->model;
 	const LlmVocab *vocab = m->vocab;
@@ -118,6 +122,51 @@ GenStart(GenState *g, const LlmContext *ctx, const int32_t *prompt, int n_prompt
 	result->stop_reason = "length";
 	g->max_tokens = params->max_tokens;
 	g->done = params->max_tokens <= 0;
+	if (params->grammar != NULL)
+	{
+		g->trie = trie;
+		s = LlmGrammarMatcherCreate(params->grammar, trie, &g->matcher, err);
+		if (s != LLM_OK)
+			return s;
+		/* a grammar of the empty text alone: nothing to generate */
+		if (LlmGrammarMatcherMustEnd(g->matcher))
+		{
+			result->stop_reason = "eos";
+			g->done = true;
+		}
+	}
+	return LLM_OK;
+}
+
+/*
+ * The trie a grammar needs: the caller's, or one built for this call
+ * (*owned, to be freed).  Also the checks a grammar makes of the rest.
+ */
+static LlmStatus
+GenGrammarTrie(const LlmContext *ctx, const LlmGenerateParams *params,
+			   const LlmTokenTrie **trie, LlmTokenTrie **owned, LlmError *err)
+{
+	const LlmModel *m = ctx->model;
+	LlmStatus	s;
+
+	*trie = params->trie;
+	*owned = NULL;
+	if (params->grammar == NULL)
+		return LLM_OK;
+	if (params->n_stop > 0)
+		return LlmSetError(err, LLM_ERR_ARGUMENT,
+						   "stop strings cannot be combined with a grammar: the grammar says where the text ends");
+	if (*trie == NULL)
+	{
+		s = LlmTokenTrieBuild(m->vocab, m->hp.n_vocab, owned, err);
+		if (s != LLM_OK)
+			return s;
+		*trie = *owned;
+	}
+	if ((*trie)->n_vocab != m->hp.n_vocab)
+		return LlmSetError(err, LLM_ERR_ARGUMENT,
+						   "the token trie is for %d logits, the model has %d",
+						   (*trie)->n_vocab, m->hp.n_vocab);
 	return LLM_OK;
 }
 
@@ -131,13 +180,19 @@ GenStep(GenState *g, const LlmVocab *vocab, float *logits, int past, int n_ctx,
 		LlmError *err)
 {
 	LlmGenerateResult *result = g->result;
-	int32_t		tok = LlmSamplerSample(g->sampler, logits);
+	int32_t		tok;
 	char	   *piece;
 	size_t		piece_len;
 	char	   *grown;
 	long		stop_at;
 	LlmStatus	s;
 
+	/* the grammar's mask comes before any sampling step */
+	if (g->matcher != NULL && (s = LlmGrammarMatcherApply(g->matcher, logits, err)) != LLM_OK)
+		return s;
+	tok = LlmSamplerSample(g->sampler, logits);
+	if (g->matcher != NULL && (s = LlmGrammarMatcherAccept(g->matcher, tok, err)) != LLM_OK)
+		return s;
 	if (LlmVocabIsEog(vocab, tok))
 	{
 		result->stop_reason = "eos";
@@ -147,10 +202,22 @@ GenStep(GenState *g, const LlmVocab *vocab, float *logits, int past, int n_ctx,
 	result->tokens[result->n_tokens++] = tok;
 	LlmSamplerAccept(g->sampler, tok);
 
+	if (g->matcher != NULL)
+	{
+		/* under a grammar the text is what the grammar matched */
+		uint32_t	len;
+		const char *text = LlmTokenTriePiece(g->trie, tok, &len);
+
+		piece = malloc(len + 1);
+		if (piece == NULL)
+			return LlmSetError(err, LLM_ERR_NOMEM, "out of memory during generation");
+		memcpy(piece, text, len);
+		piece[len] = '\0';
+		piece_len = len;
+	}
 	/* the first piece of a text-less prompt starts the text */
-	s = LlmDetokenize(vocab, &tok, 1, !g->prompt_has_text && result->len == 0,
-					  &piece, &piece_len, err);
-	if (s != LLM_OK)
+	else if ((s = LlmDetokenize(vocab, &tok, 1, !g->prompt_has_text && result->len == 0,
+								&piece, &piece_len, err)) != LLM_OK)
 		return s;
 	grown = realloc(result->text, result->len + piece_len + 1);
 	if (grown == NULL)
@@ -166,7 +233,13 @@ GenStep(GenState *g, const LlmVocab *vocab, float *logits, int past, int n_ctx,
 	free(piece);
 
 	stop_at = FindStop(g->params, result->text, result->len);
-	if (stop_at >= 0)
+	if (g->matcher != NULL && LlmGrammarMatcherMustEnd(g->matcher))
+	{
+		/* only an end of generation could come: no need to decode for it */
+		result->stop_reason = "eos";
+		g->done = true;
+	}
+	else if (stop_at >= 0)
 	{
 		result->len = (size_t) stop_at;
 		result->text[result->len] = '\0';
@@ -193,6 +266,10 @@ GenFinish(GenState *g, LlmStatus s)
 
 	LlmSamplerFree(g->sampler);
 	g->sampler = NULL;
+	if (g->matcher != NULL)
+		result->grammar_complete = LlmGrammarMatcherCanEnd(g->matcher);
+	LlmGrammarMatcherFree(g->matcher);
+	g->matcher = NULL;
 	if (s != LLM_OK)
 	{
 		LlmGenerateResultFree(result);
@@ -209,10 +286,17 @@ LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 {
 	const LlmModel *m = ctx->model;
 	float	   *logits = malloc(sizeof(float) * m->hp.n_vocab);
+	const LlmTokenTrie *trie;
+	LlmTokenTrie *owned;
 	GenState	g;
 	LlmStatus	s;
 
-	s = GenStart(&g, ctx, prompt, n_prompt, params, result, err);
+	memset(&g, 0, sizeof(g));
+	memset(result, 0, sizeof(*result));
+	g.result = result;
+	s = GenGrammarTrie(ctx, params, &trie, &owned, err);
+	if (s == LLM_OK)
+		s = GenStart(&g, ctx, prompt, n_prompt, params, trie, result, err);
 	if (s == LLM_OK && logits == NULL)
 		s = LlmSetError(err, LLM_ERR_NOMEM, "out of memory starting generation");
 	if (s == LLM_OK)
@@ -227,6 +311,7 @@ LlmGenerate(LlmContext *ctx, const int32_t *prompt, int n_prompt,
 			s = LlmDecode(ctx, &g.next, 1, logits, false, err);
 	}
 	GenFinish(&g, s);
+	LlmTokenTrieFree(owned);
 	free(logits);
 	return s;
 }
@@ -242,6 +327,8 @@ LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_to
 	GenState   *g = calloc(n_prompts > 0 ? n_prompts : 1, sizeof(GenState));
 	LlmBatchToken *items = NULL;
 	float	   *logits = NULL;
+	const LlmTokenTrie *trie;
+	LlmTokenTrie *owned = NULL;
 	int			n_items = 0;
 	int			started = 0;
 	LlmStatus	s = LLM_OK;
@@ -254,6 +341,13 @@ LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_to
 		return LlmSetError(err, LLM_ERR_ARGUMENT,
 						   "%d prompts for a context of %d sequences", n_prompts, ctx->n_seq);
 	}
+	/* one trie serves every sequence's matcher */
+	s = GenGrammarTrie(ctx, params, &trie, &owned, err);
+	if (s != LLM_OK)
+	{
+		free(g);
+		return s;
+	}
 	/* every prompt is checked before anything is decoded */
 	for (int i = 0; i < n_prompts && n_cached != NULL && s == LLM_OK; i++)
 		if (n_cached[i] < 0 || n_cached[i] >= n_tokens[i] || n_cached[i] > ctx->seq_past[i])
@@ -262,12 +356,12 @@ LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_to
 							i, n_cached[i], n_tokens[i], ctx->seq_past[i]);
 	for (; started < n_prompts && s == LLM_OK; started++)
 	{
-		s = GenStart(&g[started], ctx, prompts[started], n_tokens[started], params,
+		s = GenStart(&g[started], ctx, prompts[started], n_tokens[started], params, trie,
 					 &results[started], err);
 		if (s == LLM_OK && max_tokens != NULL && max_tokens[started] < g[started].max_tokens)
 		{
 			g[started].max_tokens = max_tokens[started];
-			g[started].done = max_tokens[started] <= 0;
+			g[started].done = g[started].done || max_tokens[started] <= 0;
 		}
 		n_items += n_tokens[started];
 	}
@@ -319,6 +413,7 @@ LlmGenerateBatch(LlmContext *ctx, const int32_t *const *prompts, const int *n_to
 
 	for (int i = 0; i < started; i++)
 		GenFinish(&g[i], s);
+	LlmTokenTrieFree(owned);
 	free(g);
 	free(items);
 	free(logits);

@@ -10,6 +10,8 @@
 #define LLM_ENGINE_GENERATE_H
 
 #include "context.h"
+#include "grammar/gbnf.h"
+#include "grammar/token_trie.h"
 #include "sampler.h"
 
 typedef struct LlmGenerateParams
@@ -18,6 +20,21 @@ typedef struct LlmGenerateParams
 	LlmSamplerParams sampling;
 	const char *const *stop;	/* stop strings (not included in the text) */
 	int			n_stop;
+
+	/*
+	 * A grammar the text must match (NULL: none; see grammar/matcher.h).
+	 * Tokens it refuses are masked before sampling (before the penalty,
+	 * top-k, top-p, min-p and temperature), an end of generation is
+	 * allowed only where it may end, and generation stops as soon as
+	 * nothing else may come.  The text is then exactly the tokens' texts
+	 * as the grammar matched them (special tokens by their written text,
+	 * no leading space removed).  trie is the vocabulary's token trie,
+	 * which the caller should build once (LlmTokenTrieBuild) and keep; if
+	 * NULL, each call builds one.  Stop strings cannot be combined with a
+	 * grammar: the grammar says where the text ends.
+	 */
+	const LlmGrammar *grammar;
+	const LlmTokenTrie *trie;
 } LlmGenerateParams;
 
 typedef struct LlmGenerateResult
@@ -28,6 +45,9 @@ typedef struct LlmGenerateResult
 	int			n_tokens;
 	int			n_prompt;
 	const char *stop_reason;	/* "eos", "stop", "length", "context" */
+	bool		grammar_complete;	/* with a grammar: the text is a whole
+									 * match (false when the token limit or
+									 * the context stopped it first) */
 } LlmGenerateResult;
 
 /*
