@@ -103,6 +103,8 @@ typedef struct LlmLoadedModel
 	LlmContext *ctx;
 	LlmModelOptions options;	/* of its registration, as of this call */
 	bool		warned_template;	/* told the user the template is unknown */
+	const LlmModel *bytes_model;	/* the model max_token_bytes is of */
+	size_t		max_token_bytes;	/* LlmVocabMaxTokenBytes of it */
 	int			warned_context; /* llm.context_size last warned about */
 
 	/* shared pool */
@@ -137,6 +139,7 @@ extern void LlmTrimContext(LlmLoadedModel *lm);
 extern int32 *LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t len,
 								  bool add_bos, bool parse_special, int *n_tokens);
 extern void LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after);
+extern void LlmCheckInputSize(LlmLoadedModel *lm, size_t bytes, int room_after);
 extern char *LlmModelFilePath(const char *stored);
 extern void LlmReportChangedFile(const char *name, const char *path, const char *actual,
 								 const char *registered) pg_attribute_noreturn();

@@ -284,6 +284,7 @@ llm_generate_array(PG_FUNCTION_ARGS)
 	{
 		if (inputs[i] == NULL)
 			continue;
+		LlmCheckInputSize(lm, strlen(inputs[i]), 1);
 		prompts[i] = LlmTokenizeOrReport(lm, inputs[i], strlen(inputs[i]), true, false, &n_prompt[i]);
 		if (n_prompt[i] == 0)
 			ereport(ERROR,
@@ -495,7 +496,10 @@ llm_embed_array(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 	{
 		if (inputs[i] != NULL)
+		{
+			LlmCheckInputSize(lm, strlen(inputs[i]), 0);
 			ids[i] = LlmTokenizeOrReport(lm, inputs[i], strlen(inputs[i]), true, false, &n_ids[i]);
+		}
 		if (n_ids[i] > 0)
 		{
 			LlmCheckFits(lm, n_ids[i], 0);

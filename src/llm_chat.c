@@ -107,6 +107,26 @@ LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n, char **rend
 	LlmError	err;
 	LlmStatus	s;
 	int32	   *ids;
+	size_t		bytes = 0;
+
+	/*
+	 * Refuse messages too long to fit before rendering and tokenizing
+	 * them.  A template may trim a message, never change its inside: count
+	 * from its first to its last printable ASCII character.
+	 */
+	for (int i = 0; i < n; i++)
+	{
+		const char *c = msgs[i].content;
+		size_t		len = strlen(c);
+		size_t		first = 0;
+
+		while (first < len && (c[first] <= ' ' || c[first] > '~'))
+			first++;
+		while (len > first && (c[len - 1] <= ' ' || c[len - 1] > '~'))
+			len--;
+		bytes += len - first;
+	}
+	LlmCheckInputSize(lm, bytes, 0);
 
 	s = LlmChatRenderModelAs(lm->model->gguf, lm->model->vocab,
 							 lm->options.chat_template[0] ? lm->options.chat_template : NULL,

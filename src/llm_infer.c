@@ -51,6 +51,41 @@ LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after)
 }
 
 /*
+ * Before tokenizing bytes of input for a call that needs room_after more
+ * positions: refuse, from the length alone, an input that cannot fit,
+ * so that 100 MB of text is an error at once, not after seconds of
+ * tokenizing.  Inputs that might fit, and any under 256 kB (tokenized in
+ * milliseconds, and then LlmCheckFits says exactly how many tokens they
+ * are), are left to LlmCheckFits.
+ */
+void
+LlmCheckInputSize(LlmLoadedModel *lm, size_t bytes, int room_after)
+{
+	size_t		fewest;
+
+	if (bytes < 256 * 1024)
+		return;
+	if (lm->bytes_model != lm->model)
+	{
+		lm->max_token_bytes = LlmVocabMaxTokenBytes(lm->model->vocab);
+		lm->bytes_model = lm->model;
+	}
+	if (lm->max_token_bytes == 0)
+		return;
+	fewest = bytes / lm->max_token_bytes + (bytes % lm->max_token_bytes != 0);
+	if (fewest + (size_t) Max(room_after, 0) <= (size_t) lm->ctx->n_ctx)
+		return;
+	ereport(ERROR,
+			errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			errmsg("input of at least %zu tokens does not fit in the context of %d tokens of model \"%s\"",
+				   fewest, lm->ctx->n_ctx, lm->name),
+			errdetail("The text has %zu bytes, and one token of this model stands for at most %zu.",
+					  bytes, lm->max_token_bytes),
+			errhint("Shorten the input or raise llm.context_size (the model was trained with %d).",
+					lm->model->hp.n_ctx_train));
+}
+
+/*
  * As LlmCheckFits for a prompt built around n_inputs texts (UTF-8: the
  * input, or a conversation's messages; none: the prompt is the input):
  * the error then says how much of the prompt they are and how much the
@@ -251,16 +286,20 @@ LlmDetailsRow(FunctionCallInfo fcinfo, text *out, const LlmCallDetails *d)
 /*
  * The model of argument 1 and the tokens of text argument 0 (with BOS when
  * the model adds one, special-token text as plain text): the start of
- * every function over plain input.
+ * every function over plain input.  A call that runs the model and needs
+ * room_after positions beyond the input refuses an input too long to fit
+ * before tokenizing it; room_after < 0 (tokenizing only) takes any size.
  */
 static int32 *
-InputTokens(FunctionCallInfo fcinfo, LlmLoadedModel **lm, int *n)
+InputTokens(FunctionCallInfo fcinfo, LlmLoadedModel **lm, int *n, int room_after)
 {
 	char	   *input;
 	size_t		len;
 
 	*lm = LlmGetModel(MODEL_ARG(1));
 	input = LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len);
+	if (room_after >= 0)
+		LlmCheckInputSize(*lm, len, room_after);
 	return LlmTokenizeOrReport(*lm, input, len, true, false, n);
 }
 
@@ -274,7 +313,7 @@ Generate(FunctionCallInfo fcinfo, LlmCallDetails *details)
 	int			n;
 
 	LlmSamplingArgs(fcinfo, &gp);
-	ids = InputTokens(fcinfo, &lm, &n);
+	ids = InputTokens(fcinfo, &lm, &n, 1);
 	if (n == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -321,7 +360,7 @@ llm_tokenize(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	ids = InputTokens(fcinfo, &lm, &n);
+	ids = InputTokens(fcinfo, &lm, &n, -1);
 	elems = palloc(sizeof(Datum) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		elems[i] = Int32GetDatum(ids[i]);
@@ -338,7 +377,7 @@ llm_token_count(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	(void) InputTokens(fcinfo, &lm, &n);
+	(void) InputTokens(fcinfo, &lm, &n, -1);
 	PG_RETURN_INT32(n);
 }
 
@@ -403,7 +442,7 @@ llm_embed(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	ids = InputTokens(fcinfo, &lm, &n);
+	ids = InputTokens(fcinfo, &lm, &n, 0);
 	if (n == 0)
 		PG_RETURN_NULL();
 	LlmCheckFits(lm, n, 0);
@@ -437,7 +476,7 @@ llm_score(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	ids = InputTokens(fcinfo, &lm, &n);
+	ids = InputTokens(fcinfo, &lm, &n, 0);
 	LlmCheckFits(lm, n, 0);
 	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmScoreTokens(lm->ctx, ids, n, &sum, &n_scored, &err);

@@ -48,6 +48,23 @@ SELECT llm_chat('[{"role": "system", "content": "Be brief."}, {"role": "user", "
 -- special tokens in the input count as the prompt counts them
 SELECT llm_summarize(repeat('</s>', 12), 'stories');
 RESET llm.context_size;
+-- an input that cannot fit is refused by its length, before tokenizing
+-- (5 MB here; 100 MB takes as long to refuse), in every calling form
+SET llm.context_size = 64;
+SELECT llm_generate(repeat('word ', 1000000), 'stories');
+SELECT llm_generate(ARRAY['Once', repeat('word ', 1000000)], 'stories');
+SELECT llm_embed(repeat('word ', 1000000), 'stories');
+SELECT llm_embed(ARRAY[repeat('word ', 1000000)], 'stories');
+SELECT llm_score(repeat('word ', 1000000), 'stories');
+SELECT llm_summarize(repeat('word ', 1000000), 'stories');
+SELECT llm_classify(repeat('word ', 1000000), ARRAY['happy', 'sad'], 'stories');
+SELECT llm_chat(jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('word ', 1000000))), 'stories');
+-- spaces around a message may be trimmed by a template, so they do not
+-- count towards the bound: this one is tokenized, and counted exactly
+SELECT llm_chat(jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'Hi' || repeat(' ', 1000000))), 'stories', max_tokens => 1);
+-- tokenizing alone takes any length
+SELECT llm_token_count(repeat('word ', 1000000), 'stories') > 64 AS counted;
+RESET llm.context_size;
 -- a registration's context_size option is the model's context unless llm.context_size is set
 SET llm.model_path = '/tmp/llm-fixtures';
 INSERT INTO llm_models (name, path, options) VALUES ('small', 'stories260K.gguf', '{"context_size": 32}');

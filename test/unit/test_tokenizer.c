@@ -165,7 +165,12 @@ TestVocabCases(TestVocab *tv)
 	int			passed = 0;
 	int			cases = 0;
 	int			lines = 0;
+	int			under_bound = 0;
+	size_t		most = LlmVocabMaxTokenBytes(tv->vocab);
 
+	/* a length bound only where no input byte is dropped or folded */
+	CHECK((most == 0) == (tv->vocab->type == LLM_VOCAB_WPM || tv->vocab->type == LLM_VOCAB_UGM),
+		  "%s: LlmVocabMaxTokenBytes gives %zu", tv->name, most);
 	snprintf(path, sizeof(path), "%s/ggml-vocab-%s.gguf.inp", VOCAB_DIR, tv->name);
 	inp = UnitReadFile(path, &inp_len);
 	snprintf(path, sizeof(path), "%s/ggml-vocab-%s.gguf.out", VOCAB_DIR, tv->name);
@@ -210,12 +215,17 @@ TestVocabCases(TestVocab *tv)
 			passed++;
 		else
 			fprintf(stderr, "%s: case %d differs from llama.cpp\n", tv->name, cases - 1);
+		/* the bound is a bound: no text has fewer tokens than it says */
+		if (most > 0 && (size_t) n * most < (size_t) (sep - t))
+			under_bound++;
 		free(ids);
 		CheckTokens(tv, t, (size_t) (sep - t), "test case", true);
 		line = *eol ? eol + 1 : eol;
 	}
 	CHECK(cases > 0 && cases == lines && passed == cases, "%s: %d of %d llama.cpp cases (%d expected)",
 		  tv->name, passed, cases, lines);
+	CHECK(under_bound == 0, "%s: %d cases have fewer tokens than %zu bytes a token allows",
+		  tv->name, under_bound, most);
 	free(inp);
 	free(out);
 }

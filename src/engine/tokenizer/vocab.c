@@ -90,6 +90,26 @@ LlmVocabFind(const LlmVocab *vocab, const char *text, size_t len)
 	return -1;
 }
 
+size_t
+LlmVocabMaxTokenBytes(const LlmVocab *vocab)
+{
+	size_t		most = 1;
+
+	/*
+	 * SPM, byte-level BPE and Gemma 4 keep every input byte: a space is
+	 * U+2581 (three bytes) or a byte's stand-in character (one or two), a
+	 * byte token stands for one byte, so a token never stands for more
+	 * bytes than its text has.
+	 */
+	if (vocab->type != LLM_VOCAB_SPM && vocab->type != LLM_VOCAB_BPE &&
+		vocab->type != LLM_VOCAB_GEMMA4)
+		return 0;
+	for (int i = 0; i < vocab->n_tokens; i++)
+		if (vocab->text[i].len > most)
+			most = (size_t) vocab->text[i].len;
+	return most;
+}
+
 bool
 LlmVocabIsEog(const LlmVocab *vocab, int32_t id)
 {

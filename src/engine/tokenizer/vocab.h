@@ -138,6 +138,16 @@ extern LlmStatus LlmVocabAttach(const GgufFile *gguf, const void *image,
 extern int32_t LlmVocabFind(const LlmVocab *vocab, const char *text, size_t len);
 
 /*
+ * The most bytes of input text one token can stand for, or 0 when the
+ * tokenizer may drop or fold input (WordPiece and Unigram normalise
+ * whitespace and accents away): then no token count follows from a
+ * text's length.  With a bound b, a text of n bytes is at least n / b
+ * tokens, which lets a caller refuse a huge input without tokenizing it.
+ * Scans the vocabulary: callers keep the result.
+ */
+extern size_t LlmVocabMaxTokenBytes(const LlmVocab *vocab);
+
+/*
  * true if generation should stop at this token: EOS, EOT and the tokens
  * llama.cpp recognises by text (<|eot_id|>, <|im_end|>, <|end|>,
  * <end_of_turn>, <|endoftext|>, ...).
