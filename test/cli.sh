@@ -7,7 +7,8 @@
 # describes vocabulary-only files and models it cannot run; parity explains
 # its columns; inputs that are not regular files, malformed references,
 # crafted metadata and long paths are refused or shown plainly, and a
-# failed write to stdout is a failure.  Needs bin/llm-cli,
+# failed write to stdout is a failure; --grammar and --json-schema files
+# are checked before the model loads, their errors placed in the file.  Needs bin/llm-cli,
 # ../shared/models/stories260K.gguf, ../shared/vocab and ../shared/parity
 # (valgrind for the leak checks, if installed); runs in under a minute.
 set -uo pipefail
@@ -85,7 +86,7 @@ table_names() {
 	sed -n "/$2\[\] = {/,/^};/p" "$1" | grep -o '{"[^"]*"' | tr -d '{"'
 }
 
-commands="info tokenize logits generate chat bench parity synth vocab-test bench-tokenize bench-kernels"
+commands="info tokenize logits generate chat bench parity synth vocab-test bench-tokenize bench-kernels bench-grammar"
 
 echo "== help and usage"
 for args in --help -h help; do
@@ -237,6 +238,40 @@ done
 joined_usage | grep -q "^  chat --template: $(sed 's/ /, /g' <<<$names)\$" && check ok "usage lists the chat templates" ||
 	check fail "usage lists the chat templates"
 
+echo "== grammars and JSON Schemas"
+printf 'root ::= "yes" | "no"\n' >"$tmp/yesno.gbnf"
+printf '{"type": "boolean"}\n' >"$tmp/bool.json"
+printf 'root ::= "a"\nitem ::= ( "b" | "c"\n' >"$tmp/bad.gbnf"
+printf 'root ::= "a" item\n' >"$tmp/undefined.gbnf"
+printf '{"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}}' >"$tmp/bad.json"
+printf '{"type": "object",\n "properties": [}' >"$tmp/broken.json"
+usage_error '^llm-cli generate: --grammar and --json-schema cannot be combined: give one$' \
+	generate "$model" --prompt hi --grammar "$tmp/yesno.gbnf" --json-schema "$tmp/bool.json"
+usage_error '^llm-cli generate: --stop cannot be combined with --grammar' generate "$model" --prompt hi \
+	--grammar "$tmp/yesno.gbnf" --stop x
+usage_error '^llm-cli chat: --stop cannot be combined with --json-schema' chat "$model" --user hi \
+	--json-schema "$tmp/bool.json" --stop x
+usage_error '--grammar needs a value' generate "$model" --prompt hi --grammar
+usage_error '^llm-cli bench-grammar: needs --grammar FILE or --json-schema FILE' bench-grammar "$model"
+expect 1 err 'none.gbnf: No such file or directory$' generate "$model" --prompt hi --grammar "$tmp/none.gbnf"
+expect 1 err ': not a regular file but a directory$' generate "$model" --prompt hi --json-schema "$tmp"
+expect 1 err 'bad.gbnf: line 3 column 1: expected .\). to close the group that opens at line 2 column 10, found the end of the grammar$' \
+	generate "$model" --prompt hi --grammar "$tmp/bad.gbnf"
+expect 1 err 'undefined.gbnf: line 1 column 14: undefined rule "item"$' chat "$model" --user hi --grammar "$tmp/undefined.gbnf"
+expect 1 err 'bad.json: at \$.properties.a: keyword "oneOf" is not supported' generate "$model" --prompt hi \
+	--json-schema "$tmp/bad.json"
+expect 1 err 'broken.json: line 2 column 17: expected a value' generate "$model" --prompt hi --json-schema "$tmp/broken.json"
+# the grammar is compiled before the model loads: a bad one is found first
+expect 1 err 'bad.gbnf: line 3' generate "$none" --prompt hi --grammar "$tmp/bad.gbnf"
+expect 0 out '^(yes|no)$' generate "$model" --prompt "Once upon a time" --grammar "$tmp/yesno.gbnf"
+expect 0 out '^(yes|no)$' chat "$model" --user hi --grammar "$tmp/yesno.gbnf" --temp 1 --seed 5
+expect 0 out '^(true|false) ?$' generate "$model" --prompt "Once upon a time" --json-schema "$tmp/bool.json"
+expect 0 out '^template: ' chat "$model" --user hi --grammar "$tmp/yesno.gbnf" --prompt-only
+expect 1 err 'before the grammar was complete: it does not match it; allow more tokens with -n$' \
+	generate "$model" --prompt hi --grammar test/unit/grammars/chess.gbnf -n 3
+grep -q '^1\. ' "$tmp/out" && check ok "an unfinished output is printed" || check fail "an unfinished output is printed"
+expect 0 out '^overhead: [-+][0-9.]+%$' bench-grammar "$model" --grammar test/unit/grammars/json.gbnf -n 8 --reps 1
+
 echo "== synth and bench-kernels names"
 usage=$(joined_usage)
 for table in synth_shapes:--shape synth_quants:--type; do
@@ -356,6 +391,8 @@ expect 1 err 'fifo: not a regular file but a FIFO$' logits "$tmp/fifo" --tokens 
 expect 1 err 'fifo: not a regular file but a FIFO$' bench "$tmp/fifo" -p 1 -n 1 --reps 1
 expect 1 err 'fifo: not a regular file but a FIFO$' bench-tokenize "$tmp/fifo"
 expect 1 err 'fifo: not a regular file but a FIFO$' chat "$tmp/fifo" --user hi --prompt-only
+expect 1 err 'fifo: not a regular file but a FIFO$' generate "$model" --prompt hi --grammar "$tmp/fifo"
+expect 1 err 'fifo: not a regular file but a FIFO$' chat "$model" --user hi --json-schema "$tmp/fifo"
 expect 1 err ': not a regular file but a directory$' info "$tmp"
 mkdir "$tmp/fifos"
 mkfifo "$tmp/fifos/index.json" "$tmp/fifos/v.gguf.inp"
@@ -370,7 +407,8 @@ expect 1 out '^FAIL f +.*fifo.ref.json: not a regular file but a FIFO$' parity "
 echo "== a long path keeps the reason of its error"
 long=$tmp/$(printf 'a%.0s' {1..5000})
 for args in "info $long" "generate $long/m.gguf --prompt hi" "parity $long" "vocab-test $long/v.gguf" \
-	"chat $long --user hi --prompt-only" "logits $model --tokens 1 --out $long"; do
+	"chat $long --user hi --prompt-only" "logits $model --tokens 1 --out $long" \
+	"generate $model --prompt hi --grammar $long/g.gbnf"; do
 	run $args
 	if [ "$status" = 1 ] && grep -Eq '\.\.\.a+(/[a-z.]+)?: File name too long$' "$tmp/err" &&
 		[ "$(wc -c <"$tmp/err")" -lt 400 ]; then
@@ -430,6 +468,8 @@ if command -v valgrind >/dev/null; then
 	echo '{"models": [{"name": "bad", "model_file": "stories260K.Q8_0.gguf", "ref": "bad.ref.json",
 		"quant": "Q8_0"}]}' >"$tmp/parity/index.json"
 	for args in "generate $model --prompt hi --ctx 20000000" "bench $model -p 16777216 -n 1" \
+		"generate $model --prompt hi --grammar $tmp/bad.gbnf" "generate $model --prompt hi --json-schema $tmp/bad.json" \
+		"generate $model --prompt hi --grammar test/unit/grammars/json.gbnf -n 40" "chat $model --user hi --grammar $tmp/undefined.gbnf" \
 		"generate $model --prompt Once_upon_a_time --ctx 2" "logits $model --tokens 1,99999 --out $tmp/l.f32" \
 		"parity $tmp/parity" "info $tmp/truncated.gguf" "chat $model --user hi -n 0 --template nope"; do
 		timeout 120 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \

@@ -106,8 +106,12 @@ extern const CliCommand cli_vocab_test;
 extern const CliCommand cli_bench_tokenize;
 extern const CliCommand cli_chat;
 extern const CliCommand cli_bench_kernels;
+extern const CliCommand cli_bench_grammar;
 
-/* The sampling options that generate and chat share (cli_args.c). */
+/*
+ * The sampling options that generate, chat and bench-grammar share, and
+ * the constraints (--grammar, --json-schema) with them (cli_args.c).
+ */
 extern const CliOption cli_sampling_options[];
 
 /*
@@ -187,6 +191,20 @@ extern bool CliGetChoice(const CliArgs *args, const char *name, int dflt, int *o
  * functions' ranges; --stop points into args, which must outlive gp.
  */
 extern bool CliGetSampling(const CliArgs *args, LlmGenerateParams *gp);
+
+/*
+ * The grammar of --grammar FILE or --json-schema FILE, compiled (NULL if
+ * neither was given): 0, or the exit status after the error is printed (2
+ * for both options, or one with --stop; 1 for a file that cannot be read
+ * or compiled, the message naming the file).  cli_grammar.c.
+ */
+extern int	CliGetGrammar(const CliArgs *args, LlmGrammar **out);
+
+/*
+ * After constrained generation: 0, or 1 after saying that a limit stopped
+ * the text before the grammar was complete.
+ */
+extern int	CliCheckGrammarResult(const LlmGrammar *grammar, const LlmGenerateResult *res);
 
 /*
  * Print "llm-cli: <message>" to stderr and return 1.  The message may quote

@@ -49,6 +49,8 @@ const CliOption cli_sampling_options[] = {
 	{"--min-p", "P", "drop tokens less likely than P times the most likely one, 0 to 1 (default 0: off)", false, NULL},
 	{"--repeat-penalty", "R", "penalize the last 64 tokens (logits divided by R), > 0 (default 1: off)", false, NULL},
 	{"--stop", "TEXT", "stop before this text", false, NULL},
+	{"--grammar", "FILE", "constrain the output to a GBNF grammar (llama.cpp's syntax)", false, NULL},
+	{"--json-schema", "FILE", "constrain the output to JSON valid under a JSON Schema (converted as llama.cpp converts it)", false, NULL},
 	{NULL}
 };
 

@@ -59,6 +59,7 @@ CliChat(const CliArgs *args)
 	LlmChatFamily family;
 	LlmGenerateParams gp = {0};
 	LlmGenerateResult res;
+	LlmGrammar *grammar = NULL;
 	LlmModel   *m = NULL;
 	GgufFile   *gguf = NULL;
 	LlmVocab   *vocab = NULL;
@@ -73,12 +74,17 @@ CliChat(const CliArgs *args)
 	LlmSamplerDefaults(&gp.sampling);
 	if (!CliGetInt(args, "-n", 256, 0, INT_MAX, &gp.max_tokens) || !CliGetSampling(args, &gp))
 		return 2;
+	/* checked before anything loads, even with --prompt-only */
+	if ((rc = CliGetGrammar(args, &grammar)) != 0)
+		return rc;
+	gp.grammar = grammar;
 	if (tmpl != NULL && !LlmChatDetect(tmpl, &family))
 	{
 		fprintf(stderr, "llm-cli chat: unknown --template \"%.60s%s\": give one of ", tmpl,
 				strlen(tmpl) > 60 ? "..." : "");
 		CliPrintNames(stderr, ChatFamilyName);
 		fprintf(stderr, ", or a Jinja template of one of those families\n");
+		LlmGrammarFree(grammar);
 		return 2;
 	}
 	if (system != NULL)
@@ -89,17 +95,24 @@ CliChat(const CliArgs *args)
 	if (prompt_only)
 	{
 		if (CliOpenGguf(path, &gguf, &err) != LLM_OK)
+		{
+			LlmGrammarFree(grammar);
 			return CliFail(&err);
+		}
 		if (LlmVocabLoad(gguf, &vocab, &err) != LLM_OK)
 		{
 			GgufClose(gguf);
+			LlmGrammarFree(grammar);
 			return CliFail(&err);
 		}
 	}
 	else
 	{
 		if (CliLoadModel(path, &m, &err) != LLM_OK)
+		{
+			LlmGrammarFree(grammar);
 			return CliFail(&err);
+		}
 		gguf = m->gguf;
 		vocab = m->vocab;
 	}
@@ -151,6 +164,7 @@ CliChat(const CliArgs *args)
 			{
 				printf("%s\n", res.text);
 				fprintf(stderr, "[%d tokens, stop: %s]\n", res.n_tokens, res.stop_reason);
+				rc = CliCheckGrammarResult(grammar, &res);
 				LlmGenerateResultFree(&res);
 			}
 			LlmContextFree(ctx);
@@ -167,6 +181,7 @@ done:
 		LlmVocabFree(vocab);
 		GgufClose(gguf);
 	}
+	LlmGrammarFree(grammar);
 	return rc;
 }
 

@@ -204,6 +204,7 @@ CliGenerate(const CliArgs *args)
 	const char *prompt = CliGet(args, "--prompt");
 	LlmGenerateParams gp = {0};
 	LlmGenerateResult res;
+	LlmGrammar *grammar = NULL;
 	LlmModel   *m = NULL;
 	LlmContext *ctx = NULL;
 	LlmError	err;
@@ -212,12 +213,16 @@ CliGenerate(const CliArgs *args)
 	int			n_ctx;
 	double		t0;
 	int			rc = 1;
+	int			grammar_rc = 0;
 
 	LlmSamplerDefaults(&gp.sampling);
 	if (!CliGetInt(args, "-n", 128, 0, INT_MAX, &gp.max_tokens) ||
 		!CliGetInt(args, "--ctx", 0, 0, CLI_MAX_CTX, &n_ctx) ||
 		!CliGetSampling(args, &gp))
 		return 2;
+	if ((grammar_rc = CliGetGrammar(args, &grammar)) != 0)
+		return grammar_rc;
+	gp.grammar = grammar;
 
 	if (CliLoadModel(args->pos[0], &m, &err) != LLM_OK ||
 		LlmTokenize(m->vocab, prompt, strlen(prompt), true, false, &ids, &n, &err) != LLM_OK)
@@ -232,6 +237,7 @@ CliGenerate(const CliArgs *args)
 	printf("%s\n", res.text);
 	fprintf(stderr, "[%d prompt + %d generated tokens in %.3f s, stop: %s]\n",
 			res.n_prompt, res.n_tokens, CliNow() - t0, res.stop_reason);
+	grammar_rc = CliCheckGrammarResult(grammar, &res);
 	LlmGenerateResultFree(&res);
 	rc = 0;
 
@@ -241,7 +247,8 @@ fail:
 	free(ids);
 	LlmContextFree(ctx);
 	LlmModelFree(m);
-	return rc;
+	LlmGrammarFree(grammar);
+	return rc != 0 ? rc : grammar_rc;
 }
 
 static const CliOption generate_options[] = {
@@ -253,13 +260,14 @@ static const CliOption generate_options[] = {
 
 const CliCommand cli_generate = {
 	"generate", "MODEL", 1,
-	"continue a prompt: greedy by default, sampled with --temp",
+	"continue a prompt: greedy by default, sampled with --temp, constrained with --grammar or --json-schema",
 	generate_options, true, CliGenerate
 };
 
 static const CliCommand *const commands[] = {
 	&cli_info, &cli_tokenize, &cli_logits, &cli_generate, &cli_chat, &cli_bench,
 	&cli_parity, &cli_synth, &cli_vocab_test, &cli_bench_tokenize, &cli_bench_kernels,
+	&cli_bench_grammar,
 };
 
 #define N_COMMANDS ((int) (sizeof(commands) / sizeof(commands[0])))
