@@ -92,9 +92,18 @@ DECLARE
 	k text;
 	failed text[] := '{}';
 	failures int;
-	started timestamptz := clock_timestamp();
+	started timestamptz;
 	secs float8;
 BEGIN
+	-- built-in functions and operators before anything of the caller's
+	-- search_path, for this procedure's statements and the SQL it builds
+	-- (a path that puts a schema before pg_catalog could otherwise
+	-- replace count() or format()); the caller's schemas stay after it,
+	-- for the operators of a key column's own type.  Local to the
+	-- transaction, so set again after every COMMIT.
+	PERFORM pg_catalog.set_config('search_path',
+		'pg_catalog, ' || pg_catalog.current_setting('search_path'), true);
+	started := clock_timestamp();
 	IF pg_is_in_recovery() THEN
 		RAISE EXCEPTION 'llm_process cannot run on a standby: it writes its results'
 			USING ERRCODE = 'read_only_sql_transaction',
@@ -162,6 +171,8 @@ BEGIN
 		EXIT WHEN n = 0 AND failures = 0;
 		done := done + n;
 		COMMIT;
+		PERFORM pg_catalog.set_config('search_path',
+			'pg_catalog, ' || pg_catalog.current_setting('search_path'), true);
 		CONTINUE WHEN n = 0;
 		secs := extract(epoch FROM clock_timestamp() - started);
 		RAISE NOTICE 'llm_process: % of % rows', done, total

@@ -61,9 +61,10 @@ LlmCatalogTable(void)
 {
 	char	   *schema;
 
+	/* operators qualified: a search_path may put a schema before pg_catalog */
 	SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
-				" JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
-				" WHERE e.extname = 'llm'", true, 1);
+				" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
+				" WHERE e.extname OPERATOR(pg_catalog.=) 'llm'", true, 1);
 	if (SPI_processed != 1)
 		elog(ERROR, "extension \"llm\" is not installed in this database");
 	schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -571,7 +572,7 @@ RegisteredNames(const char *catalog)
 {
 	char	   *list;
 
-	SPI_execute(psprintf("SELECT coalesce(string_agg(quote_literal(name), ', ' ORDER BY name), '') FROM %s",
+	SPI_execute(psprintf("SELECT coalesce(pg_catalog.string_agg(pg_catalog.quote_literal(name), ', ' ORDER BY name), '') FROM %s",
 						 catalog), true, 1);
 	list = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	return list ? list : "";
@@ -590,7 +591,7 @@ ReportUnregistered(const char *catalog, const char *name, bool from_setting)
 	char	   *registered = RegisteredNames(catalog);
 	char	   *similar = NULL;
 
-	SPI_execute_with_args(psprintf("SELECT name FROM %s WHERE lower(name) = lower($1) ORDER BY name LIMIT 1",
+	SPI_execute_with_args(psprintf("SELECT name FROM %s WHERE pg_catalog.lower(name) OPERATOR(pg_catalog.=) pg_catalog.lower($1) ORDER BY name LIMIT 1",
 								   catalog), 1, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 1)
 		similar = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -859,7 +860,7 @@ LookupModel(text *name_arg, char **name_out, char **path_out, char **sha_out,
 	catalog = LlmCatalogTable();
 	name = name_arg ? text_to_cstring(name_arg) : DefaultModelName(catalog);
 	args[0] = CStringGetTextDatum(name);
-	SPI_execute_with_args(psprintf("SELECT path, sha256, options FROM %s WHERE name = $1", catalog),
+	SPI_execute_with_args(psprintf("SELECT path, sha256, options FROM %s WHERE name OPERATOR(pg_catalog.=) $1", catalog),
 						  1, argtypes, args, NULL, true, 1);
 	if (SPI_processed == 0)
 		ReportUnregistered(catalog, name, name_arg == NULL);
