@@ -50,6 +50,22 @@ LlmContextCreateSeq(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	return LlmContextCreateKv(model, n_ctx, n_batch, n_seq, LLM_TYPE_F32, out, err);
 }
 
+/*
+ * Longrope's factors for a context of n_ctx cells per sequence, as
+ * llama.cpp chooses them (llama_model::get_rope_factors): the long ones
+ * when the context, padded to a multiple of 256 as llama.cpp pads it,
+ * exceeds the original context the model was trained with.
+ */
+static const float *
+RopeFactors(const LlmModel *model, int n_ctx)
+{
+	int64_t		padded = ((int64_t) n_ctx + 255) / 256 * 256;
+
+	if (model->rope_long == NULL)
+		return NULL;
+	return padded > model->hp.n_ctx_orig ? model->rope_long : model->rope_short;
+}
+
 /* calloc of a*b*c elements of size bytes, with overflow checking */
 static void *
 ContextAllocElems(size_t a, size_t b, size_t c, size_t size)
@@ -89,6 +105,11 @@ LlmContextCreateKv(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	if (n_ctx <= 0 || n_ctx > (1 << 24))
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "context size %d is out of range (1..%d)",
 						   n_ctx, 1 << 24);
+	/* learned positions (bert) end with their table */
+	if (model->pos_embd.data != NULL && n_ctx > model->pos_embd.n_out)
+		return LlmSetError(err, LLM_ERR_ARGUMENT,
+						   "a context of %d tokens is larger than the %lld positions a %s model has learned",
+						   n_ctx, (long long) model->pos_embd.n_out, model->arch_name);
 	if (kv_type != LLM_TYPE_F32 && kv_type != LLM_TYPE_F16)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "the KV cache can be F32 or F16, not %s",
 						   LlmTypeGetTraits(kv_type)->name);
@@ -108,6 +129,7 @@ LlmContextCreateKv(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	ctx->n_seq = n_seq;
 	ctx->kv_type = kv_type;
 	ctx->kv_elem = kv_type == LLM_TYPE_F16 ? sizeof(LlmHalf) : sizeof(float);
+	ctx->rope_factors = RopeFactors(model, n_ctx);
 
 	widest_in = hp->n_ff > hp->n_embd ? hp->n_ff : hp->n_embd;
 	if ((int64_t) q_dim > widest_in)
@@ -207,6 +229,12 @@ LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err)
 	ctx->att_half = att_half;
 	ctx->n_threads = n_threads;
 	return LLM_OK;
+}
+
+void
+LlmContextSetGgmlOrder(LlmContext *ctx, bool on)
+{
+	ctx->ggml_order = on;
 }
 
 void

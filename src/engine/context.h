@@ -52,6 +52,7 @@ typedef struct LlmAttnBlock
 	int			seq;
 	int			t0;				/* first chunk row */
 	int			n;				/* rows */
+	int			n_keys;			/* cells [0, n_keys) hold what they see */
 } LlmAttnBlock;
 
 typedef struct LlmContext
@@ -95,6 +96,11 @@ typedef struct LlmContext
 	float	   *up;				/* [n_batch][n_ff] */
 	void	   *act_scratch;	/* converted activations for LlmMatmul */
 	LlmRow	   *rows;			/* [n_batch] sequence and position per row */
+	const float *rope_factors;	/* longrope (Phi-3): the short or long
+								 * factors this context's size selects, or
+								 * NULL */
+	bool		ggml_order;		/* F32 products in llama.cpp's order
+								 * (model/ggml_order.h) */
 	LlmAttnBlock *blocks;		/* [n_batch] attention blocks of a chunk */
 	int			n_blocks;
 
@@ -133,6 +139,14 @@ extern void LlmContextFree(LlmContext *ctx);
  * workers start here, once, not per token.
  */
 extern LlmStatus LlmContextSetThreads(LlmContext *ctx, int n_threads, LlmError *err);
+
+/*
+ * Multiply F32 weights, attend over an F32 cache and apply SiLU in exactly
+ * llama.cpp's order of float operations (model/ggml_order.h) instead of
+ * the kernels': F32 models then give llama.cpp's logits bit for bit, more
+ * slowly.  For checking parity; off by default.
+ */
+extern void LlmContextSetGgmlOrder(LlmContext *ctx, bool on);
 
 /* Forget every cached token of every sequence. */
 extern void LlmContextReset(LlmContext *ctx);

@@ -5,35 +5,57 @@
  *	  weights as views of the mapped tensors, every shape and type checked
  *	  so that the forward pass can trust them.
  *
+ * What all architectures share is read here (sizes, rope and its scaling,
+ * pooling); each family's file loads its own tensors and settings
+ * (LlmFamily.load), with the helpers of model/loader.h.
+ *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
 #include "model/family.h"
+#include "model/loader.h"
 
-typedef struct ModelLoader
+/* Architectures this engine runs, and the family whose forward pass each uses. */
+static const struct
 {
-	LlmModel   *m;
-	LlmError   *err;
-	char		key[160];
-} ModelLoader;
+	const char *name;			/* general.architecture */
+	LlmArch		arch;
+	const LlmFamily *family;
+}			model_archs[] = {
+	{"llama", LLM_ARCH_LLAMA, &LlmFamilyLlama},
+	{"qwen2", LLM_ARCH_QWEN2, &LlmFamilyLlama},
+	{"qwen3", LLM_ARCH_QWEN3, &LlmFamilyLlama},
+	{"gemma3", LLM_ARCH_GEMMA3, &LlmFamilyGemma3},
+	{"phi3", LLM_ARCH_PHI3, &LlmFamilyPhi3},
+	{"bert", LLM_ARCH_BERT, &LlmFamilyBert},
+};
 
-/* "<arch>.<suffix>" */
-static const char *
-ArchKey(ModelLoader *ld, const char *suffix)
+#define MODEL_ARCH_LIST "llama, qwen2, qwen3, gemma3, phi3, bert"
+
+const char *
+LlmLoaderKey(LlmLoader *ld, const char *suffix)
 {
 	snprintf(ld->key, sizeof(ld->key), "%s.%s", ld->m->arch_name, suffix);
 	return ld->key;
 }
 
-static LlmStatus
-RequireInt(ModelLoader *ld, const char *suffix, int min, int max, int *out)
+const char *
+LlmLoaderLayerName(LlmLoader *ld, int layer, const char *suffix)
+{
+	snprintf(ld->name, sizeof(ld->name), "blk.%d.%s", layer, suffix);
+	return ld->name;
+}
+
+LlmStatus
+LlmLoadInt(LlmLoader *ld, const char *suffix, int min, int max, int *out)
 {
 	int64_t		v;
-	const char *key = ArchKey(ld, suffix);
+	const char *key = LlmLoaderKey(ld, suffix);
 
 	if (!GgufGetI64(ld->m->gguf, key, &v))
 		return LlmSetError(ld->err, LLM_ERR_FORMAT, "metadata key %s is missing or not an integer", key);
@@ -44,21 +66,21 @@ RequireInt(ModelLoader *ld, const char *suffix, int min, int max, int *out)
 	return LLM_OK;
 }
 
-static LlmStatus
-OptionalInt(ModelLoader *ld, const char *suffix, int min, int max, int dflt, int *out)
+LlmStatus
+LlmLoadIntOr(LlmLoader *ld, const char *suffix, int min, int max, int dflt, int *out)
 {
-	if (GgufFind(ld->m->gguf, ArchKey(ld, suffix)) == NULL)
+	if (GgufFind(ld->m->gguf, LlmLoaderKey(ld, suffix)) == NULL)
 	{
 		*out = dflt;
 		return LLM_OK;
 	}
-	return RequireInt(ld, suffix, min, max, out);
+	return LlmLoadInt(ld, suffix, min, max, out);
 }
 
-static LlmStatus
-OptionalFloat(ModelLoader *ld, const char *suffix, float dflt, float *out)
+LlmStatus
+LlmLoadFloatOr(LlmLoader *ld, const char *suffix, float dflt, float *out)
 {
-	const char *key = ArchKey(ld, suffix);
+	const char *key = LlmLoaderKey(ld, suffix);
 
 	if (GgufFind(ld->m->gguf, key) == NULL)
 	{
@@ -70,9 +92,24 @@ OptionalFloat(ModelLoader *ld, const char *suffix, float dflt, float *out)
 	return LLM_OK;
 }
 
+LlmStatus
+LlmLoadBoolOr(LlmLoader *ld, const char *suffix, bool dflt, bool *out)
+{
+	const char *key = LlmLoaderKey(ld, suffix);
+
+	if (GgufFind(ld->m->gguf, key) == NULL)
+	{
+		*out = dflt;
+		return LLM_OK;
+	}
+	if (!GgufGetBool(ld->m->gguf, key, out))
+		return LlmSetError(ld->err, LLM_ERR_FORMAT, "metadata key %s is not a boolean", key);
+	return LLM_OK;
+}
+
 /* Look a tensor up and check its shape; NULL (no error) if optional and absent. */
 static const GgufTensor *
-FindTensor(ModelLoader *ld, const char *name, int64_t ne0, int64_t ne1,
+FindTensor(LlmLoader *ld, const char *name, int64_t ne0, int64_t ne1,
 		   bool required, LlmStatus *status)
 {
 	const GgufTensor *t = GgufFindTensor(ld->m->gguf, name);
@@ -103,9 +140,8 @@ FindTensor(ModelLoader *ld, const char *name, int64_t ne0, int64_t ne1,
 	return t;
 }
 
-/* A float vector (norm weight, bias): must be F32. */
-static LlmStatus
-LoadVector(ModelLoader *ld, const char *name, int64_t n, bool required, const float **out)
+LlmStatus
+LlmLoadVector(LlmLoader *ld, const char *name, int64_t n, bool required, const float **out)
 {
 	LlmStatus	status;
 	const GgufTensor *t = FindTensor(ld, name, n, 0, required, &status);
@@ -120,9 +156,9 @@ LoadVector(ModelLoader *ld, const char *name, int64_t n, bool required, const fl
 	return LLM_OK;
 }
 
-static LlmStatus
-LoadMatrix(ModelLoader *ld, const char *name, int64_t n_in, int64_t n_out,
-		   bool required, LlmWeight *w)
+LlmStatus
+LlmLoadMatrix(LlmLoader *ld, const char *name, int64_t n_in, int64_t n_out,
+			  bool required, LlmWeight *w)
 {
 	LlmStatus	status;
 	const GgufTensor *t = FindTensor(ld, name, n_in, n_out, required, &status);
@@ -150,26 +186,179 @@ LoadMatrix(ModelLoader *ld, const char *name, int64_t n_in, int64_t n_out,
 	return LLM_OK;
 }
 
+LlmWeight
+LlmWeightRows(const LlmWeight *w, int64_t first, int64_t n)
+{
+	LlmWeight	part = *w;
+
+	part.data = (const char *) w->data + w->row_bytes * first;
+	part.n_out = n;
+	return part;
+}
+
+LlmStatus
+LlmLoadOutput(LlmLoader *ld)
+{
+	LlmModel   *m = ld->m;
+	LlmStatus	s;
+
+	if ((s = LlmLoadVector(ld, "output_norm.weight", m->hp.n_embd, true, &m->output_norm)) ||
+		(s = LlmLoadMatrix(ld, "output.weight", m->hp.n_embd, m->hp.n_vocab, false, &m->output)))
+		return s;
+	m->tied_output = m->output.data == NULL;
+	if (m->tied_output)
+		m->output = m->tok_embd;
+	return LLM_OK;
+}
+
+/*
+ * ggml_rope_yarn_corr_dim: the pair whose wavelength turns beta times over
+ * the original context, in float as ggml computes it.
+ */
+static float
+YarnCorrDim(int n_dims, int n_ctx_orig, float beta, float base)
+{
+	return n_dims * logf(n_ctx_orig / (beta * 2 * (float) M_PI)) / (2 * logf(base));
+}
+
+LlmRopeParams
+LlmRopeParamsFor(const LlmHParams *hp, float freq_base, float freq_scale)
+{
+	LlmRopeParams r;
+	float		start = floorf(YarnCorrDim(hp->n_rot, hp->n_ctx_orig, hp->yarn_beta_fast, freq_base));
+	float		end = ceilf(YarnCorrDim(hp->n_rot, hp->n_ctx_orig, hp->yarn_beta_slow, freq_base));
+
+	r.type = hp->rope_type;
+	r.n_rot = hp->n_rot;
+	r.freq_base = freq_base;
+	r.freq_scale = freq_scale;
+	r.ext_factor = hp->yarn_ext_factor;
+	r.attn_factor = hp->yarn_attn_factor;
+	r.corr_dims[0] = start > 0.0f ? start : 0.0f;
+	r.corr_dims[1] = end < (float) (hp->n_rot - 1) ? end : (float) (hp->n_rot - 1);
+	return r;
+}
+
+/*
+ * llama.cpp's get_mscale of YaRN: the attention temperature for a factor
+ * (its multiply-add fused, as GCC compiles it)
+ */
+static float
+YarnMscale(float scale, float mscale)
+{
+	return scale <= 1.0f ? 1.0f : fmaf(0.1f * mscale, logf(scale), 1.0f);
+}
+
+/*
+ * The file's rope scaling, as llama.cpp's loader and context read it:
+ * rope.scaling.type (absent: "linear", so a factor alone scales linearly),
+ * the factor, the original context, and for YaRN the ramp ends and the
+ * attention factor.  A type this engine does not know is refused by name.
+ */
 static LlmStatus
-LoadHParams(ModelLoader *ld)
+LoadRopeScaling(LlmLoader *ld)
+{
+	LlmHParams *hp = &ld->m->hp;
+	GgufString	type;
+	bool		yarn = false;
+	float		factor;
+	float		attn_factor;
+	float		log_mul;
+	LlmStatus	s;
+
+	hp->rope_scaling[0] = '\0';
+	if (GgufGetString(ld->m->gguf, LlmLoaderKey(ld, "rope.scaling.type"), &type))
+	{
+		if (GgufStrEq(type, "yarn"))
+			yarn = true;
+		else if (!GgufStrEq(type, "none") && !GgufStrEq(type, "linear") &&
+				 !GgufStrEq(type, "longrope"))
+			return LlmSetError(ld->err, LLM_ERR_UNSUPPORTED,
+							   "rope scaling \"%.*s\" is not supported (supported: none, linear, yarn, longrope)",
+							   (int) (type.len > 32 ? 32 : type.len), type.data);
+		snprintf(hp->rope_scaling, sizeof(hp->rope_scaling), "%.*s", (int) type.len, type.data);
+	}
+	else if (GgufFind(ld->m->gguf, ld->key) != NULL)
+		return LlmSetError(ld->err, LLM_ERR_FORMAT, "metadata key %s is not a string", ld->key);
+
+	/* the factor, or the older key; 0 or absent means none */
+	if ((s = LlmLoadFloatOr(ld, "rope.scaling.factor", 0.0f, &factor)))
+		return s;
+	if (factor == 0.0f && (s = LlmLoadFloatOr(ld, "rope.scale_linear", 0.0f, &factor)))
+		return s;
+	if (!(factor >= 0.0f) || isinf(factor))
+		return LlmSetError(ld->err, LLM_ERR_FORMAT, "the rope scaling factor %g is not a positive number",
+						   factor);
+	hp->rope_freq_scale = factor == 0.0f ? 1.0f : 1.0f / factor;
+	if (strcmp(hp->rope_scaling, "none") == 0)
+		hp->rope_freq_scale = 1.0f;
+	/* without a type, a factor scales linearly (llama.cpp's default) */
+	if (hp->rope_scaling[0] == '\0')
+		snprintf(hp->rope_scaling, sizeof(hp->rope_scaling), "%s",
+				 factor == 0.0f ? "none" : "linear");
+
+	if ((s = LlmLoadIntOr(ld, "rope.scaling.original_context_length", 1, 1 << 24,
+						  hp->n_ctx_train, &hp->n_ctx_orig)) ||
+		(s = LlmLoadFloatOr(ld, "rope.scaling.attn_factor", 1.0f, &attn_factor)) ||
+		(s = LlmLoadFloatOr(ld, "rope.scaling.yarn_ext_factor", -1.0f, &hp->yarn_ext_factor)) ||
+		(s = LlmLoadFloatOr(ld, "rope.scaling.yarn_attn_factor", 1.0f, &hp->yarn_attn_factor)) ||
+		(s = LlmLoadFloatOr(ld, "rope.scaling.yarn_beta_fast", 32.0f, &hp->yarn_beta_fast)) ||
+		(s = LlmLoadFloatOr(ld, "rope.scaling.yarn_beta_slow", 1.0f, &hp->yarn_beta_slow)) ||
+		(s = LlmLoadFloatOr(ld, "rope.scaling.yarn_log_multiplier", 0.0f, &log_mul)))
+		return s;
+	if (!isfinite(attn_factor) || !isfinite(hp->yarn_ext_factor) ||
+		!isfinite(hp->yarn_attn_factor) || !isfinite(hp->yarn_beta_fast) ||
+		!isfinite(hp->yarn_beta_slow) || !isfinite(log_mul) ||
+		!(hp->yarn_beta_fast > 0.0f) || !(hp->yarn_beta_slow > 0.0f))
+		return LlmSetError(ld->err, LLM_ERR_FORMAT, "the rope scaling parameters are not valid numbers");
+
+	/*
+	 * llama_context: YaRN extrapolates unless the file says otherwise, and
+	 * its attention factor is the temperature of the factor, divided by
+	 * the magnitude correction ggml's rope applies again on its own.
+	 */
+	if (hp->yarn_ext_factor < 0.0f)
+		hp->yarn_ext_factor = yarn ? 1.0f : 0.0f;
+	if (hp->yarn_ext_factor != 0.0f)
+	{
+		float		f = 1.0f / hp->rope_freq_scale;
+
+		if (log_mul != 0.0f)
+			hp->yarn_attn_factor = YarnMscale(f, 1.0f) / YarnMscale(f, log_mul);
+		else
+			hp->yarn_attn_factor = YarnMscale(f, 1.0f);
+		hp->yarn_attn_factor *= 1.0f / fmaf(0.1f, logf(f), 1.0f);
+	}
+	hp->yarn_attn_factor *= attn_factor;
+	return LLM_OK;
+}
+
+/*
+ * What every architecture's file says the same way: sizes, rope, norms'
+ * epsilon, pooling.  A family reads what is its own (model/<family>.c).
+ */
+static LlmStatus
+LoadHParams(LlmLoader *ld)
 {
 	LlmModel   *m = ld->m;
 	LlmHParams *hp = &m->hp;
 	const GgufTensor *emb;
-	GgufString	scaling;
+	int			pooling;
 	LlmStatus	s;
 
-	if ((s = RequireInt(ld, "embedding_length", 1, 1 << 16, &hp->n_embd)) ||
-		(s = RequireInt(ld, "block_count", 1, 1024, &hp->n_layer)) ||
-		(s = RequireInt(ld, "feed_forward_length", 1, 1 << 20, &hp->n_ff)) ||
-		(s = RequireInt(ld, "attention.head_count", 1, 1024, &hp->n_head)) ||
-		(s = OptionalInt(ld, "attention.head_count_kv", 1, 1024, hp->n_head, &hp->n_head_kv)) ||
-		(s = OptionalInt(ld, "context_length", 1, 1 << 24, 4096, &hp->n_ctx_train)) ||
-		(s = OptionalInt(ld, "attention.key_length", 2, 1024,
-						 hp->n_embd / hp->n_head, &hp->head_dim)) ||
-		(s = OptionalInt(ld, "rope.dimension_count", 2, hp->head_dim, hp->head_dim, &hp->n_rot)) ||
-		(s = OptionalFloat(ld, "rope.freq_base", 10000.0f, &hp->rope_freq_base)) ||
-		(s = OptionalFloat(ld, "attention.layer_norm_rms_epsilon", 1e-5f, &hp->rms_eps)))
+	if ((s = LlmLoadInt(ld, "embedding_length", 1, 1 << 16, &hp->n_embd)) ||
+		(s = LlmLoadInt(ld, "block_count", 1, 1024, &hp->n_layer)) ||
+		(s = LlmLoadInt(ld, "feed_forward_length", 1, 1 << 20, &hp->n_ff)) ||
+		(s = LlmLoadInt(ld, "attention.head_count", 1, 1024, &hp->n_head)) ||
+		(s = LlmLoadIntOr(ld, "attention.head_count_kv", 1, 1024, hp->n_head, &hp->n_head_kv)) ||
+		(s = LlmLoadIntOr(ld, "context_length", 1, 1 << 24, 4096, &hp->n_ctx_train)) ||
+		(s = LlmLoadIntOr(ld, "attention.key_length", 2, 1024,
+						  hp->n_embd / hp->n_head, &hp->head_dim)) ||
+		(s = LlmLoadIntOr(ld, "rope.dimension_count", 2, hp->head_dim, hp->head_dim, &hp->n_rot)) ||
+		(s = LlmLoadFloatOr(ld, "rope.freq_base", 10000.0f, &hp->rope_freq_base)) ||
+		(s = LlmLoadFloatOr(ld, "attention.layer_norm_rms_epsilon", 1e-5f, &hp->rms_eps)) ||
+		(s = LlmLoadFloatOr(ld, "attention.layer_norm_epsilon", 1e-5f, &hp->norm_eps)) ||
+		(s = LlmLoadIntOr(ld, "pooling_type", 0, 1000, LLM_POOLING_MEAN, &pooling)))
 		return s;
 
 	if (hp->n_head % hp->n_head_kv != 0)
@@ -179,25 +368,27 @@ LoadHParams(ModelLoader *ld)
 	if (hp->n_rot % 2 != 0 || hp->head_dim % 2 != 0)
 		return LlmSetError(ld->err, LLM_ERR_FORMAT, "rotary dimension %d and head size %d must be even",
 						   hp->n_rot, hp->head_dim);
-	if (!(hp->rope_freq_base > 0.0f) || !(hp->rms_eps > 0.0f))
+	if (!(hp->rope_freq_base > 0.0f) || !(hp->rms_eps > 0.0f) || !(hp->norm_eps > 0.0f))
 		return LlmSetError(ld->err, LLM_ERR_FORMAT, "rope.freq_base and the norm epsilon must be positive");
+	if (pooling > LLM_POOLING_LAST)
+		return LlmSetError(ld->err, LLM_ERR_UNSUPPORTED,
+						   "pooling type %d%s is not supported (supported: 0 none, 1 mean, 2 cls, 3 last)",
+						   pooling, pooling == 4 ? " (rank: a reranker's classifier head)" : "");
 
-	hp->rope_freq_scale = 1.0f;
-	if (GgufGetString(m->gguf, ArchKey(ld, "rope.scaling.type"), &scaling) &&
-		!GgufStrEq(scaling, "none"))
-	{
-		float		factor;
-
-		if (!GgufStrEq(scaling, "linear"))
-			return LlmSetError(ld->err, LLM_ERR_UNSUPPORTED, "rope scaling \"%.*s\" is not supported (only linear)",
-							   (int) (scaling.len > 32 ? 32 : scaling.len), scaling.data);
-		if ((s = OptionalFloat(ld, "rope.scaling.factor", 1.0f, &factor)))
-			return s;
-		if (!(factor > 0.0f))
-			return LlmSetError(ld->err, LLM_ERR_FORMAT, "rope.scaling.factor must be positive");
-		hp->rope_freq_scale = 1.0f / factor;
-	}
+	/*
+	 * A decoder whose file names a pooling type was made for embeddings
+	 * (Qwen3-Embedding: the last token); without one, embeddings of a
+	 * decoder are the mean of its hidden states, as this engine has always
+	 * pooled them.
+	 */
+	hp->pooling = (LlmPooling) pooling;
+	m->kind = GgufFind(m->gguf, LlmLoaderKey(ld, "pooling_type")) != NULL ?
+		LLM_KIND_EMBEDDING : LLM_KIND_GENERATIVE;
+	hp->causal = true;
+	hp->kq_scale = 1.0f / sqrtf((float) hp->head_dim);
 	hp->rope_type = m->arch == LLM_ARCH_LLAMA ? LLM_ROPE_NORM : LLM_ROPE_NEOX;
+	if ((s = LoadRopeScaling(ld)))
+		return s;
 
 	/* the vocabulary size is the embedding matrix's, whatever metadata says */
 	emb = GgufFindTensor(m->gguf, "token_embd.weight");
@@ -210,58 +401,25 @@ LoadHParams(ModelLoader *ld)
 	return LLM_OK;
 }
 
+/* The tensors of the family's layers, then what every model has. */
 static LlmStatus
-LoadTensors(ModelLoader *ld)
+LoadTensors(LlmLoader *ld)
 {
 	LlmModel   *m = ld->m;
-	const LlmHParams *hp = &m->hp;
-	const int64_t q_dim = (int64_t) hp->n_head * hp->head_dim;
-	const int64_t kv_dim = (int64_t) hp->n_head_kv * hp->head_dim;
-	const GgufTensor *freqs;
 	LlmStatus	s;
-	char		name[96];
 
-	if ((s = LoadMatrix(ld, "token_embd.weight", hp->n_embd, hp->n_vocab, true, &m->tok_embd)) ||
-		(s = LoadVector(ld, "output_norm.weight", hp->n_embd, true, &m->output_norm)) ||
-		(s = LoadMatrix(ld, "output.weight", hp->n_embd, hp->n_vocab, false, &m->output)))
-		return s;
-	m->tied_output = m->output.data == NULL;
-	if (m->tied_output)
-		m->output = m->tok_embd;
-
-	freqs = FindTensor(ld, "rope_freqs.weight", hp->n_rot / 2, 0, false, &s);
-	if (s)
-		return s;
-	if (freqs != NULL && freqs->type != LLM_TYPE_F32)
-		return LlmSetError(ld->err, LLM_ERR_UNSUPPORTED, "tensor rope_freqs.weight must be F32");
-	m->rope_freqs = freqs ? freqs->data : NULL;
-
-	m->layers = calloc(hp->n_layer, sizeof(LlmLayer));
+	m->layers = calloc(m->hp.n_layer, sizeof(LlmLayer));
 	if (m->layers == NULL)
-		return LlmSetError(ld->err, LLM_ERR_NOMEM, "out of memory loading %d layers", hp->n_layer);
-
-	for (int l = 0; l < hp->n_layer; l++)
+		return LlmSetError(ld->err, LLM_ERR_NOMEM, "out of memory loading %d layers", m->hp.n_layer);
+	if ((s = LlmLoadMatrix(ld, "token_embd.weight", m->hp.n_embd, m->hp.n_vocab, true, &m->tok_embd)))
+		return s;
+	for (int l = 0; l < m->hp.n_layer; l++)
 	{
-		LlmLayer   *L = &m->layers[l];
-
-#define BLK(suffix) (snprintf(name, sizeof(name), "blk.%d.%s", l, suffix), name)
-		if ((s = LoadVector(ld, BLK("attn_norm.weight"), hp->n_embd, true, &L->attn_norm)) ||
-			(s = LoadMatrix(ld, BLK("attn_q.weight"), hp->n_embd, q_dim, true, &L->wq)) ||
-			(s = LoadMatrix(ld, BLK("attn_k.weight"), hp->n_embd, kv_dim, true, &L->wk)) ||
-			(s = LoadMatrix(ld, BLK("attn_v.weight"), hp->n_embd, kv_dim, true, &L->wv)) ||
-			(s = LoadVector(ld, BLK("attn_q.bias"), q_dim, m->arch == LLM_ARCH_QWEN2, &L->bq)) ||
-			(s = LoadVector(ld, BLK("attn_k.bias"), kv_dim, m->arch == LLM_ARCH_QWEN2, &L->bk)) ||
-			(s = LoadVector(ld, BLK("attn_v.bias"), kv_dim, m->arch == LLM_ARCH_QWEN2, &L->bv)) ||
-			(s = LoadVector(ld, BLK("attn_q_norm.weight"), hp->head_dim, m->arch == LLM_ARCH_QWEN3, &L->q_norm)) ||
-			(s = LoadVector(ld, BLK("attn_k_norm.weight"), hp->head_dim, m->arch == LLM_ARCH_QWEN3, &L->k_norm)) ||
-			(s = LoadMatrix(ld, BLK("attn_output.weight"), q_dim, hp->n_embd, true, &L->wo)) ||
-			(s = LoadVector(ld, BLK("ffn_norm.weight"), hp->n_embd, true, &L->ffn_norm)) ||
-			(s = LoadMatrix(ld, BLK("ffn_gate.weight"), hp->n_embd, hp->n_ff, true, &L->w_gate)) ||
-			(s = LoadMatrix(ld, BLK("ffn_up.weight"), hp->n_embd, hp->n_ff, true, &L->w_up)) ||
-			(s = LoadMatrix(ld, BLK("ffn_down.weight"), hp->n_ff, hp->n_embd, true, &L->w_down)))
-			return s;
-#undef BLK
+		m->layers[l].rope = LlmRopeParamsFor(&m->hp, m->hp.rope_freq_base, m->hp.rope_freq_scale);
+		m->layers[l].n_swa = 0;
 	}
+	if ((s = m->family->load(ld)))
+		return s;
 
 	for (uint64_t i = 0; i < m->gguf->n_tensors; i++)
 	{
@@ -280,7 +438,7 @@ static LlmStatus
 ModelBuild(GgufFile *gguf, const void *vocab_image, size_t vocab_size,
 		   LlmModel **out, LlmError *err)
 {
-	ModelLoader ld;
+	LlmLoader	ld;
 	GgufString	arch;
 	LlmModel   *m;
 	LlmStatus	s;
@@ -298,19 +456,21 @@ ModelBuild(GgufFile *gguf, const void *vocab_image, size_t vocab_size,
 
 	if (!GgufGetString(gguf, "general.architecture", &arch))
 		s = LlmSetError(err, LLM_ERR_FORMAT, "metadata key general.architecture is missing");
-	else if (GgufStrEq(arch, "llama"))
-		s = LLM_OK, m->arch = LLM_ARCH_LLAMA;
-	else if (GgufStrEq(arch, "qwen2"))
-		s = LLM_OK, m->arch = LLM_ARCH_QWEN2;
-	else if (GgufStrEq(arch, "qwen3"))
-		s = LLM_OK, m->arch = LLM_ARCH_QWEN3;
 	else
+	{
 		s = LlmSetError(err, LLM_ERR_UNSUPPORTED,
-						"architecture \"%.*s\" is not supported (supported: llama, qwen2, qwen3)",
+						"architecture \"%.*s\" is not supported (supported: " MODEL_ARCH_LIST ")",
 						(int) (arch.len > 64 ? 64 : arch.len), arch.data);
+		for (size_t i = 0; i < sizeof(model_archs) / sizeof(model_archs[0]); i++)
+			if (GgufStrEq(arch, model_archs[i].name))
+			{
+				m->arch = model_archs[i].arch;
+				m->family = model_archs[i].family;
+				s = LLM_OK;
+			}
+	}
 	if (s == LLM_OK)
 	{
-		m->family = &LlmFamilyLlama;
 		snprintf(m->arch_name, sizeof(m->arch_name), "%.*s", (int) arch.len, arch.data);
 		s = LoadHParams(&ld);
 	}
@@ -382,6 +542,20 @@ LlmModelFree(LlmModel *model)
 	free(model->layers);
 	GgufClose(model->gguf);
 	free(model);
+}
+
+const char *
+LlmModelKindName(LlmModelKind kind)
+{
+	return kind == LLM_KIND_EMBEDDING ? "embedding" : "generative";
+}
+
+const char *
+LlmPoolingName(LlmPooling pooling)
+{
+	static const char *const names[] = {"none", "mean", "cls", "last"};
+
+	return pooling >= LLM_POOLING_NONE && pooling <= LLM_POOLING_LAST ? names[pooling] : "?";
 }
 
 const char *

@@ -299,9 +299,13 @@ LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *const *prompts,
 	return s;
 }
 
-/* out = the mean of the summed hidden states, scaled to unit length */
+/*
+ * out = the pooled vector: the sum of n hidden states divided by n (one
+ * state and n = 1 for cls and last pooling), scaled to unit length when
+ * normalize, computed in double.
+ */
 static void
-EmbedFinish(const double *sum, int n, int n_embd, float *out)
+EmbedFinish(const double *sum, int n, int n_embd, bool normalize, float *out)
 {
 	double		norm = 0.0;
 
@@ -309,40 +313,109 @@ EmbedFinish(const double *sum, int n, int n_embd, float *out)
 		norm += (sum[j] / n) * (sum[j] / n);
 	norm = sqrt(norm);
 	for (int j = 0; j < n_embd; j++)
-		out[j] = norm > 0 ? (float) (sum[j] / n / norm) : 0.0f;
+	{
+		if (!normalize)
+			out[j] = (float) (sum[j] / n);
+		else
+			out[j] = norm > 0 ? (float) (sum[j] / n / norm) : 0.0f;
+	}
+}
+
+/* The model's pooling, or an error when it pools nothing. */
+static LlmStatus
+EmbedPooling(const LlmContext *ctx, LlmPooling *pooling, LlmError *err)
+{
+	*pooling = ctx->model->hp.pooling;
+	if (*pooling == LLM_POOLING_NONE)
+		return LlmSetError(err, LLM_ERR_UNSUPPORTED,
+						   "the model's pooling type is none: it gives one vector per token, not one per input");
+	return LLM_OK;
+}
+
+/* Whether token j of an input of n tokens is part of its pooled vector. */
+static bool
+EmbedWants(LlmPooling pooling, int j, int n)
+{
+	return pooling == LLM_POOLING_MEAN ||
+		(pooling == LLM_POOLING_CLS && j == 0) ||
+		(pooling == LLM_POOLING_LAST && j == n - 1);
+}
+
+LlmStatus
+LlmEmbedPooled(LlmContext *ctx, const int32_t *tokens, int n, bool normalize, float *out,
+			   LlmError *err)
+{
+	const int	n_embd = ctx->model->hp.n_embd;
+
+	/* an encoder sees its whole input at once: one slice (decode.c checks) */
+	const int	slice = ctx->model->hp.causal ? SCORE_SLICE : (n > 0 ? n : 1);
+	float	   *hidden;
+	double	   *sum;
+	LlmPooling	pooling;
+	int			n_pooled;
+	LlmStatus	s;
+
+	if (n <= 0)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "nothing to embed");
+	if ((s = EmbedPooling(ctx, &pooling, err)) != LLM_OK)
+		return s;
+	hidden = malloc(sizeof(float) * slice * n_embd);
+	sum = calloc(n_embd, sizeof(double));
+	if (hidden == NULL || sum == NULL)
+	{
+		free(hidden);
+		free(sum);
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory embedding %d tokens", n);
+	}
+	LlmContextReset(ctx);
+	for (int done = 0; done < n && s == LLM_OK; done += slice)
+	{
+		int			m = n - done < slice ? n - done : slice;
+
+		s = LlmDecodeHidden(ctx, tokens + done, m, hidden, err);
+		for (int i = 0; s == LLM_OK && i < m; i++)
+			if (EmbedWants(pooling, done + i, n))
+				for (int j = 0; j < n_embd; j++)
+					sum[j] += hidden[(size_t) i * n_embd + j];
+	}
+	n_pooled = pooling == LLM_POOLING_MEAN ? n : 1;
+	if (s == LLM_OK)
+		EmbedFinish(sum, n_pooled, n_embd, normalize, out);
+	free(hidden);
+	free(sum);
+	return s;
 }
 
 LlmStatus
 LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n, float *out,
 			   LlmError *err)
 {
+	return LlmEmbedPooled(ctx, tokens, n, true, out, err);
+}
+
+/*
+ * Run n rows of a batch of inputs and add each wanted row's hidden state to
+ * its input's sum (owner[r]: which input row r is of).
+ */
+static LlmStatus
+EmbedRows(LlmContext *ctx, const int32_t *tok, const LlmRow *rows, const bool *want,
+		  const int *owner, int n, float *hidden, double *sum, LlmError *err)
+{
 	const int	n_embd = ctx->model->hp.n_embd;
-	float	   *hidden = malloc(sizeof(float) * SCORE_SLICE * n_embd);
-	double	   *sum = calloc(n_embd, sizeof(double));
-	LlmStatus	s = LLM_OK;
+	LlmStatus	s = LlmDecodeRows(ctx, tok, rows, want, n, true, hidden, err);
+	int			w = 0;
 
-	if (n <= 0 || hidden == NULL || sum == NULL)
+	for (int r = 0; r < n && s == LLM_OK; r++)
 	{
-		free(hidden);
-		free(sum);
-		if (n <= 0)
-			return LlmSetError(err, LLM_ERR_ARGUMENT, "nothing to embed");
-		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory embedding %d tokens", n);
-	}
-	LlmContextReset(ctx);
-	for (int done = 0; done < n && s == LLM_OK; done += SCORE_SLICE)
-	{
-		int			m = n - done < SCORE_SLICE ? n - done : SCORE_SLICE;
+		double	   *acc = sum + (size_t) owner[r] * n_embd;
+		const float *h = hidden + (size_t) w * n_embd;
 
-		s = LlmDecodeHidden(ctx, tokens + done, m, hidden, err);
-		for (int i = 0; s == LLM_OK && i < m; i++)
-			for (int j = 0; j < n_embd; j++)
-				sum[j] += hidden[(size_t) i * n_embd + j];
+		if (!want[r])
+			continue;
+		for (int d = 0; d < n_embd; d++)
+			acc[d] += h[d];
+		w++;
 	}
-	if (s == LLM_OK)
-		EmbedFinish(sum, n, n_embd, out);
-	free(hidden);
-	free(sum);
 	return s;
 }
 
@@ -351,6 +424,7 @@ LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens, const int *n_tokens
 			  int n_inputs, float *out, LlmError *err)
 {
 	const int	n_embd = ctx->model->hp.n_embd;
+	const bool	encoder = !ctx->model->hp.causal;
 	const int	slice = ctx->n_batch;
 	float	   *hidden;
 	double	   *sum;
@@ -359,11 +433,14 @@ LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens, const int *n_tokens
 	bool	   *want;
 	int		   *owner;
 	int			n = 0;
+	LlmPooling	pooling;
 	LlmStatus	s = LLM_OK;
 
 	if (n_inputs < 1 || n_inputs > ctx->n_seq)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "%d inputs for a context of %d sequences",
 						   n_inputs, ctx->n_seq);
+	if ((s = EmbedPooling(ctx, &pooling, err)) != LLM_OK)
+		return s;
 	for (int i = 0; i < n_inputs; i++)
 	{
 		if (n_tokens[i] <= 0)
@@ -372,6 +449,10 @@ LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens, const int *n_tokens
 			return LlmSetError(err, LLM_ERR_CONTEXT,
 							   "input %d: %d tokens do not fit in the context of %d",
 							   i, n_tokens[i], ctx->n_ctx);
+		if (encoder && n_tokens[i] > slice)
+			return LlmSetError(err, LLM_ERR_CONTEXT,
+							   "input %d: a %s model is an encoder: its %d tokens must fit in one batch of %d",
+							   i, ctx->model->arch_name, n_tokens[i], slice);
 		for (int j = 0; j < n_tokens[i]; j++)
 			if (tokens[i][j] < 0 || tokens[i][j] >= ctx->model->hp.n_vocab)
 				return LlmSetError(err, LLM_ERR_ARGUMENT,
@@ -389,32 +470,35 @@ LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens, const int *n_tokens
 
 	/*
 	 * Every token of every input, n_batch rows at a time (a chunk mixes
-	 * inputs); each input's hidden states are summed in token order, as
-	 * LlmEmbedTokens sums them, so the embeddings have its bits.
+	 * inputs; an encoder's input is never split, as it must see itself
+	 * whole); each input's pooled hidden states are summed in token order,
+	 * as LlmEmbedTokens sums them, so the embeddings have its bits.  Only
+	 * the pooled rows are wanted: their final norm and copy are all the
+	 * output costs.
 	 */
 	for (int i = 0; i < n_inputs && s == LLM_OK; i++)
+	{
+		if (encoder && n > 0 && n + n_tokens[i] > slice)
+		{
+			s = EmbedRows(ctx, tok, rows, want, owner, n, hidden, sum, err);
+			n = 0;
+		}
 		for (int j = 0; j < n_tokens[i] && s == LLM_OK; j++)
 		{
 			tok[n] = tokens[i][j];
 			rows[n] = (LlmRow) {.seq = i, .pos = j, .cell = j};
-			want[n] = true;
+			want[n] = EmbedWants(pooling, j, n_tokens[i]);
 			owner[n] = i;
 			if (++n == slice || (i == n_inputs - 1 && j == n_tokens[i] - 1))
 			{
-				s = LlmDecodeRows(ctx, tok, rows, want, n, true, hidden, err);
-				for (int r = 0; r < n && s == LLM_OK; r++)
-				{
-					double	   *acc = sum + (size_t) owner[r] * n_embd;
-					const float *h = hidden + (size_t) r * n_embd;
-
-					for (int d = 0; d < n_embd; d++)
-						acc[d] += h[d];
-				}
+				s = EmbedRows(ctx, tok, rows, want, owner, n, hidden, sum, err);
 				n = 0;
 			}
 		}
+	}
 	for (int i = 0; i < n_inputs && s == LLM_OK; i++)
-		EmbedFinish(sum + (size_t) i * n_embd, n_tokens[i], n_embd, out + (size_t) i * n_embd);
+		EmbedFinish(sum + (size_t) i * n_embd, pooling == LLM_POOLING_MEAN ? n_tokens[i] : 1,
+					n_embd, true, out + (size_t) i * n_embd);
 	for (int i = 0; i < n_inputs; i++)
 		ctx->seq_past[i] = s == LLM_OK ? n_tokens[i] : 0;
 	free(hidden);

@@ -48,9 +48,20 @@ extern LlmStatus LlmScoreContinuationsBatch(LlmContext *ctx, const int32_t *cons
 											int n_cont, double *logprob, LlmError *err);
 
 /*
- * Mean of the tokens' final hidden states, scaled to unit length:
- * out[n_embd].
+ * The embedding of one input, out[n_embd]: the final hidden states of its
+ * tokens (after the output norm; a bert's last layer) pooled as the model
+ * says (LlmModel.hp.pooling, from <arch>.pooling_type): their mean (also
+ * for a decoder whose file names no pooling), the first token's (cls) or
+ * the last token's (last, Qwen3-Embedding); scaled to unit length when
+ * normalize.  A model whose pooling type is none has no such vector
+ * (LLM_ERR_UNSUPPORTED: take LlmDecodeHidden's per-token states instead).
+ * The context is reset first.  An encoder's input must fit in one batch
+ * (n <= the context's n_batch).
  */
+extern LlmStatus LlmEmbedPooled(LlmContext *ctx, const int32_t *tokens, int n,
+								bool normalize, float *out, LlmError *err);
+
+/* LlmEmbedPooled scaled to unit length: what the SQL layer embeds with. */
 extern LlmStatus LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n,
 								float *out, LlmError *err);
 
@@ -58,8 +69,8 @@ extern LlmStatus LlmEmbedTokens(LlmContext *ctx, const int32_t *tokens, int n,
  * LlmEmbedTokens of n_inputs inputs at once, input i in sequence i of a
  * context of at least n_inputs sequences (reset first): their tokens go
  * through the model together, so the weights are streamed once per chunk
- * for all of them.  out[i * n_embd ..], bit-identical to LlmEmbedTokens
- * of input i alone.
+ * for all of them (an encoder's input whole in one chunk).
+ * out[i * n_embd ..], bit-identical to LlmEmbedTokens of input i alone.
  */
 extern LlmStatus LlmEmbedBatch(LlmContext *ctx, const int32_t *const *tokens,
 							   const int *n_tokens, int n_inputs, float *out, LlmError *err);

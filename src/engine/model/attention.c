@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * attention.c
- *	  Causal self-attention over the KV cache, for every architecture
- *	  family: row planning, storing keys and values, and the two products
- *	  of each block of query rows, shared out over the context's threads.
+ *	  Self-attention over the KV cache, for every architecture family: row
+ *	  planning, storing keys and values, and the two products of each
+ *	  block of query rows, shared out over the context's threads.  Causal
+ *	  (a row sees its sequence up to itself), windowed on a local layer
+ *	  (only the last n_swa positions), or whole (an encoder).
  *
  * Every row's result is computed the same way whatever other rows share
  * its chunk (a fixed summation order per element, masked keys weighing
@@ -19,6 +21,7 @@
 #include "fp16.h"
 #include "kernels.h"
 #include "model/attention.h"
+#include "model/ggml_order.h"
 #include "model/ops.h"
 
 typedef struct AttentionTask
@@ -83,17 +86,19 @@ AttentionRows(AttentionTask *task, float *scores, float *part, void *halves, con
 	const LlmKernelTable *k = LlmKernelsGet();
 	const int	hd = hp->head_dim;
 	const int	kv_dim = hp->n_head_kv * hd;
-	const float scale = 1.0f / sqrtf((float) hd);
+	const float scale = hp->kq_scale;
+	const int	n_swa = ctx->model->layers[task->layer].n_swa;
 	const LlmAttnBlock *b = qr->b;
 	const size_t slab = ((size_t) task->layer * ctx->n_seq + b->seq) * ctx->n_ctx * kv_dim;
 	const char *kc = (const char *) ctx->k_cache + slab * ctx->kv_elem;
 	const char *vt = (const char *) ctx->v_cache + slab * ctx->kv_elem;
 	const LlmRow *r0 = &ctx->rows[b->t0];
 	const int	n = qr->n;
-	const int	n_keys = r0->cell + b->n;	/* seen by the block's last row */
+	const int	n_keys = b->n_keys; /* seen by the block's last row */
 	const int	gap = r0->branch - r0->prefix;	/* masked cells before a branch */
 	const bool	branch_row = r0->prefix > 0;
 	const bool	half = ctx->kv_type == LLM_TYPE_F16;
+	const bool	ggml = ctx->ggml_order;
 
 	/* scores[t][j] = q_t . k_j; over an F16 cache the queries go to F16 first */
 	if (half)
@@ -103,14 +108,26 @@ AttentionRows(AttentionTask *task, float *scores, float *part, void *halves, con
 		k->gemm[LLM_TYPE_F16] (hd, n_keys, n, scores, n_keys, kc + (size_t) qr->kvh * hd * ctx->kv_elem,
 							   ctx->kv_elem * kv_dim, halves, sizeof(LlmHalf) * hd);
 	}
+	else if (ctx->ggml_order)
+	{
+		/* ggml_vec_dot_f32 of every key with every query row */
+		for (int t = 0; t < n; t++)
+			for (int j = 0; j < n_keys; j++)
+				scores[(size_t) t * n_keys + j] =
+					LlmGgmlDotVec((const float *) kc + (size_t) j * kv_dim + (size_t) qr->kvh * hd, 1,
+								  qr->q + qr->q_stride * t, hd, false);
+	}
 	else
 		k->gemm[LLM_TYPE_F32] (hd, n_keys, n, scores, n_keys, kc + (size_t) qr->kvh * hd * ctx->kv_elem,
 							   ctx->kv_elem * kv_dim, qr->q, sizeof(float) * qr->q_stride);
 	for (int t = 0; t < n; t++)
 	{
 		float	   *row = scores + (size_t) t * n_keys;
-		int			last = r0->cell + (qr->heads ? 0 : t);	/* the row's own cell */
+		/* the row's own cell; an encoder's rows see all their sequence */
+		int			last = hp->causal ? r0->cell + (qr->heads ? 0 : t) : n_keys - 1;
 		int			visible = last + 1 - gap;
+		/* a local layer sees the last n_swa of those (llama.cpp's SWA mask) */
+		int			lo = n_swa > 0 && visible > n_swa ? visible - n_swa : 0;
 
 		/*
 		 * A branch row sees [0, prefix) and [branch, last]: move the branch
@@ -119,9 +136,23 @@ AttentionRows(AttentionTask *task, float *scores, float *part, void *halves, con
 		 */
 		if (gap > 0)
 			memmove(row + r0->prefix, row + r0->branch, sizeof(float) * (last + 1 - r0->branch));
-		for (int j = 0; j < visible; j++)
+		for (int j = lo; j < visible; j++)
 			row[j] *= scale;
-		LlmSoftmax(row, visible);
+		if (ggml && !half)
+		{
+			/*
+			 * llama.cpp's row: masked entries first, its KV length padded
+			 * to sixteen for a cache, the input's length for an encoder
+			 */
+			for (int j = 0; j < lo; j++)
+				row[j] = -INFINITY;
+			LlmGgmlSoftmax(row, visible, hp->causal ? (visible + 15) & ~15 : visible);
+		}
+		else
+		{
+			LlmSoftmax(row + lo, visible - lo);
+			memset(row, 0, sizeof(float) * lo);
+		}
 		if (gap > 0)
 		{
 			memmove(row + r0->branch, row + r0->prefix, sizeof(float) * (last + 1 - r0->branch));
@@ -136,6 +167,22 @@ AttentionRows(AttentionTask *task, float *scores, float *part, void *halves, con
 	 * branch's cells are) does not change the rounding: a label scores the
 	 * same bits whatever other labels share the pass.
 	 */
+	if (ggml && !half)
+	{
+		/* tinyBLAS over the padded cache; an encoder's ragged input by vec_dot */
+		const bool	tiny = hp->causal || n_keys % 16 == 0;
+
+		for (int t = 0; t < n; t++)
+			for (int i = 0; i < hd; i++)
+			{
+				const float *vrow = (const float *) vt + ((size_t) qr->kvh * hd + i) * ctx->n_ctx;
+				const float *w = scores + (size_t) t * n_keys;
+
+				qr->out[qr->out_stride * t + i] = tiny ? LlmGgmlDotTiny(vrow, 1, w, n_keys) :
+					LlmGgmlDotVec(vrow, 1, w, n_keys, true);
+			}
+		return;
+	}
 	if (half)
 		k->from_float[LLM_TYPE_F16] (scores, halves, (int64_t) n * n_keys);
 	SumValues(ctx, vt, qr, half ? (const void *) halves : (const void *) scores, n_keys,
@@ -165,7 +212,7 @@ AttentionGroup(AttentionTask *task, float *scores, float *part, void *halves, in
 	const int	hd = hp->head_dim;
 	const size_t q_dim = (size_t) hp->n_head * hd;
 	const int	group = hp->n_head / hp->n_head_kv;
-	const int	n_keys = ctx->rows[b->t0].cell + b->n;
+	const int	n_keys = b->n_keys;
 	const int	h0 = h_only >= 0 ? h_only : kvh * group;
 	const int	h1 = h_only >= 0 ? h_only + 1 : h0 + group;
 	/* (the F16 scratch and the branch part hold 64 query rows) */
@@ -225,28 +272,42 @@ AttentionShare(void *arg, int ith, int nth)
  * prompt chunk is mostly never computed), and no more scores than a
  * thread's buffer holds.  Rows of interleaved sequences make blocks of
  * one row.
+ *
+ * An encoder's rows see every cell their sequence has in the chunk, later
+ * ones too: its blocks score all of them (a sequence is whole in one
+ * chunk, see decode.c).
  */
 void
 LlmAttentionPlan(LlmContext *ctx, int n_rows)
 {
 	const LlmRow *r = ctx->rows;
+	const bool	causal = ctx->model->hp.causal;
 
 	ctx->n_blocks = 0;
 	for (int t = 0; t < n_rows; t++)
 	{
 		LlmAttnBlock *b = ctx->n_blocks > 0 ? &ctx->blocks[ctx->n_blocks - 1] : NULL;
+		int			end = r[t].cell + 1;
 
+		if (!causal)
+			for (int u = 0; u < n_rows; u++)
+				if (r[u].seq == r[t].seq && r[u].cell + 1 > end)
+					end = r[u].cell + 1;
 		if (b != NULL && r[t].seq == b->seq &&
 			r[t].cell == r[t - 1].cell + 1 && r[t].prefix == r[t - 1].prefix &&
 			r[t].branch == r[t - 1].branch && b->n < 64 &&
-			(size_t) (b->n + 1) * (r[t].cell + 1) <= ctx->scores_per_thread)
+			(size_t) (b->n + 1) * end <= ctx->scores_per_thread)
+		{
 			b->n++;
+			b->n_keys = end;
+		}
 		else
 		{
 			b = &ctx->blocks[ctx->n_blocks++];
 			b->seq = r[t].seq;
 			b->t0 = t;
 			b->n = 1;
+			b->n_keys = end;
 		}
 	}
 }

@@ -30,6 +30,31 @@ FinalNorm(LlmContext *ctx, int first, int n)
 }
 
 /*
+ * The output layer over n final hidden states x, into logits [n][n_vocab],
+ * soft-capped when the model says so (Gemma).
+ */
+static void
+Logits(LlmContext *ctx, float *logits, const float *x, int n)
+{
+	const LlmModel *m = ctx->model;
+
+	LlmProject(ctx, logits, &m->output, x, n);
+	if (m->hp.final_logit_softcap > 0.0f)
+		LlmSoftcap(logits, m->hp.final_logit_softcap, (size_t) n * m->hp.n_vocab);
+}
+
+/* An encoder has no output layer: refuse what needs one. */
+static LlmStatus
+CheckDecoder(const LlmContext *ctx, LlmError *err)
+{
+	if (ctx->model->output.data == NULL)
+		return LlmSetError(err, LLM_ERR_UNSUPPORTED,
+						   "a %s model is an encoder: it embeds text and cannot generate or score tokens",
+						   ctx->model->arch_name);
+	return LLM_OK;
+}
+
+/*
  * Embed the chunk's tokens and run them through every layer; ctx->rows
  * says where each goes.  False if cancelled.
  */
@@ -62,9 +87,25 @@ Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
 	const int	n_embd = m->hp.n_embd;
 	const int	n_vocab = m->hp.n_vocab;
 	int		   *past = &ctx->seq_past[0];
+	LlmStatus	s;
 
 	if (n_tokens <= 0)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "no tokens to decode");
+	if (what != DECODE_HIDDEN && (s = CheckDecoder(ctx, err)) != LLM_OK)
+		return s;
+
+	/*
+	 * Every token of an encoder sees every other, so its input goes through
+	 * in one chunk, from an empty sequence: there is nothing to continue.
+	 */
+	if (!m->hp.causal && *past > 0)
+		return LlmSetError(err, LLM_ERR_ARGUMENT,
+						   "a %s model is an encoder: its input cannot be continued (%d tokens are already in the context; reset it first)",
+						   m->arch_name, *past);
+	if (!m->hp.causal && n_tokens > ctx->n_batch)
+		return LlmSetError(err, LLM_ERR_CONTEXT,
+						   "a %s model is an encoder: its input of %d tokens must fit in one batch of %d",
+						   m->arch_name, n_tokens, ctx->n_batch);
 	if (n_tokens > ctx->n_ctx - *past)
 		return LlmSetError(err, LLM_ERR_CONTEXT,
 						   "%d tokens do not fit in the context: %d of %d positions are used",
@@ -88,12 +129,11 @@ Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
 		if (out == NULL)
 			;
 		else if (what == DECODE_ALL_LOGITS)
-			LlmMatmul(out + (size_t) done * n_vocab, &m->output, FinalNorm(ctx, 0, n), n,
-					  ctx->act_scratch, ctx->pool);
+			Logits(ctx, out + (size_t) done * n_vocab, FinalNorm(ctx, 0, n), n);
 		else if (what == DECODE_HIDDEN)
 			memcpy(out + (size_t) done * n_embd, FinalNorm(ctx, 0, n), sizeof(float) * n * n_embd);
 		else if (last_chunk)
-			LlmMatmul(out, &m->output, FinalNorm(ctx, n - 1, 1), 1, ctx->act_scratch, ctx->pool);
+			Logits(ctx, out, FinalNorm(ctx, n - 1, 1), 1);
 
 		*past += n;
 		done += n;
@@ -155,8 +195,7 @@ RunRows(LlmContext *ctx, const int32_t *tokens, size_t tok_stride, const bool *w
 		if (n_want > 0 && hidden)
 			memcpy(out + n_out * n_embd, ctx->xb, sizeof(float) * n_embd * n_want);
 		else if (n_want > 0)
-			LlmMatmul(out + n_out * n_vocab, &m->output, ctx->xb, n_want,
-					  ctx->act_scratch, ctx->pool);
+			Logits(ctx, out + n_out * n_vocab, ctx->xb, n_want);
 		n_out += n_want;
 		done += c;
 		*n_done = done;
@@ -175,6 +214,8 @@ CheckBatch(const LlmContext *ctx, const LlmBatchToken *items, int n, const float
 
 	if (n <= 0)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "no tokens to decode");
+	if ((s = CheckDecoder(ctx, err)) != LLM_OK)
+		return s;
 	count = calloc(ctx->n_seq, sizeof(int));
 	if (count == NULL)
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory checking a batch");
@@ -238,14 +279,52 @@ LlmDecodeBatch(LlmContext *ctx, const LlmBatchToken *items, int n, float *logits
 	return s;
 }
 
+/*
+ * An encoder's rows must each hold a whole input in one chunk: every
+ * sequence's rows in one run, at cells (and positions) 0, 1, 2, ...
+ */
+static LlmStatus
+CheckEncoderRows(const LlmContext *ctx, const LlmRow *rows, int n, bool hidden, LlmError *err)
+{
+	const char *arch = ctx->model->arch_name;
+
+	if (!hidden)
+		return CheckDecoder(ctx, err);
+	if (n > ctx->n_batch)
+		return LlmSetError(err, LLM_ERR_CONTEXT,
+						   "a %s model is an encoder: its %d rows must fit in one batch of %d",
+						   arch, n, ctx->n_batch);
+	for (int i = 0; i < n; i++)
+	{
+		const LlmRow *r = &rows[i];
+		bool		first = i == 0 || rows[i - 1].seq != r->seq;
+
+		if (r->prefix != 0 || r->branch != 0 || r->pos != r->cell ||
+			r->cell != (first ? 0 : rows[i - 1].cell + 1))
+			return LlmSetError(err, LLM_ERR_ARGUMENT,
+							   "row %d: a %s model is an encoder; each input's rows must be consecutive, at cells 0, 1, 2, ...",
+							   i, arch);
+		for (int j = 0; first && j < i; j++)
+			if (rows[j].seq == r->seq)
+				return LlmSetError(err, LLM_ERR_ARGUMENT,
+								   "row %d: a %s model is an encoder; sequence %d's rows must not be split",
+								   i, arch, r->seq);
+	}
+	return LLM_OK;
+}
+
 static LlmStatus
 CheckRows(const LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, const bool *want,
-		  int n, const float *out, LlmError *err)
+		  int n, bool hidden, const float *out, LlmError *err)
 {
 	const int	n_vocab = ctx->model->hp.n_vocab;
+	LlmStatus	s;
 
 	if (n <= 0)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "no tokens to decode");
+	if (!ctx->model->hp.causal &&
+		(s = CheckEncoderRows(ctx, rows, n, hidden, err)) != LLM_OK)
+		return s;
 	for (int i = 0; i < n; i++)
 	{
 		const LlmRow *r = &rows[i];
@@ -278,7 +357,7 @@ LlmDecodeRows(LlmContext *ctx, const int32_t *tokens, const LlmRow *rows, const 
 			  int n, bool hidden, float *out, LlmError *err)
 {
 	int			n_done;
-	LlmStatus	s = CheckRows(ctx, tokens, rows, want, n, out, err);
+	LlmStatus	s = CheckRows(ctx, tokens, rows, want, n, hidden, out, err);
 
 	if (s != LLM_OK)
 		return s;

@@ -17,6 +17,50 @@
 #include "model/family.h"
 #include "model/ops.h"
 
+/*
+ * The layers' tensors.  qwen2 requires q/k/v biases, qwen3 per-head q/k
+ * norms; llama may carry either (and rope_freqs, Llama 3's long-context
+ * divisors), so they are optional there.
+ */
+static LlmStatus
+LlamaLoad(LlmLoader *ld)
+{
+	LlmModel   *m = ld->m;
+	const LlmHParams *hp = &m->hp;
+	const int64_t q_dim = (int64_t) hp->n_head * hp->head_dim;
+	const int64_t kv_dim = (int64_t) hp->n_head_kv * hp->head_dim;
+	const bool	biases = m->arch == LLM_ARCH_QWEN2;
+	const bool	qk_norm = m->arch == LLM_ARCH_QWEN3;
+	LlmStatus	s;
+
+	if ((s = LlmLoadOutput(ld)) ||
+		(s = LlmLoadVector(ld, "rope_freqs.weight", hp->n_rot / 2, false, &m->rope_freqs)))
+		return s;
+	for (int l = 0; l < hp->n_layer; l++)
+	{
+		LlmLayer   *L = &m->layers[l];
+
+#define BLK(suffix) LlmLoaderLayerName(ld, l, suffix)
+		if ((s = LlmLoadVector(ld, BLK("attn_norm.weight"), hp->n_embd, true, &L->attn_norm)) ||
+			(s = LlmLoadMatrix(ld, BLK("attn_q.weight"), hp->n_embd, q_dim, true, &L->wq)) ||
+			(s = LlmLoadMatrix(ld, BLK("attn_k.weight"), hp->n_embd, kv_dim, true, &L->wk)) ||
+			(s = LlmLoadMatrix(ld, BLK("attn_v.weight"), hp->n_embd, kv_dim, true, &L->wv)) ||
+			(s = LlmLoadVector(ld, BLK("attn_q.bias"), q_dim, biases, &L->bq)) ||
+			(s = LlmLoadVector(ld, BLK("attn_k.bias"), kv_dim, biases, &L->bk)) ||
+			(s = LlmLoadVector(ld, BLK("attn_v.bias"), kv_dim, biases, &L->bv)) ||
+			(s = LlmLoadVector(ld, BLK("attn_q_norm.weight"), hp->head_dim, qk_norm, &L->q_norm)) ||
+			(s = LlmLoadVector(ld, BLK("attn_k_norm.weight"), hp->head_dim, qk_norm, &L->k_norm)) ||
+			(s = LlmLoadMatrix(ld, BLK("attn_output.weight"), q_dim, hp->n_embd, true, &L->wo)) ||
+			(s = LlmLoadVector(ld, BLK("ffn_norm.weight"), hp->n_embd, true, &L->ffn_norm)) ||
+			(s = LlmLoadMatrix(ld, BLK("ffn_gate.weight"), hp->n_embd, hp->n_ff, true, &L->w_gate)) ||
+			(s = LlmLoadMatrix(ld, BLK("ffn_up.weight"), hp->n_embd, hp->n_ff, true, &L->w_up)) ||
+			(s = LlmLoadMatrix(ld, BLK("ffn_down.weight"), hp->n_ff, hp->n_embd, true, &L->w_down)))
+			return s;
+#undef BLK
+	}
+	return LLM_OK;
+}
+
 /* The token's row of the embedding matrix, unscaled. */
 static void
 LlamaEmbed(LlmContext *ctx, const int32_t *tokens, size_t stride, int n_rows)
@@ -50,9 +94,9 @@ LlamaBlock(LlmContext *ctx, int l, int n_rows)
 	if (LlmCancelled(ctx))
 		return false;
 	LlmRmsNorm(ctx->xb, ctx->x, L->attn_norm, n_rows, hp->n_embd, hp->rms_eps);
-	LlmMatmul(ctx->q, &L->wq, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
-	LlmMatmul(ctx->k, &L->wk, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
-	LlmMatmul(ctx->v, &L->wv, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
+	LlmProject(ctx, ctx->q, &L->wq, ctx->xb, n_rows);
+	LlmProject(ctx, ctx->k, &L->wk, ctx->xb, n_rows);
+	LlmProject(ctx, ctx->v, &L->wv, ctx->xb, n_rows);
 	if (L->bq)
 		LlmAddBias(ctx->q, L->bq, n_rows, q_dim);
 	if (L->bk)
@@ -66,30 +110,28 @@ LlamaBlock(LlmContext *ctx, int l, int n_rows)
 		LlmRmsNorm(ctx->k, ctx->k, L->k_norm, n_rows * hp->n_head_kv, hp->head_dim, hp->rms_eps);
 	for (int t = 0; t < n_rows; t++)
 	{
-		LlmRope(ctx->q + (size_t) t * q_dim, hp->n_head, hp->head_dim, ctx->rows[t].pos, hp,
-				m->rope_freqs);
-		LlmRope(ctx->k + (size_t) t * kv_dim, hp->n_head_kv, hp->head_dim, ctx->rows[t].pos, hp,
-				m->rope_freqs);
+		LlmRope(ctx->q + (size_t) t * q_dim, hp->n_head, hp->head_dim, ctx->rows[t].pos,
+				&L->rope, m->rope_freqs);
+		LlmRope(ctx->k + (size_t) t * kv_dim, hp->n_head_kv, hp->head_dim, ctx->rows[t].pos,
+				&L->rope, m->rope_freqs);
 	}
 	LlmAttentionStore(ctx, l, n_rows);
 	LlmAttention(ctx, l);
 	if (LlmCancelled(ctx))
 		return false;
-	LlmMatmul(ctx->xb, &L->wo, ctx->att_out, n_rows, ctx->act_scratch, ctx->pool);
+	LlmProject(ctx, ctx->xb, &L->wo, ctx->att_out, n_rows);
 	LlmAdd(ctx->x, ctx->xb, n_x);
 
 	/* feed-forward: down(silu(gate(x)) * up(x)) */
 	if (LlmCancelled(ctx))
 		return false;
 	LlmRmsNorm(ctx->xb, ctx->x, L->ffn_norm, n_rows, hp->n_embd, hp->rms_eps);
-	LlmMatmul(ctx->gate, &L->w_gate, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
-	LlmMatmul(ctx->up, &L->w_up, ctx->xb, n_rows, ctx->act_scratch, ctx->pool);
-	/* per row: a vector kernel's tail must fall on the same elements */
-	for (int t = 0; t < n_rows; t++)
-		LlmSwiGlu(ctx->gate + (size_t) t * hp->n_ff, ctx->up + (size_t) t * hp->n_ff, hp->n_ff);
+	LlmProject(ctx, ctx->gate, &L->w_gate, ctx->xb, n_rows);
+	LlmProject(ctx, ctx->up, &L->w_up, ctx->xb, n_rows);
+	LlmSwiGluRows(ctx, ctx->gate, ctx->up, n_rows, hp->n_ff);
 	if (LlmCancelled(ctx))
 		return false;
-	LlmMatmul(ctx->xb, &L->w_down, ctx->gate, n_rows, ctx->act_scratch, ctx->pool);
+	LlmProject(ctx, ctx->xb, &L->w_down, ctx->gate, n_rows);
 	LlmAdd(ctx->x, ctx->xb, n_x);
 	return true;
 }
@@ -104,6 +146,7 @@ LlamaOutputNorm(const LlmContext *ctx, float *y, const float *x, int n_rows)
 
 const LlmFamily LlmFamilyLlama = {
 	.name = "llama",
+	.load = LlamaLoad,
 	.embed = LlamaEmbed,
 	.block = LlamaBlock,
 	.output_norm = LlamaOutputNorm,

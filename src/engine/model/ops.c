@@ -6,8 +6,10 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
+#include "fp16.h"
 #include "kernels.h"
 #include "model/ops.h"
 #include "threadpool.h"
@@ -31,6 +33,56 @@ LlmRmsNorm(float *y, const float *x, const float *w, int n_rows, int n, float ep
 		/* normalise, then multiply by the weight: two roundings, like ggml */
 		for (int i = 0; i < n; i++)
 			yr[i] = (xr[i] * scale) * w[i];
+	}
+}
+
+void
+LlmLayerNorm(float *y, const float *x, const float *w, const float *b, int n_rows, int n,
+			 float eps)
+{
+	for (int t = 0; t < n_rows; t++)
+	{
+		const float *xr = x + (size_t) t * n;
+		float	   *yr = y + (size_t) t * n;
+		double		sum = 0.0;
+		double		sum2 = 0.0;
+		float		mean;
+		float		variance;
+		float		scale;
+
+		/*
+		 * As ggml_compute_forward_norm_f32: the mean summed in double and
+		 * rounded to float, the centred values kept, their squares summed
+		 * as ggml_vec_cvar_f32 sums them (each block of sixteen in float as
+		 * _mm512_reduce_add_ps adds, the blocks and the leftovers in
+		 * double: the population variance), then scale, weight and bias as
+		 * three roundings.
+		 */
+		for (int i = 0; i < n; i++)
+			sum += (double) xr[i];
+		mean = (float) sum / n;
+		for (int i = 0; i < n; i++)
+			yr[i] = xr[i] - mean;
+		for (int i = 0; i + 16 <= n; i += 16)
+		{
+			float		sq[16];
+			float		t8[8];
+			float		t4[4];
+
+			for (int l = 0; l < 16; l++)
+				sq[l] = yr[i + l] * yr[i + l];
+			for (int l = 0; l < 8; l++)
+				t8[l] = sq[l + 8] + sq[l];
+			for (int l = 0; l < 4; l++)
+				t4[l] = t8[l + 4] + t8[l];
+			sum2 += (double) ((t4[0] + t4[2]) + (t4[1] + t4[3]));
+		}
+		for (int i = n & ~15; i < n; i++)
+			sum2 += (double) (yr[i] * yr[i]);
+		variance = (float) (sum2 / n);
+		scale = 1.0f / sqrtf(variance + eps);
+		for (int i = 0; i < n; i++)
+			yr[i] = (yr[i] * scale) * w[i] + b[i];
 	}
 }
 
@@ -141,30 +193,59 @@ LlmAddBias(float *y, const float *b, int n_rows, int n)
 			y[(size_t) t * n + i] += b[i];
 }
 
-void
-LlmRope(float *x, int n_head, int head_dim, int pos, const LlmHParams *hp,
-		const float *freq_factors)
+/* ggml's rope_yarn_ramp: 1 below pair low, 0 above pair high, linear between */
+static float
+RopeYarnRamp(float low, float high, int i0)
 {
-	const int	n_rot = hp->n_rot;
-	const float theta_scale = powf(hp->rope_freq_base, -2.0f / n_rot);
-	float		cs[2 * 512];
+	const float y = (i0 / 2 - low) / (high - low > 0.001f ? high - low : 0.001f);
+
+	return 1.0f - (y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y));
+}
+
+void
+LlmRopeAngles(float *cs, int pos, const LlmRopeParams *rp, const float *freq_factors)
+{
+	const int	n_rot = rp->n_rot;
+	const float theta_scale = powf(rp->freq_base, -2.0f / n_rot);
 	float		theta = (float) pos;
 
 	/*
 	 * Angles by repeated multiplication in float, exactly as ggml's rope
-	 * cache, so that F32 models match llama.cpp to rounding.  n_rot <= 1024
-	 * is checked at load time.
+	 * cache (ggml_rope_cache_init and rope_yarn), so that F32 models match
+	 * llama.cpp to rounding.
 	 */
 	for (int i0 = 0; i0 < n_rot; i0 += 2)
 	{
 		float		ff = freq_factors ? freq_factors[i0 / 2] : 1.0f;
-		float		th = hp->rope_freq_scale * (theta / ff);
+		float		theta_extrap = theta / ff;
+		float		theta_interp = rp->freq_scale * theta_extrap;
+		float		th = theta_interp;
+		float		mscale = rp->attn_factor;
 
-		cs[i0] = cosf(th);
-		cs[i0 + 1] = sinf(th);
+		if (rp->ext_factor != 0.0f)
+		{
+			float		ramp_mix = RopeYarnRamp(rp->corr_dims[0], rp->corr_dims[1], i0) *
+				rp->ext_factor;
+
+			/* as GCC contracts rope_yarn: the first product fused */
+			th = fmaf(theta_interp, 1 - ramp_mix, theta_extrap * ramp_mix);
+			mscale *= fmaf(0.1f, logf(1.0f / rp->freq_scale), 1.0f);
+		}
+		cs[i0] = cosf(th) * mscale;
+		cs[i0 + 1] = sinf(th) * mscale;
 		theta *= theta_scale;
 	}
+}
 
+void
+LlmRope(float *x, int n_head, int head_dim, int pos, const LlmRopeParams *rp,
+		const float *freq_factors)
+{
+	const int	n_rot = rp->n_rot;
+	float		cs[2 * 512];
+
+	/* n_rot <= head_dim <= 1024 is checked at load time */
+	LlmRopeAngles(cs, pos, rp, freq_factors);
 	for (int h = 0; h < n_head; h++)
 	{
 		float	   *v = x + (size_t) h * head_dim;
@@ -173,15 +254,88 @@ LlmRope(float *x, int n_head, int head_dim, int pos, const LlmHParams *hp,
 		{
 			float		c = cs[i0];
 			float		s = cs[i0 + 1];
-			int			a = hp->rope_type == LLM_ROPE_NEOX ? i0 / 2 : i0;
-			int			b = hp->rope_type == LLM_ROPE_NEOX ? i0 / 2 + n_rot / 2 : i0 + 1;
+			int			a = rp->type == LLM_ROPE_NEOX ? i0 / 2 : i0;
+			int			b = rp->type == LLM_ROPE_NEOX ? i0 / 2 + n_rot / 2 : i0 + 1;
 			float		x0 = v[a];
 			float		x1 = v[b];
 
-			v[a] = x0 * c - x1 * s;
-			v[b] = x0 * s + x1 * c;
+			/*
+			 * ggml's rotation, as GCC contracts it: the first product of
+			 * each line fused with the rounded second
+			 */
+			v[a] = fmaf(x0, c, -(x1 * s));
+			v[b] = fmaf(x0, s, x1 * c);
 		}
 	}
+}
+
+void
+LlmScale(float *x, float s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] *= s;
+}
+
+void
+LlmSoftcap(float *x, float cap, size_t n)
+{
+	/* ggml_scale by 1 / cap, ggml_tanh, ggml_scale by cap: three roundings */
+	const float inv = 1.0f / cap;
+
+	for (size_t i = 0; i < n; i++)
+		x[i] = tanhf(x[i] * inv) * cap;
+}
+
+/*
+ * ggml's GELU table: the tanh approximation of every half-precision
+ * argument, rounded to half (GGML_GELU_FP16, the CPU backend's default),
+ * built once per process.
+ */
+static LlmHalf gelu_table[1 << 16];
+static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
+
+static void
+GeluTableInit(void)
+{
+	/* ggml_gelu_f32's constants, in float */
+	const float coef_a = 0.044715f;
+	const float sqrt_2_over_pi = 0.79788456080286535587989211986876f;
+
+	for (int i = 0; i < (1 << 16); i++)
+	{
+		float		x = LlmHalfToFloat((LlmHalf) i);
+
+		gelu_table[i] = LlmFloatToHalf(0.5f * x * (1.0f + tanhf(sqrt_2_over_pi * x *
+																fmaf(coef_a * x, x, 1.0f))));
+	}
+}
+
+/* ggml_vec_gelu_f32's value of one argument: the table between -10 and 10 */
+static inline float
+GeluOne(float x)
+{
+	if (x <= -10.0f)
+		return 0.0f;
+	if (x >= 10.0f)
+		return x;
+	return LlmHalfToFloat(gelu_table[LlmFloatToHalf(x)]);
+}
+
+void
+LlmGelu(float *x, int64_t n)
+{
+	pthread_once(&gelu_once, GeluTableInit);
+	for (int64_t i = 0; i < n; i++)
+		x[i] = GeluOne(x[i]);
+}
+
+void
+LlmGeGlu(float *gate, const float *up, int64_t n)
+{
+	pthread_once(&gelu_once, GeluTableInit);
+	/* ggml_vec_geglu_f32: beyond +-10 the GELU is x or 0, times up */
+	for (int64_t i = 0; i < n; i++)
+		gate[i] = gate[i] <= -10.0f ? 0.0f : GeluOne(gate[i]) * up[i];
 }
 
 void

@@ -37,9 +37,35 @@ extern void LlmAdd(float *x, const float *y, size_t n);
 /* y[t] += b for n_rows rows of n floats */
 extern void LlmAddBias(float *y, const float *b, int n_rows, int n);
 
-/* Rotate n_head heads of head_dim floats of one row at position pos. */
+/*
+ * y[t] = (x[t] - mean) / sqrt(var + eps) * w + b for n_rows rows of n
+ * floats (y may be x): BERT's LayerNorm.
+ */
+extern void LlmLayerNorm(float *y, const float *x, const float *w, const float *b,
+						 int n_rows, int n, float eps);
+
+/*
+ * Rotate n_head heads of head_dim floats of one row at position pos; the
+ * pairs' angles are divided by freq_factors (NULL: none).
+ */
 extern void LlmRope(float *x, int n_head, int head_dim, int pos,
-					const LlmHParams *hp, const float *freq_factors);
+					const LlmRopeParams *rp, const float *freq_factors);
+
+/* cs[2i], cs[2i + 1] = cos, sin of pair i's angle at pos (times attn_factor) */
+extern void LlmRopeAngles(float *cs, int pos, const LlmRopeParams *rp,
+						  const float *freq_factors);
+
+/* x[i] *= s */
+extern void LlmScale(float *x, float s, size_t n);
+
+/* x[i] = cap * tanh(x[i] / cap): Gemma's logit soft-capping */
+extern void LlmSoftcap(float *x, float cap, size_t n);
+
+/* x = gelu(x), the tanh approximation through ggml's F16 table */
+extern void LlmGelu(float *x, int64_t n);
+
+/* gate[i] = gelu(gate[i]) * up[i], likewise (GeGLU) */
+extern void LlmGeGlu(float *gate, const float *up, int64_t n);
 
 /* In place: x = exp(x - max) / sum */
 extern void LlmSoftmax(float *x, int n);
