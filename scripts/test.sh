@@ -35,6 +35,9 @@ if ! run make -s installcheck; then
 fi
 run make -s check-cancel || true
 run bash test/scripts.sh || true
+# load with random cancels and timeouts, pool on and off (short form; the
+# long one: docs/testing.md)
+run bash test/load.sh --clients 8 --seconds 30 || true
 # TAP: servers of their own (shared pool, restarts, a standby)
 run make -s check-tap || true
 
