@@ -107,7 +107,16 @@ struct LlmGrammarMatcher
 	uint32_t   *members;
 	size_t		n_members;
 	size_t		cap_members;
-	Map64		trans;			/* set << 32 | code point -> set (non-ASCII) */
+	Map64		trans;			/* set << 32 | class -> set (non-ASCII) */
+
+	/*
+	 * Code points the grammar cannot tell apart: every character set is a
+	 * union of intervals, so between two interval ends all code points
+	 * take the same transitions.  class_start[k] is where class k begins;
+	 * a non-ASCII code point's transition is its class's, computed once.
+	 */
+	uint32_t   *class_start;
+	int			n_classes;
 
 	/* scratch of a transition */
 	uint32_t   *seen;			/* [cap_frames] stamp of Advance's visits */
@@ -622,11 +631,31 @@ ComputeTransition(LlmGrammarMatcher *m, int32_t s, uint32_t cp)
 	return InternOut(m);
 }
 
+/* The class of a code point: the last class starting at or below it. */
+static inline int
+ClassOf(const LlmGrammarMatcher *m, uint32_t cp)
+{
+	int			lo = 0;
+	int			hi = m->n_classes - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi + 1) / 2;
+
+		if (m->class_start[mid] <= cp)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
 /* The set after code point cp from set s, remembered. */
 static int32_t
 Transition(LlmGrammarMatcher *m, int32_t s, uint32_t cp)
 {
 	int32_t		next;
+	int			cls;
 
 	if (cp < 128)
 	{
@@ -651,10 +680,12 @@ Transition(LlmGrammarMatcher *m, int32_t s, uint32_t cp)
 		m->sets[s].ascii[cp] = next;
 		return next;
 	}
-	if (MapGet(&m->trans, (uint64_t) s << 32 | cp, &next))
+	/* the class's first code point stands for all of it */
+	cls = ClassOf(m, cp);
+	if (MapGet(&m->trans, (uint64_t) s << 32 | (uint32_t) cls, &next))
 		return next;
-	next = ComputeTransition(m, s, cp);
-	if (next != FAILED && !MapPut(&m->trans, (uint64_t) s << 32 | cp, next))
+	next = ComputeTransition(m, s, m->class_start[cls]);
+	if (next != FAILED && !MapPut(&m->trans, (uint64_t) s << 32 | (uint32_t) cls, next))
 	{
 		OutOfMemory(m);
 		return FAILED;
@@ -926,6 +957,40 @@ ReportFailure(LlmGrammarMatcher *m, LlmError *err)
 	return LlmSetError(err, m->error.code, "%s", m->error.message);
 }
 
+/* The classes of code points (see class_start): the ends of every set's intervals. */
+static bool
+BuildClasses(LlmGrammarMatcher *m)
+{
+	const LlmGrammarElem *el = m->g->elems;
+	size_t		n = 1;
+	int			k = 0;
+
+	/* at most two bounds an element, and 0 */
+	m->class_start = malloc(sizeof(uint32_t) * (2 * m->g->n_elems + 1));
+	if (m->class_start == NULL)
+		return false;
+	m->class_start[0] = 0;
+	for (size_t i = 0; i < m->g->n_elems; i++)
+	{
+		uint32_t	type = el[i].type;
+
+		if (type == LLM_GRE_CHAR || type == LLM_GRE_CHAR_NOT || type == LLM_GRE_CHAR_ALT)
+		{
+			uint32_t	hi = el[i + 1].type == LLM_GRE_CHAR_RNG_UPPER ? el[i + 1].value : el[i].value;
+
+			m->class_start[n++] = el[i].value;
+			if (hi < UINT32_MAX)
+				m->class_start[n++] = hi + 1;
+		}
+	}
+	qsort(m->class_start, n, sizeof(uint32_t), CmpU32);
+	for (size_t i = 1; i < n; i++)
+		if (m->class_start[i] != m->class_start[k])
+			m->class_start[++k] = m->class_start[i];
+	m->n_classes = k + 1;
+	return true;
+}
+
 LlmStatus
 LlmGrammarMatcherCreate(const LlmGrammar *g, const LlmTokenTrie *trie,
 						LlmGrammarMatcher **out, LlmError *err)
@@ -935,6 +1000,9 @@ LlmGrammarMatcherCreate(const LlmGrammar *g, const LlmTokenTrie *trie,
 	size_t		mask_bytes;
 	uint32_t	a;
 
+	int			n_vocab = trie != NULL ? trie->n_vocab : 0;
+	int			max_depth = trie != NULL ? trie->max_depth : 0;
+
 	*out = NULL;
 	m = calloc(1, sizeof(LlmGrammarMatcher));
 	if (m == NULL)
@@ -942,21 +1010,21 @@ LlmGrammarMatcherCreate(const LlmGrammar *g, const LlmTokenTrie *trie,
 	m->g = g;
 	m->trie = trie;
 	m->set_end = malloc(sizeof(uint32_t) * (g->n_elems > 0 ? g->n_elems : 1));
-	m->eog = malloc(sizeof(int32_t) * (trie->n_vocab > 0 ? trie->n_vocab : 1));
-	m->n_words = (trie->n_vocab + 63) / 64;
+	m->eog = malloc(sizeof(int32_t) * (n_vocab > 0 ? n_vocab : 1));
+	m->n_words = (n_vocab + 63) / 64;
 	mask_bytes = sizeof(uint64_t) * (size_t) m->n_words;
 	m->mask_cap = (int) (MASKS_BYTES / (mask_bytes > 0 ? mask_bytes : 1));
 	if (m->mask_cap > MASKS_MAX)
 		m->mask_cap = MASKS_MAX;
 	if (m->mask_cap < 1)
 		m->mask_cap = 1;
-	m->mask_bits = malloc(mask_bytes * m->mask_cap);
+	m->mask_bits = malloc(mask_bytes * m->mask_cap + sizeof(uint64_t));
 	m->mask_key = malloc(sizeof(uint64_t) * m->mask_cap);
 	m->mask_allowed = malloc(sizeof(int) * m->mask_cap);
-	m->walk_set = malloc(sizeof(int32_t) * (trie->max_depth + 2));
-	m->walk_pv = malloc(sizeof(uint32_t) * (trie->max_depth + 2));
-	m->walk_rem = malloc(sizeof(int8_t) * (trie->max_depth + 2));
-	m->walk_end = malloc(sizeof(uint32_t) * (trie->max_depth + 2));
+	m->walk_set = malloc(sizeof(int32_t) * (max_depth + 2));
+	m->walk_pv = malloc(sizeof(uint32_t) * (max_depth + 2));
+	m->walk_rem = malloc(sizeof(int8_t) * (max_depth + 2));
+	m->walk_end = malloc(sizeof(uint32_t) * (max_depth + 2));
 	if (m->set_end == NULL || m->eog == NULL || m->mask_bits == NULL || m->mask_key == NULL ||
 		m->mask_allowed == NULL || m->walk_set == NULL || m->walk_pv == NULL ||
 		m->walk_rem == NULL || m->walk_end == NULL || !InitTables(m))
@@ -964,7 +1032,7 @@ LlmGrammarMatcherCreate(const LlmGrammar *g, const LlmTokenTrie *trie,
 		LlmGrammarMatcherFree(m);
 		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory creating a grammar matcher");
 	}
-	for (int32_t id = 0; id < trie->n_vocab; id++)
+	for (int32_t id = 0; id < n_vocab; id++)
 		if (trie->kind[id] == LLM_TRIE_EOG)
 			m->eog[m->n_eog++] = id;
 
@@ -980,6 +1048,12 @@ LlmGrammarMatcherCreate(const LlmGrammar *g, const LlmTokenTrie *trie,
 			e += el[e + 1].type == LLM_GRE_CHAR_RNG_UPPER ? 2 : 1;
 		while (el[e].type == LLM_GRE_CHAR_ALT);
 		m->set_end[i] = e;
+	}
+
+	if (!BuildClasses(m))
+	{
+		LlmGrammarMatcherFree(m);
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory creating a grammar matcher");
 	}
 
 	/* the start: each alternative of root, advanced */
@@ -1023,6 +1097,7 @@ LlmGrammarMatcherFree(LlmGrammarMatcher *m)
 	free(m->out);
 	free(m->todo);
 	free(m->set_end);
+	free(m->class_start);
 	free(m->eog);
 	free(m->mask_bits);
 	free(m->mask_key);
@@ -1104,6 +1179,8 @@ LlmGrammarMatcherMask(LlmGrammarMatcher *m, const uint64_t **bits, int *n_allowe
 
 	if (m->ended)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "the grammar's output has already ended");
+	if (m->trie == NULL)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "a grammar matcher made without a vocabulary has no token masks");
 	if (!KeepBounded(m))
 		return ReportFailure(m, err);
 	key = (uint64_t) (uint32_t) m->cur << 32 | m->pv << 2 | (uint32_t) m->rem;
@@ -1138,11 +1215,12 @@ LlmGrammarMatcherApply(LlmGrammarMatcher *m, float *logits, LlmError *err)
 {
 	const uint64_t *bits;
 	int			n_allowed;
-	int			n_vocab = m->trie->n_vocab;
 	LlmStatus	s = LlmGrammarMatcherMask(m, &bits, &n_allowed, err);
+	int			n_vocab;
 
 	if (s != LLM_OK)
 		return s;
+	n_vocab = m->trie->n_vocab;
 	if (n_allowed == 0)
 		return LlmSetError(err, LLM_ERR_ARGUMENT,
 						   "no token of the vocabulary can continue the grammar here");
@@ -1191,6 +1269,8 @@ LlmGrammarMatcherAccept(LlmGrammarMatcher *m, int32_t token, LlmError *err)
 
 	if (m->ended)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "the grammar's output has already ended");
+	if (t == NULL)
+		return LlmSetError(err, LLM_ERR_ARGUMENT, "a grammar matcher made without a vocabulary takes no tokens");
 	if (token < 0 || token >= t->n_vocab)
 		return LlmSetError(err, LLM_ERR_ARGUMENT, "token id %d is out of range", token);
 	if (t->kind[token] == LLM_TRIE_EOG)
@@ -1247,6 +1327,15 @@ LlmGrammarMatcherAcceptText(LlmGrammarMatcher *m, const char *text, size_t len, 
 	m->pv = pv;
 	m->rem = rem;
 	return true;
+}
+
+bool
+LlmGrammarMatcherAllows(LlmGrammarMatcher *m, const char *text, size_t len)
+{
+	uint32_t	pv;
+	int			rem;
+
+	return !m->ended && WalkBytes(m, text, len, &pv, &rem) >= 0;
 }
 
 bool

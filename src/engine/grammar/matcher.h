@@ -49,7 +49,8 @@ typedef struct LlmGrammarMatcher LlmGrammarMatcher;
 
 /*
  * A matcher at the start of the grammar's root rule.  The grammar and the
- * trie must outlive it.
+ * trie must outlive it.  Without a trie (NULL) it matches text only
+ * (LlmGrammarMatcherAcceptText): no masks, no tokens.
  */
 extern LlmStatus LlmGrammarMatcherCreate(const LlmGrammar *grammar, const LlmTokenTrie *trie,
 										 LlmGrammarMatcher **out, LlmError *err);
@@ -79,6 +80,12 @@ extern LlmStatus LlmGrammarMatcherAccept(LlmGrammarMatcher *m, int32_t token, Ll
 /* Advance past len bytes of text, as if generated; false if refused. */
 extern bool LlmGrammarMatcherAcceptText(LlmGrammarMatcher *m, const char *text, size_t len,
 										LlmError *err);
+
+/*
+ * Whether len bytes of text could come next (the state is unchanged; the
+ * matcher's caches may grow).  False also when a limit is reached.
+ */
+extern bool LlmGrammarMatcherAllows(LlmGrammarMatcher *m, const char *text, size_t len);
 
 /* Whether the output so far is a complete match of the grammar. */
 extern bool LlmGrammarMatcherCanEnd(const LlmGrammarMatcher *m);
