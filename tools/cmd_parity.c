@@ -3,7 +3,10 @@
  * cmd_parity.c
  *	  llm-cli parity DIR: compare the engine with llama.cpp's reference
  *	  logits and greedy continuations (laid out as ../shared/parity, see its
- *	  README), with that README's suggested tolerances.
+ *	  README), with that README's suggested tolerances; for an embedding
+ *	  model (index kind "embedding": bert) its per-token hidden states and
+ *	  pooled vectors instead.  F32 models run in llama.cpp's order of float
+ *	  operations (LlmContextSetGgmlOrder).
  *
  * Every figure is relative to the prompt's logit standard deviation, and
  * near-ties of the reference (margin below the threshold) are exempt from
@@ -21,6 +24,7 @@
 #include "cli_input.h"
 #include "context.h"
 #include "kernels.h"
+#include "scoring.h"
 
 /* the KV cache the models run with (--kv) */
 static LlmType parity_kv_type = LLM_TYPE_F32;
@@ -53,6 +57,7 @@ typedef struct ParityStats
 	int		   *greedy_len;
 	bool		greedy_ok;
 	int			n_prompts;
+	double		min_cos;		/* embeddings: least cosine of a pooled vector */
 } ParityStats;
 
 static const Tolerance *
@@ -242,6 +247,134 @@ done:
 	return ok;
 }
 
+/*
+ * Compare n floats with a reference: the largest and the root-mean-square
+ * difference as multiples of std, worst-of into st; the cosine of the two
+ * vectors returned.
+ */
+static double
+CompareFloats(const float *ours, const float *ref, size_t n, double std, ParityStats *st)
+{
+	double		sq = 0;
+	double		max_abs = 0;
+	double		dot = 0;
+	double		n1 = 0;
+	double		n2 = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double		d = fabs((double) ours[i] - ref[i]);
+
+		sq += d * d;
+		if (d > max_abs || isnan(d))
+			max_abs = isnan(d) ? INFINITY : d;
+		dot += (double) ours[i] * ref[i];
+		n1 += (double) ours[i] * ours[i];
+		n2 += (double) ref[i] * ref[i];
+	}
+	if (max_abs / std > st->max_abs)
+		st->max_abs = max_abs / std;
+	if (sqrt(sq / n) / std > st->rms)
+		st->rms = sqrt(sq / n) / std;
+	return n1 > 0 && n2 > 0 ? dot / sqrt(n1 * n2) : 0.0;
+}
+
+/* The standard deviation of n floats. */
+static double
+FloatsStd(const float *v, size_t n)
+{
+	double		sum = 0;
+	double		sq = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += v[i];
+	for (size_t i = 0; i < n; i++)
+		sq += (v[i] - sum / n) * (v[i] - sum / n);
+	return sqrt(sq / n);
+}
+
+/*
+ * Check one prompt of an embedding model (bert): the per-token hidden
+ * states (hidden_file, in units of hidden_std), the pooled vector as
+ * llama.cpp returns it and its L2-normalized copy (each in units of its
+ * own standard deviation), through LlmDecodeHidden and LlmEmbedPooled.
+ */
+static bool
+ParityEmbedPrompt(LlmContext *ctx, const LlmJsonValue *prompt, const char *dir,
+				  ParityStats *st, char *msg, size_t msglen)
+{
+	const int	n_embd = ctx->model->hp.n_embd;
+	const LlmJsonValue *jt = LlmJsonGet(prompt, "tokens");
+	const double std = LlmJsonGetNumber(prompt, "hidden_std", 0);
+	const char *files[3] = {LlmJsonGetString(prompt, "hidden_file", NULL),
+		LlmJsonGetString(prompt, "embd_pooled_file", NULL),
+	LlmJsonGetString(prompt, "embd_pooled_l2_file", NULL)};
+	float	   *ref[3] = {NULL, NULL, NULL};
+	float	   *hidden = NULL;
+	float	   *pooled = NULL;
+	int32_t    *tokens = NULL;
+	char		path[4096];
+	LlmError	err;
+	int			p = st->n_prompts++;
+	int			n;
+	bool		ok = false;
+
+	if (!NumberArray(jt, 0, ctx->model->hp.n_vocab) || jt->count == 0)
+	{
+		snprintf(msg, msglen, "malformed prompt %d in the reference: \"tokens\" is not a non-empty array of the vocabulary's token ids", p);
+		return false;
+	}
+	if (files[0] == NULL || files[1] == NULL || files[2] == NULL || !(std > 0))
+	{
+		snprintf(msg, msglen, "malformed prompt %d in the reference: hidden_file, embd_pooled_file, embd_pooled_l2_file or hidden_std is missing", p);
+		return false;
+	}
+	n = (int) jt->count;
+	for (int i = 0; i < 3; i++)
+	{
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if ((ref[i] = ReadFloats(path, (size_t) (i == 0 ? n : 1) * n_embd, msg, msglen)) == NULL)
+			goto done;
+	}
+	tokens = malloc(sizeof(int32_t) * n);
+	hidden = malloc(sizeof(float) * (size_t) n * n_embd);
+	pooled = malloc(sizeof(float) * 2 * n_embd);
+	if (tokens == NULL || hidden == NULL || pooled == NULL)
+	{
+		snprintf(msg, msglen, "out of memory");
+		goto done;
+	}
+	for (int i = 0; i < n; i++)
+		tokens[i] = (int32_t) LlmJsonAt(jt, i)->number;
+
+	LlmContextReset(ctx);
+	if (LlmDecodeHidden(ctx, tokens, n, hidden, &err) != LLM_OK ||
+		LlmEmbedPooled(ctx, tokens, n, false, pooled, &err) != LLM_OK ||
+		LlmEmbedPooled(ctx, tokens, n, true, pooled + n_embd, &err) != LLM_OK)
+	{
+		snprintf(msg, msglen, "%s", err.message);
+		goto done;
+	}
+	CompareFloats(hidden, ref[0], (size_t) n * n_embd, std, st);
+	for (int i = 0; i < 2; i++)
+	{
+		double		cos = CompareFloats(pooled + (size_t) i * n_embd, ref[i + 1], n_embd,
+										FloatsStd(ref[i + 1], n_embd), st);
+
+		if (cos < st->min_cos)
+			st->min_cos = cos;
+	}
+	ok = true;
+
+done:
+	for (int i = 0; i < 3; i++)
+		free(ref[i]);
+	free(hidden);
+	free(pooled);
+	free(tokens);
+	return ok;
+}
+
 /* Check one model of the index; prints its line, returns pass/fail. */
 static bool
 ParityModel(const char *dir, const LlmJsonValue *entry)
@@ -251,6 +384,7 @@ ParityModel(const char *dir, const LlmJsonValue *entry)
 	const char *model_file = LlmJsonGetString(entry, "model_file", NULL);
 	const char *ref_file = LlmJsonGetString(entry, "ref", NULL);
 	const Tolerance *tol = ToleranceFor(quant);
+	const bool	embedding = strcmp(LlmJsonGetString(entry, "kind", ""), "embedding") == 0;
 	ParityStats st = {0};
 	char		path[4096];
 	char		msg[512] = "";
@@ -263,6 +397,7 @@ ParityModel(const char *dir, const LlmJsonValue *entry)
 	bool		pass = false;
 
 	st.greedy_ok = true;
+	st.min_cos = 1.0;
 	if (model_file == NULL || ref_file == NULL)
 	{
 		printf("FAIL %-24s index entry lacks model_file or ref\n", name);
@@ -285,9 +420,18 @@ ParityModel(const char *dir, const LlmJsonValue *entry)
 			snprintf(msg, sizeof(msg), "%s", err.message);
 		else
 		{
+			/*
+			 * The limits of an F32 model are those of float rounding, so it
+			 * runs in llama.cpp's order of float operations: on a GELU model
+			 * (gemma3, bert) any other order moves an F16 table lookup now
+			 * and then, by more than they allow.
+			 */
+			LlmContextSetGgmlOrder(ctx, strcmp(quant, "F32") == 0);
 			pass = true;
 			for (size_t i = 0; i < prompts->count && pass; i++)
-				pass = ParityPrompt(ctx, LlmJsonAt(prompts, i), dir, tol, &st, msg, sizeof(msg));
+				pass = embedding ?
+					ParityEmbedPrompt(ctx, LlmJsonAt(prompts, i), dir, &st, msg, sizeof(msg)) :
+					ParityPrompt(ctx, LlmJsonAt(prompts, i), dir, tol, &st, msg, sizeof(msg));
 		}
 	}
 	if (!pass)
@@ -298,6 +442,13 @@ ParityModel(const char *dir, const LlmJsonValue *entry)
 
 	pass = st.max_abs <= tol->max_abs && st.rms <= tol->rms &&
 		st.top1_clear_ok == st.top1_clear && st.greedy_ok;
+	if (embedding)
+	{
+		printf("%s %-24s %-9s max|d| %.2e rms %.2e (x std; limits %.0e %.0e)  hidden states and pooled vectors, least cosine %.7f\n",
+			   pass ? "PASS" : "FAIL", name, quant, st.max_abs, st.rms, tol->max_abs, tol->rms,
+			   st.min_cos);
+		goto done;
+	}
 	printf("%s %-24s %-9s max|d| %.2e rms %.2e (x std; limits %.0e %.0e)  top-1 %d/%d clear, %.1f%% all  greedy",
 		   pass ? "PASS" : "FAIL", name, quant, st.max_abs, st.rms, tol->max_abs, tol->rms,
 		   st.top1_clear_ok, st.top1_clear, 100.0 * st.top1_all_ok / st.top1_all);
@@ -394,7 +545,10 @@ ParityLegend(void)
 		   "              clear ones (llama.cpp's best leads its second by a margin; all must\n"
 		   "              agree), and the share of all positions (near-ties may go either way)\n"
 		   "  greedy      per prompt, how many tokens of llama.cpp's greedy continuation came\n"
-		   "              out the same / its length; only a divergence at a clear margin fails\n");
+		   "              out the same / its length; only a divergence at a clear margin fails\n"
+		   "an embedding model's max|d| and rms are over its hidden states (x their std) and\n"
+		   "its pooled vectors, raw and L2-normalized (each x its own std), with the least\n"
+		   "cosine of a pooled vector; F32 models run in llama.cpp's float order\n");
 }
 
 static int
