@@ -665,7 +665,13 @@ RefTarget(SchemaConv *c, const char *ref, const char *path, char **target_path, 
 			const LlmJsonValue *nested = NULL;
 
 			if (strncmp(ref, "#/$defs/", 8) == 0 && strchr(ref + 8, '/') == NULL)
-				nested = FindNestedDef(c->root, tok, 0);
+			{
+				char	   *name = PointerToken(c, ref + 8, strlen(ref + 8));
+
+				if (name == NULL)
+					return NULL;
+				nested = FindNestedDef(c->root, name, 0);
+			}
 			if (nested == NULL)
 			{
 				if (report)
