@@ -78,6 +78,7 @@ typedef struct GenState
 	LlmSampler *sampler;
 	LlmGrammarMatcher *matcher; /* with a grammar */
 	const LlmTokenTrie *trie;	/* the texts the grammar matched */
+	LlmThinkFilter think;		/* with params->strip_think */
 	bool		prompt_has_text;
 	bool		done;
 	int32_t		next;			/* token to decode when !done */
@@ -120,6 +121,7 @@ GenStart(GenState *g, const LlmContext *ctx, const int32_t *prompt, int n_prompt
 	for (int i = 0; i < n_prompt; i++)
 		LlmSamplerAccept(g->sampler, prompt[i]);
 	result->stop_reason = "length";
+	LlmThinkFilterInit(&g->think, params->think_open);
 	g->max_tokens = params->max_tokens;
 	g->done = params->max_tokens <= 0;
 	if (params->grammar != NULL)
@@ -168,6 +170,65 @@ GenGrammarTrie(const LlmContext *ctx, const LlmGenerateParams *params,
 						   "the token trie is for %d logits, the model has %d",
 						   (*trie)->n_vocab, m->hp.n_vocab);
 	return LLM_OK;
+}
+
+/* ---- reasoning kept out of the text (params->strip_think) ---- */
+
+static bool
+GenStripsThink(const GenState *g)
+{
+	return g->params != NULL && g->params->strip_think && g->params->grammar == NULL;
+}
+
+/* The piece becomes what of it, and of what was held back, is answer. */
+static LlmStatus
+GenThinkPiece(GenState *g, char **piece, size_t *piece_len, LlmError *err)
+{
+	LlmStrBuf	answer = {0};
+	bool		ok = LlmThinkFilterFeed(&g->think, *piece, *piece_len, &answer);
+
+	free(*piece);
+	*piece = NULL;
+	if (!ok)
+	{
+		free(answer.data);
+		return LlmSetError(err, LLM_ERR_NOMEM, "out of memory during generation");
+	}
+	*piece = answer.data;
+	*piece_len = answer.len;
+	return LLM_OK;
+}
+
+/*
+ * The text has ended: what the filter held back (leading whitespace, a
+ * tag that never completed) is answer after all, unless a stop string
+ * already ended the text before it; it may hold a stop string itself.
+ * Out of memory it is left out: it is at most whitespace and a few bytes.
+ */
+static void
+GenThinkFinish(GenState *g)
+{
+	LlmGenerateResult *result = g->result;
+	const char *rest;
+	size_t		n;
+	char	   *grown;
+	long		stop_at;
+
+	LlmThinkFilterFinish(&g->think, &rest, &n);
+	if (n == 0 || strcmp(result->stop_reason, "stop") == 0 ||
+		(grown = realloc(result->text, result->len + n + 1)) == NULL)
+		return;
+	memcpy(grown + result->len, rest, n);
+	result->text = grown;
+	result->len += n;
+	result->text[result->len] = '\0';
+	stop_at = FindStop(g->params, result->text, result->len);
+	if (stop_at >= 0)
+	{
+		result->len = (size_t) stop_at;
+		result->text[result->len] = '\0';
+		result->stop_reason = "stop";
+	}
 }
 
 /*
@@ -219,6 +280,10 @@ GenStep(GenState *g, const LlmVocab *vocab, float *logits, int past, int n_ctx,
 	else if ((s = LlmDetokenize(vocab, &tok, 1, !g->prompt_has_text && result->len == 0,
 								&piece, &piece_len, err)) != LLM_OK)
 		return s;
+	if (piece_len > 0)
+		g->prompt_has_text = true;
+	if (GenStripsThink(g) && (s = GenThinkPiece(g, &piece, &piece_len, err)) != LLM_OK)
+		return s;
 	grown = realloc(result->text, result->len + piece_len + 1);
 	if (grown == NULL)
 	{
@@ -228,8 +293,6 @@ GenStep(GenState *g, const LlmVocab *vocab, float *logits, int past, int n_ctx,
 	memcpy(grown + result->len, piece, piece_len + 1);
 	result->text = grown;
 	result->len += piece_len;
-	if (piece_len > 0)
-		g->prompt_has_text = true;
 	free(piece);
 
 	stop_at = FindStop(g->params, result->text, result->len);
@@ -272,9 +335,13 @@ GenFinish(GenState *g, LlmStatus s)
 	g->matcher = NULL;
 	if (s != LLM_OK)
 	{
+		LlmThinkFilterFree(&g->think);
 		LlmGenerateResultFree(result);
 		return;
 	}
+	if (GenStripsThink(g))
+		GenThinkFinish(g);
+	LlmThinkFilterFree(&g->think);
 	result->len = LlmUtf8CompletePrefix(result->text, result->len);
 	result->text[result->len] = '\0';
 }

@@ -13,6 +13,7 @@
 #include "grammar/gbnf.h"
 #include "grammar/token_trie.h"
 #include "sampler.h"
+#include "think.h"
 
 typedef struct LlmGenerateParams
 {
@@ -35,6 +36,16 @@ typedef struct LlmGenerateParams
 	 */
 	const LlmGrammar *grammar;
 	const LlmTokenTrie *trie;
+
+	/*
+	 * Reasoning (think.h): with strip_think a <think>...</think> block
+	 * before the answer never reaches the text, and stop strings are looked
+	 * for in the answer alone; think_open says the prompt opened the block
+	 * (LlmChatResult.think_open).  Its tokens still count in max_tokens and
+	 * n_tokens.  Not with a grammar, which decides the text itself.
+	 */
+	bool		strip_think;
+	bool		think_open;
 } LlmGenerateParams;
 
 typedef struct LlmGenerateResult
