@@ -6,10 +6,12 @@
  *
  * Detection follows llama.cpp's llm_chat_detect_template: a template is
  * recognised by the marker strings its family writes ("<|im_start|>",
- * "[INST]", "<start_of_turn>", ...), tested in llama.cpp's order.  One
- * difference: a "<|user|>"/"<|assistant|>" template ending messages with
+ * "[INST]", "<start_of_turn>", ...), tested in llama.cpp's order.  Two
+ * differences: a "<|user|>"/"<|assistant|>" template ending messages with
  * eos_token is Zephyr (llama.cpp takes zephyr-7b-beta's template for
- * GLM-Edge).  The same text then decides the variant details.
+ * GLM-Edge), and a ChatML template that writes <think> is Qwen 3, whose
+ * reasoning switch llama.cpp's plain ChatML does not know.  The same text
+ * then decides the variant details.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +37,8 @@ static const char *const family_names[LLM_CHAT_FAMILY_COUNT] = {
 	[LLM_CHAT_PHI3] = "phi3",
 	[LLM_CHAT_PHI3_MINI] = "phi3-mini",
 	[LLM_CHAT_GEMMA] = "gemma",
+	[LLM_CHAT_QWEN3] = "qwen3",
+	[LLM_CHAT_PHI4] = "phi4",
 };
 
 const char *
@@ -97,10 +101,15 @@ LlmChatDetect(const char *t, LlmChatFamily *family)
 		return true;
 	if (Has(t, "<|im_start|>"))
 	{
-		/* Phi-4 and SmolVLM use <|im_start|> differently */
-		if (Has(t, "<|im_sep|>") || Has(t, "<end_of_utterance>"))
+		/* SmolVLM writes <|im_start|> as its BOS only: not ChatML */
+		if (Has(t, "<end_of_utterance>"))
 			return false;
-		*family = LLM_CHAT_CHATML;
+		if (Has(t, "<|im_sep|>"))
+			*family = LLM_CHAT_PHI4;
+		else if (Has(t, "<think>"))
+			*family = LLM_CHAT_QWEN3;
+		else
+			*family = LLM_CHAT_CHATML;
 		return true;
 	}
 	if (strncmp(t, "mistral", 7) == 0 || Has(t, "[INST]"))
@@ -195,6 +204,48 @@ ChatmlDefaultSystem(const char *t, char **result)
 	return true;
 }
 
+/*
+ * t holds the string literal s, written with Jinja's \n escapes or with
+ * real newlines (templates come both ways), and closed by a quote.
+ */
+static bool
+HasLiteral(const char *t, const char *s)
+{
+	char		esc[64];
+	size_t		n = 0;
+
+	for (const char *p = s; *p != '\0' && n + 3 < sizeof(esc); p++)
+	{
+		if (*p == '\n')
+			esc[n++] = '\\';
+		esc[n++] = *p == '\n' ? 'n' : *p;
+	}
+	esc[n] = '\0';
+	for (int escaped = 0; escaped < 2; escaped++)
+	{
+		const char *form = escaped ? esc : s;
+		size_t		len = strlen(form);
+
+		for (const char *p = strstr(t, form); p != NULL; p = strstr(p + 1, form))
+			if (p[len] == '\'' || p[len] == '"')
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Does the generation prompt open a <think> block?  Qwen 3-Thinking-2507
+ * and QwQ write '<|im_start|>assistant\n<think>\n'; Qwen 3.5 writes
+ * '<think>\n' alone when thinking is on.  Qwen 3's own template writes
+ * '\n<think>\n' only inside an earlier answer, which is not this.
+ */
+static bool
+OpensThink(const char *t)
+{
+	return HasLiteral(t, "assistant\n<think>\n") || HasLiteral(t, "'<think>\n") ||
+		HasLiteral(t, "\"<think>\n");
+}
+
 /* Variant details of a detected family, from the template's text; false: out of memory. */
 static bool
 StyleFromText(const char *t, LlmChatFamily family, LlmChatStyle *st)
@@ -205,18 +256,23 @@ StyleFromText(const char *t, LlmChatFamily family, LlmChatStyle *st)
 	{
 		/* by name: what the family's official template does */
 		st->bos = !(family == LLM_CHAT_CHATML || family == LLM_CHAT_ZEPHYR ||
-					family == LLM_CHAT_PHI3);
+					family == LLM_CHAT_PHI3 || family == LLM_CHAT_QWEN3 ||
+					family == LLM_CHAT_PHI4);
 		st->eos_without_prompt = family == LLM_CHAT_PHI3;
 		st->skip_empty_system = family == LLM_CHAT_PHI3;
+		st->think = st->think_switch = family == LLM_CHAT_QWEN3;
 		return true;
 	}
-	st->bos = Has(t, "bos_token") && family != LLM_CHAT_CHATML && family != LLM_CHAT_ZEPHYR;
+	st->bos = Has(t, "bos_token") && family != LLM_CHAT_CHATML && family != LLM_CHAT_ZEPHYR &&
+		family != LLM_CHAT_QWEN3;
 	st->eos_without_prompt = family == LLM_CHAT_PHI3 && Has(t, "eos_token");
 	st->skip_empty_system = family == LLM_CHAT_PHI3 && Has(t, "'system' and message['content']");
-	st->think = family == LLM_CHAT_CHATML && Has(t, "<think>") && Has(t, "last_query_index");
+	st->think = family == LLM_CHAT_QWEN3 && Has(t, "last_query_index");
+	st->think_switch = family == LLM_CHAT_QWEN3 && Has(t, "enable_thinking");
+	st->think_opens = family == LLM_CHAT_QWEN3 && OpensThink(t);
 	st->today = family == LLM_CHAT_LLAMA31 && Has(t, "strftime_now");
 	st->literal_eot = family == LLM_CHAT_ZEPHYR && !Has(t, "eos_token");
-	if (family == LLM_CHAT_CHATML)
+	if (family == LLM_CHAT_CHATML || family == LLM_CHAT_QWEN3)
 		return ChatmlDefaultSystem(t, &st->default_system);
 	return true;
 }
@@ -273,7 +329,8 @@ LlmChatRender(const char *template_text, const LlmChatOptions *opts,
 		tx.date = today;
 	}
 
-	s = LlmChatRenderStyle(&st, &tx, msgs, n_msgs, add_generation_prompt, out, err);
+	s = LlmChatRenderStyle(&st, &tx, msgs, n_msgs, add_generation_prompt,
+						   opts != NULL && opts->enable_thinking, out, err);
 	free(st.default_system);
 	if (s != LLM_OK)
 		return s;
@@ -324,6 +381,15 @@ LlmChatRenderModelAs(const GgufFile *gguf, const LlmVocab *vocab, const char *fa
 					 const LlmChatMessage *msgs, int n_msgs, bool add_generation_prompt,
 					 LlmChatResult *out, LlmError *err)
 {
+	return LlmChatRenderModelThinking(gguf, vocab, family_name, msgs, n_msgs,
+									  add_generation_prompt, false, out, err);
+}
+
+LlmStatus
+LlmChatRenderModelThinking(const GgufFile *gguf, const LlmVocab *vocab, const char *family_name,
+						   const LlmChatMessage *msgs, int n_msgs, bool add_generation_prompt,
+						   bool enable_thinking, LlmChatResult *out, LlmError *err)
+{
 	LlmChatOptions opts = {0};
 	GgufString	t;
 	char	   *template_text = NULL;
@@ -349,6 +415,7 @@ LlmChatRenderModelAs(const GgufFile *gguf, const LlmVocab *vocab, const char *fa
 	{
 		opts.bos_token = bos;
 		opts.eos_token = eos;
+		opts.enable_thinking = enable_thinking;
 		s = LlmChatRender(template_text, &opts, msgs, n_msgs, add_generation_prompt, out, err);
 	}
 	free(template_text);

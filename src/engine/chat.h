@@ -14,6 +14,17 @@
  * system prompt in ChatML templates, Llama 3.1's date header, Qwen 3's
  * reasoning blocks, Mistral's spacing variants, Phi-3's end token).
  *
+ * Gemma and Phi-4 are rendered as llama.cpp's llama_chat_apply_template
+ * renders them where that differs from their Jinja templates (system text,
+ * trimming, role checks), because users compare llm's prompts with
+ * llama.cpp's; chat_render.c lists the differences.
+ *
+ * Qwen 3 can reason in a <think> block before answering.  By default the
+ * prompt turns that off as Qwen 3's template does with enable_thinking =
+ * false, so that a SQL call spends no tokens on hidden reasoning; the
+ * caller may turn it on (enable_thinking).  Any block a model still writes
+ * is removed from its answer by think.h.
+ *
  * No template gives ChatML; a template of no known family also gives
  * ChatML, and the result says so.
  *
@@ -31,7 +42,7 @@
 
 typedef enum LlmChatFamily
 {
-	LLM_CHAT_CHATML,			/* <|im_start|>role\n...<|im_end|>\n (Qwen, SmolLM) */
+	LLM_CHAT_CHATML,			/* <|im_start|>role\n...<|im_end|>\n (Qwen 2, SmolLM) */
 	LLM_CHAT_LLAMA3,			/* <|start_header_id|>role<|end_header_id|>\n\n... */
 	LLM_CHAT_LLAMA31,			/* Llama 3.1+: system header with dates */
 	LLM_CHAT_LLAMA2,			/* Llama 2 chat: [INST] <<SYS>>...<</SYS>> */
@@ -45,6 +56,8 @@ typedef enum LlmChatFamily
 	LLM_CHAT_PHI3,				/* <|role|>\n...<|end|>\n (Phi-3-small, Phi-3.5) */
 	LLM_CHAT_PHI3_MINI,			/* the first Phi-3-mini/medium template */
 	LLM_CHAT_GEMMA,				/* <start_of_turn>user|model\n...<end_of_turn>\n */
+	LLM_CHAT_QWEN3,				/* ChatML with <think> blocks (Qwen 3) */
+	LLM_CHAT_PHI4,				/* <|im_start|>role<|im_sep|>...<|im_end|> */
 	LLM_CHAT_FAMILY_COUNT
 } LlmChatFamily;
 
@@ -60,6 +73,9 @@ typedef struct LlmChatOptions
 	const char *eos_token;
 	const char *date;			/* date_string for Llama 3.1 ("26 Jul 2024");
 								 * NULL: the template's own default */
+	bool		enable_thinking;	/* Qwen 3: let the model reason before it
+									 * answers; false (the default) writes the
+									 * empty <think> block that turns it off */
 } LlmChatOptions;
 
 typedef struct LlmChatResult
@@ -80,6 +96,15 @@ typedef struct LlmChatResult
 	bool		unknown;		/* a template was given but not recognised */
 	bool		system_merged;	/* the template has no system role: the system
 								 * text went in front of the first user message */
+
+	/*
+	 * The generation prompt leaves a <think> block open (a template that
+	 * always starts the answer with reasoning, or thinking turned on where
+	 * the template then opens the block itself): the generated text starts
+	 * inside the reasoning.  Give it to LlmThinkFilterInit/LlmThinkStrip
+	 * (think.h), or LlmGenerateParams.think_open.
+	 */
+	bool		think_open;
 } LlmChatResult;
 
 /*
@@ -103,13 +128,25 @@ extern LlmStatus LlmChatRenderModel(const GgufFile *gguf, const LlmVocab *vocab,
 /*
  * The same with the family family_name ("chatml", "llama3", ...: a name
  * LlmChatFamilyName gives) instead of the model's template; NULL: the
- * model's.
+ * model's.  Thinking is off.
  */
 extern LlmStatus LlmChatRenderModelAs(const GgufFile *gguf, const LlmVocab *vocab,
 									  const char *family_name,
 									  const LlmChatMessage *msgs, int n_msgs,
 									  bool add_generation_prompt, LlmChatResult *out,
 									  LlmError *err);
+
+/*
+ * LlmChatRenderModelAs with thinking turned on or off (as
+ * LlmChatOptions.enable_thinking).  Only templates with a switch for it
+ * (Qwen 3's enable_thinking) change; out->think_open tells whether the
+ * answer will start inside a <think> block.
+ */
+extern LlmStatus LlmChatRenderModelThinking(const GgufFile *gguf, const LlmVocab *vocab,
+											const char *family_name,
+											const LlmChatMessage *msgs, int n_msgs,
+											bool add_generation_prompt, bool enable_thinking,
+											LlmChatResult *out, LlmError *err);
 
 extern void LlmChatResultFree(LlmChatResult *result);
 

@@ -7,10 +7,16 @@
  * Hugging Face renders it (trim_blocks, lstrip_blocks): the strings it
  * writes, where BOS and EOS go, which filters (trim, strip) apply to which
  * parts, and the exceptions it raises.  Where a template has no place for
- * a system message (Gemma 1/2 and Mistral v0.1/v0.2 raise, the first
- * Phi-3-mini template drops it), the system text goes in front of the
- * first user message followed by a blank line, as Gemma 3's template and
- * Mistral's later templates do it, and the result says so.
+ * a system message (Mistral v0.1/v0.2 raise, the first Phi-3-mini template
+ * drops it), the system text goes in front of the first user message
+ * followed by a blank line, as Gemma 3's template and Mistral's later
+ * templates do it, and the result says so.
+ *
+ * Gemma and Phi-4 follow llama.cpp's llama_chat_apply_template instead,
+ * byte for byte, where it departs from their Jinja templates (see their
+ * renderers): users check llm's prompts against llama.cpp's.  Qwen 3 is
+ * ChatML there; here its template's reasoning switch is kept, off by
+ * default.
  *
  *-------------------------------------------------------------------------
  */
@@ -213,9 +219,30 @@ ChatmlAssistantQwen3(LlmStrBuf *b, const char *content, bool after_query, bool i
 	PutN(b, answer, answer_len);
 }
 
+/*
+ * Qwen 3's generation prompt.  enable_thinking = false appends an empty
+ * block, '<think>\n\n</think>\n\n' (the bytes of Qwen 3's template), so
+ * the model answers at once: that is the default, as a SQL call should not
+ * spend its tokens on reasoning nobody sees.  Templates that open the block
+ * themselves (think_opens) do so when thinking is on, or always when they
+ * have no switch; the answer then starts inside it.
+ */
+static void
+Qwen3GenerationPrompt(const LlmChatStyle *st, bool thinking, LlmStrBuf *b, bool *think_open)
+{
+	Put(b, "<|im_start|>assistant\n");
+	if (st->think_switch && !thinking)
+		Put(b, "<think>\n\n</think>\n\n");
+	else if (st->think_opens)
+	{
+		Put(b, "<think>\n");
+		*think_open = true;
+	}
+}
+
 static LlmStatus
 RenderChatml(const LlmChatStyle *st, const LlmChatMessage *msgs, int n, bool gen,
-			 LlmStrBuf *b, LlmError *err)
+			 bool thinking, LlmStrBuf *b, bool *think_open, LlmError *err)
 {
 	int			last_query = n - 1;
 	LlmStatus	s;
@@ -258,9 +285,36 @@ RenderChatml(const LlmChatStyle *st, const LlmChatMessage *msgs, int n, bool gen
 		}
 		Put(b, "<|im_end|>\n");
 	}
-	if (gen)
+	if (gen && st->family == LLM_CHAT_QWEN3)
+		Qwen3GenerationPrompt(st, thinking, b, think_open);
+	else if (gen)
 		Put(b, "<|im_start|>assistant\n");
 	return LLM_OK;
+}
+
+/* ---- Phi-4 ---- */
+
+/*
+ * llama.cpp's Phi-4 rendering.  Phi-4's Jinja template writes the
+ * assistant prefix after every user message, generation prompt or not, and
+ * ignores roles other than system, user and assistant; llama.cpp writes
+ * the prefix only as the generation prompt and every role alike.  They
+ * agree whenever a conversation ends with a user message and gets the
+ * generation prompt, which is how llm uses it.
+ */
+static void
+RenderPhi4(const LlmChatMessage *msgs, int n, bool gen, LlmStrBuf *b)
+{
+	for (int i = 0; i < n; i++)
+	{
+		Put(b, "<|im_start|>");
+		Put(b, msgs[i].role);
+		Put(b, "<|im_sep|>");
+		Put(b, Content(&msgs[i]));
+		Put(b, "<|im_end|>");
+	}
+	if (gen)
+		Put(b, "<|im_start|>assistant<|im_sep|>");
 }
 
 /* ---- Llama 3 and 3.1+ ---- */
@@ -537,50 +591,97 @@ RenderPhi3Mini(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMess
 
 /* ---- Gemma ---- */
 
-static LlmStatus
-RenderGemma(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
-			int n, bool gen, LlmStrBuf *b, bool *merged, LlmError *err)
+/* C's isspace() in the C locale: what llama.cpp's trim() removes */
+static bool
+IsAsciiSpace(char c)
 {
-	const char *system = TakeSystem(&msgs, &n);
-	LlmStatus	s;
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* s without leading and trailing ASCII whitespace, as llama.cpp's trim() */
+static void
+PutAsciiTrimmed(LlmStrBuf *b, const char *s)
+{
+	size_t		len = strlen(s);
+	size_t		first = 0;
+
+	while (first < len && IsAsciiSpace(s[first]))
+		first++;
+	while (len > first && IsAsciiSpace(s[len - 1]))
+		len--;
+	PutN(b, s + first, len - first);
+}
+
+/*
+ * llama.cpp's Gemma rendering (Gemma 1, 2 and 3 alike).  Where it differs
+ * from the Jinja templates, llama.cpp is followed:
+ *
+ * - System messages, wherever they are, are trimmed, joined without a
+ *   separator and put with a blank line in front of the next turn that is
+ *   not the model's.  Gemma 3's template takes only a first system message
+ *   and does not trim it; Gemma 1 and 2 raise.
+ * - Roles need not alternate user/model (the templates raise).
+ * - Trimming is of ASCII whitespace (C's isspace), not Python's.
+ * - llama.cpp writes no BOS; when the template writes bos_token it is in
+ *   the text here (bos_in_text), so the tokens are the same.
+ */
+static void
+RenderGemma(const LlmChatStyle *st, const LlmChatTexts *tx, const LlmChatMessage *msgs,
+			int n, bool gen, LlmStrBuf *b, bool *merged)
+{
+	LlmStrBuf	system = {0};
 
 	if (st->bos)
 		Put(b, tx->bos);
-	if ((s = CheckAlternation(st->family, msgs, n, err)) != LLM_OK)
-		return s;
 	for (int i = 0; i < n; i++)
 	{
-		Put(b, "<start_of_turn>");
-		Put(b, IsRole(&msgs[i], "assistant") ? "model" : msgs[i].role);
-		Put(b, "\n");
-		if (i == 0 && system != NULL)
+		const char *role = msgs[i].role;
+
+		if (IsRole(&msgs[i], "system"))
 		{
-			Put(b, system);
+			PutAsciiTrimmed(&system, Content(&msgs[i]));
+			continue;
+		}
+		if (IsRole(&msgs[i], "assistant"))
+			role = "model";
+		Put(b, "<start_of_turn>");
+		Put(b, role);
+		Put(b, "\n");
+		if (system.len > 0 && strcmp(role, "model") != 0)
+		{
+			PutN(b, system.data, system.len);
 			Put(b, "\n\n");
+			system.len = 0;
 			*merged = true;
 		}
-		PutTrimmed(b, Content(&msgs[i]));
+		PutAsciiTrimmed(b, Content(&msgs[i]));
 		Put(b, "<end_of_turn>\n");
 	}
 	if (gen)
 		Put(b, "<start_of_turn>model\n");
-	return LLM_OK;
+	b->oom |= system.oom;
+	free(system.data);
 }
 
 LlmStatus
 LlmChatRenderStyle(const LlmChatStyle *st, const LlmChatTexts *tx,
-				   const LlmChatMessage *msgs, int n, bool gen,
+				   const LlmChatMessage *msgs, int n, bool gen, bool thinking,
 				   LlmChatResult *out, LlmError *err)
 {
 	LlmStrBuf	b = {0};
 	LlmStatus	s = LLM_OK;
 	bool		merged = false;
+	bool		think_open = false;
 
 	Put(&b, "");
 	switch (st->family)
 	{
 		case LLM_CHAT_CHATML:
-			s = RenderChatml(st, msgs, n, gen, &b, err);
+		case LLM_CHAT_QWEN3:
+			s = RenderChatml(st, msgs, n, gen, thinking, &b, &think_open, err);
+			break;
+		case LLM_CHAT_PHI4:
+			RenderPhi4(msgs, n, gen, &b);
 			break;
 		case LLM_CHAT_LLAMA3:
 		case LLM_CHAT_LLAMA31:
@@ -611,7 +712,7 @@ LlmChatRenderStyle(const LlmChatStyle *st, const LlmChatTexts *tx,
 			RenderPhi3Mini(st, tx, msgs, n, &b, &merged);
 			break;
 		case LLM_CHAT_GEMMA:
-			s = RenderGemma(st, tx, msgs, n, gen, &b, &merged, err);
+			RenderGemma(st, tx, msgs, n, gen, &b, &merged);
 			break;
 		case LLM_CHAT_FAMILY_COUNT:
 			s = LlmSetError(err, LLM_ERR_ARGUMENT, "invalid chat template family");
@@ -627,5 +728,6 @@ LlmChatRenderStyle(const LlmChatStyle *st, const LlmChatTexts *tx,
 	out->text = b.data;
 	out->len = b.len;
 	out->system_merged = merged;
+	out->think_open = think_open;
 	return LLM_OK;
 }

@@ -20,6 +20,12 @@ typedef struct LlmChatStyle
 									 * no generation prompt */
 	bool		skip_empty_system;	/* Phi-3.5: an empty system message vanishes */
 	bool		think;			/* Qwen 3: <think> blocks of the last answer */
+	bool		think_switch;	/* Qwen 3: enable_thinking = false writes an
+								 * empty <think> block after the generation
+								 * prompt */
+	bool		think_opens;	/* the generation prompt opens a <think> block
+								 * when thinking is on (Qwen 3-Thinking-2507
+								 * and QwQ always: they have no switch) */
 	bool		today;			/* Llama 3.2: the date is today's (strftime_now) */
 	bool		literal_eot;	/* Zephyr template that writes <|endoftext|> */
 	char	   *default_system; /* ChatML: system prompt used when none is given */
@@ -33,10 +39,13 @@ typedef struct LlmChatTexts
 	const char *date;
 } LlmChatTexts;
 
-/* Render into out->text/len and set out->system_merged. */
+/*
+ * Render into out->text/len and set out->system_merged and
+ * out->think_open.  thinking: LlmChatOptions.enable_thinking.
+ */
 extern LlmStatus LlmChatRenderStyle(const LlmChatStyle *style, const LlmChatTexts *texts,
 									const LlmChatMessage *msgs, int n_msgs,
-									bool add_generation_prompt, LlmChatResult *out,
-									LlmError *err);
+									bool add_generation_prompt, bool thinking,
+									LlmChatResult *out, LlmError *err);
 
 #endif							/* LLM_ENGINE_CHAT_RENDER_H */
