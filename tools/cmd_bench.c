@@ -11,6 +11,10 @@
  *	  of every sequence in one LlmDecodeBatch, with logits for all; the
  *	  figure is generated tokens per second over all B sequences.
  *
+ *	  An encoder (bert) generates nothing: it is measured by embeddings of
+ *	  P-token inputs (LlmEmbedTokens), tokens and embeddings per second, and
+ *	  with --batch B by B inputs embedded together (LlmEmbedBatch).
+ *
  *-------------------------------------------------------------------------
  */
 #include <limits.h>
@@ -21,6 +25,7 @@
 #include "cli.h"
 #include "context.h"
 #include "kernels.h"
+#include "scoring.h"
 
 static int
 CompareDouble(const void *a, const void *b)
@@ -102,6 +107,80 @@ done:
 	return rc;
 }
 
+/*
+ * An encoder's speed: median embeddings per second of one P-token input,
+ * and of B inputs embedded together when B > 0.
+ */
+static int
+BenchEmbed(LlmModel *m, int P, int B, int threads, int reps, const int32_t *prompt)
+{
+	const int	n_in = B > 0 ? B : 1;
+	LlmContext *ctx = NULL;
+	LlmContext *many = NULL;
+	LlmError	err;
+	double	   *one = malloc(sizeof(double) * reps);
+	double	   *all = malloc(sizeof(double) * reps);
+	float	   *out = malloc(sizeof(float) * m->hp.n_embd * n_in);
+	const int32_t **inputs = malloc(sizeof(int32_t *) * n_in);
+	int		   *lens = malloc(sizeof(int) * n_in);
+	int			rc = 1;
+
+	if (one == NULL || all == NULL || out == NULL || inputs == NULL || lens == NULL)
+	{
+		rc = OutOfMemory();
+		goto done;
+	}
+	for (int i = 0; i < n_in; i++)
+	{
+		inputs[i] = prompt;
+		lens[i] = P;
+	}
+	/* a batch holds as many whole inputs as fit in 4096 rows */
+	if (LlmContextCreate(m, P, P, &ctx, &err) != LLM_OK ||
+		LlmContextSetThreads(ctx, threads, &err) != LLM_OK ||
+		(B > 0 && (LlmContextCreateSeq(m, P, P * (4096 / P < B ? 4096 / P : B), B, &many,
+									   &err) != LLM_OK ||
+				   LlmContextSetThreads(many, threads, &err) != LLM_OK)))
+		goto fail;
+	for (int r = 0; r < reps; r++)
+	{
+		double		t0 = CliNow();
+
+		if (LlmEmbedTokens(ctx, prompt, P, out, &err) != LLM_OK)
+			goto fail;
+		one[r] = 1.0 / (CliNow() - t0);
+		if (B > 0)
+		{
+			t0 = CliNow();
+			if (LlmEmbedBatch(many, inputs, lens, B, out, &err) != LLM_OK)
+				goto fail;
+			all[r] = B / (CliNow() - t0);
+		}
+	}
+	qsort(one, reps, sizeof(double), CompareDouble);
+	qsort(all, reps, sizeof(double), CompareDouble);
+	printf("threads: %d (kernels: %s)\n", threads, LlmKernelsGet()->name);
+	printf("embed%d t/s: %.2f (%.2f embeddings/s; an encoder: no generation)\n", P,
+		   one[reps / 2] * P, one[reps / 2]);
+	if (B > 0)
+		printf("embed%d x %d inputs t/s: %.2f (%.2f embeddings/s, %.2fx one input)\n", P, B,
+			   all[reps / 2] * P, all[reps / 2], all[reps / 2] / one[reps / 2]);
+	rc = 0;
+
+fail:
+	if (rc != 0)
+		CliFail(&err);
+done:
+	LlmContextFree(ctx);
+	LlmContextFree(many);
+	free(one);
+	free(all);
+	free(out);
+	free(inputs);
+	free(lens);
+	return rc;
+}
+
 static int
 CliBench(const CliArgs *args)
 {
@@ -133,6 +212,21 @@ CliBench(const CliArgs *args)
 
 	if (CliLoadModel(args->pos[0], &m, &err) != LLM_OK)
 		goto fail;
+	if (m->output.data == NULL)
+	{
+		/* an encoder: inputs no longer than its learned positions */
+		if ((prompt = malloc(sizeof(int32_t) * P)) == NULL)
+		{
+			rc = OutOfMemory();
+			goto done;
+		}
+		if (P > m->hp.n_ctx_train)
+			P = m->hp.n_ctx_train;
+		for (int i = 0; i < P; i++)
+			prompt[i] = BenchToken(i, 7919, m->hp.n_vocab);
+		rc = BenchEmbed(m, P, B, threads, reps, prompt);
+		goto done;
+	}
 	pp = malloc(sizeof(double) * reps);
 	tg = malloc(sizeof(double) * reps);
 	tgb = malloc(sizeof(double) * reps);

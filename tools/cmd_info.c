@@ -107,10 +107,37 @@ PrintModel(const char *path, const LlmModel *m)
 		   LlmModelQuantName(m));
 	printf("n_vocab %d, n_embd %d, n_layer %d, n_head %d, n_head_kv %d, head_dim %d, n_ff %d\n",
 		   hp->n_vocab, hp->n_embd, hp->n_layer, hp->n_head, hp->n_head_kv, hp->head_dim, hp->n_ff);
-	printf("context %d, rope %s n_rot %d freq_base %g freq_scale %g%s, rms_eps %g, output %s\n",
-		   hp->n_ctx_train, hp->rope_type == LLM_ROPE_NEOX ? "neox" : "normal", hp->n_rot,
-		   hp->rope_freq_base, hp->rope_freq_scale, m->rope_freqs ? " (freq factors)" : "",
-		   hp->rms_eps, m->tied_output ? "tied to token_embd" : "separate");
+	printf("kind: %s (pooling %s%s)\n", LlmModelKindName(m->kind), LlmPoolingName(hp->pooling),
+		   hp->causal ? "" : ", bidirectional attention: an encoder");
+	if (m->pos_embd.data != NULL)
+		printf("context %d (learned positions), layer_norm_eps %g, output none: hidden states\n",
+			   hp->n_ctx_train, hp->norm_eps);
+	else
+		printf("context %d, rope %s n_rot %d freq_base %g freq_scale %g%s, rms_eps %g, output %s\n",
+			   hp->n_ctx_train, hp->rope_type == LLM_ROPE_NEOX ? "neox" : "normal", hp->n_rot,
+			   hp->rope_freq_base, hp->rope_freq_scale, m->rope_freqs ? " (freq factors)" : "",
+			   hp->rms_eps, m->tied_output ? "tied to token_embd" : "separate");
+	if (strcmp(hp->rope_scaling, "none") != 0 || m->rope_long != NULL)
+		printf("rope scaling %s%s, original context %d, attention factor %g\n",
+			   m->rope_long != NULL ? "longrope" : hp->rope_scaling,
+			   hp->yarn_ext_factor != 0.0f ? " (YaRN)" : "", hp->n_ctx_orig,
+			   m->layers[0].rope.attn_factor);
+	if (hp->n_swa > 0)
+	{
+		int			local = 0;
+		float		base = 0.0f;
+
+		for (int l = 0; l < hp->n_layer; l++)
+			if (m->layers[l].n_swa > 0)
+			{
+				local++;
+				base = m->layers[l].rope.freq_base;
+			}
+		printf("sliding window %d on %d of %d layers (local rope base %g)\n", hp->n_swa, local,
+			   hp->n_layer, base);
+	}
+	if (hp->final_logit_softcap > 0.0f)
+		printf("final logit soft-capping %g\n", hp->final_logit_softcap);
 	PrintContents(m->gguf);
 }
 

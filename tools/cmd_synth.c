@@ -7,7 +7,7 @@
  *	  llm-cli synth --shape NAME --type TYPE --out FILE [--seed N]
  *
  * Benchmarks and tests need models of realistic size without downloading
- * weights.  What decides speed is the shape of every matrix and the type
+ * weights (llama, qwen2, qwen3, gemma3, phi3 and bert shapes).  What decides speed is the shape of every matrix and the type
  * it is stored in, so those follow the real model and the tensor types
  * follow llama-quantize's rules for the chosen file type
  * (llama_tensor_get_type in llama.cpp's src/llama-quant.cpp): a file
@@ -93,20 +93,35 @@
 #define SYNTH_NORM_NOISE	0.05f
 #define SYNTH_BIAS_STD		0.05f
 
+/* How a shape's tensors are laid out: one per architecture family. */
+typedef enum SynthLayout
+{
+	SYNTH_LLAMA,				/* llama, qwen2 (q/k/v biases), qwen3 (q/k
+								 * norms) */
+	SYNTH_GEMMA3,				/* q/k norms, norms after attention and FFN */
+	SYNTH_PHI3,					/* fused attn_qkv and gate/up, longrope */
+	SYNTH_BERT					/* an encoder: biases, LayerNorms, learned
+								 * positions */
+} SynthLayout;
+
 typedef struct SynthShape
 {
 	const char *name;			/* --shape */
 	const char *arch;			/* general.architecture */
+	SynthLayout layout;
 	int			n_embd;
 	int			n_layer;
 	int			n_head;
 	int			n_head_kv;
+	int			head_dim;
 	int			n_ff;
 	int			n_vocab;
 	uint32_t	n_ctx_train;
 	float		freq_base;
-	float		rms_eps;
+	float		norm_eps;		/* RMS norms' epsilon (bert: LayerNorm's) */
 	bool		qkv_bias;		/* F32 blk.N.attn_{q,k,v}.bias */
+	bool		qk_norm;		/* F32 blk.N.attn_{q,k}_norm.weight */
+	int			n_rot;			/* rotated dimensions, 0: head_dim */
 
 	/*
 	 * Llama 3 rope scaling, stored as the rope_freqs.weight tensor; a
@@ -116,20 +131,57 @@ typedef struct SynthShape
 	float		rope_low_freq_factor;
 	float		rope_high_freq_factor;
 	float		rope_orig_ctx;
+
+	int			n_swa;			/* gemma3's sliding window */
+
+	/*
+	 * Longrope (phi3): the context the factors extend; 0 means none.  The
+	 * factors themselves are made up (they are not shapes): short ones near
+	 * 1, long ones growing to the context's ratio.
+	 */
+	uint32_t	longrope_orig_ctx;
+	int			pooling;		/* <arch>.pooling_type, -1: not written */
 } SynthShape;
 
 /*
  * From each model's config.json (HuggingFaceTB/SmolLM2-135M,
- * Qwen/Qwen2.5-0.5B, meta-llama/Llama-3.2-1B); all three tie the output
- * projection to token_embd and have head_dim 64.
+ * Qwen/Qwen2.5-0.5B, meta-llama/Llama-3.2-1B, Qwen/Qwen3-0.6B,
+ * google/gemma-3-270m, google/gemma-3-1b-pt, microsoft/Phi-4-mini-instruct,
+ * BAAI/bge-small-en-v1.5); every decoder here ties its output projection to
+ * token_embd.
  */
 static const SynthShape synth_shapes[] = {
-	{"smollm2-135m", "llama", 576, 30, 9, 3, 1536, 49152, 8192,
-	100000.0f, 1e-5f, false, 0.0f, 0.0f, 0.0f, 0.0f},
-	{"qwen2.5-0.5b", "qwen2", 896, 24, 14, 2, 4864, 151936, 32768,
-	1000000.0f, 1e-6f, true, 0.0f, 0.0f, 0.0f, 0.0f},
-	{"llama3.2-1b", "llama", 2048, 16, 32, 8, 8192, 128256, 131072,
-	500000.0f, 1e-5f, false, 32.0f, 1.0f, 4.0f, 8192.0f},
+	{.name = "smollm2-135m", .arch = "llama", .layout = SYNTH_LLAMA, .n_embd = 576, .n_layer = 30,
+		.n_head = 9, .n_head_kv = 3, .head_dim = 64, .n_ff = 1536, .n_vocab = 49152,
+	.n_ctx_train = 8192, .freq_base = 100000.0f, .norm_eps = 1e-5f, .pooling = -1},
+	{.name = "qwen2.5-0.5b", .arch = "qwen2", .layout = SYNTH_LLAMA, .n_embd = 896, .n_layer = 24,
+		.n_head = 14, .n_head_kv = 2, .head_dim = 64, .n_ff = 4864, .n_vocab = 151936,
+		.n_ctx_train = 32768, .freq_base = 1000000.0f, .norm_eps = 1e-6f, .qkv_bias = true,
+	.pooling = -1},
+	{.name = "llama3.2-1b", .arch = "llama", .layout = SYNTH_LLAMA, .n_embd = 2048, .n_layer = 16,
+		.n_head = 32, .n_head_kv = 8, .head_dim = 64, .n_ff = 8192, .n_vocab = 128256,
+		.n_ctx_train = 131072, .freq_base = 500000.0f, .norm_eps = 1e-5f, .rope_factor = 32.0f,
+		.rope_low_freq_factor = 1.0f, .rope_high_freq_factor = 4.0f, .rope_orig_ctx = 8192.0f,
+	.pooling = -1},
+	{.name = "qwen3-0.6b", .arch = "qwen3", .layout = SYNTH_LLAMA, .n_embd = 1024, .n_layer = 28,
+		.n_head = 16, .n_head_kv = 8, .head_dim = 128, .n_ff = 3072, .n_vocab = 151936,
+		.n_ctx_train = 40960, .freq_base = 1000000.0f, .norm_eps = 1e-6f, .qk_norm = true,
+	.pooling = -1},
+	{.name = "gemma3-270m", .arch = "gemma3", .layout = SYNTH_GEMMA3, .n_embd = 640, .n_layer = 18,
+		.n_head = 4, .n_head_kv = 1, .head_dim = 256, .n_ff = 2048, .n_vocab = 262144,
+		.n_ctx_train = 32768, .freq_base = 1000000.0f, .norm_eps = 1e-6f, .qk_norm = true,
+	.n_swa = 512, .pooling = -1},
+	{.name = "gemma3-1b", .arch = "gemma3", .layout = SYNTH_GEMMA3, .n_embd = 1152, .n_layer = 26,
+		.n_head = 4, .n_head_kv = 1, .head_dim = 256, .n_ff = 6912, .n_vocab = 262144,
+		.n_ctx_train = 32768, .freq_base = 1000000.0f, .norm_eps = 1e-6f, .qk_norm = true,
+	.n_swa = 512, .pooling = -1},
+	{.name = "phi4-mini", .arch = "phi3", .layout = SYNTH_PHI3, .n_embd = 3072, .n_layer = 32,
+		.n_head = 24, .n_head_kv = 8, .head_dim = 128, .n_ff = 8192, .n_vocab = 200064,
+		.n_ctx_train = 131072, .freq_base = 10000.0f, .norm_eps = 1e-5f, .n_rot = 96,
+	.longrope_orig_ctx = 4096, .pooling = -1},
+	{.name = "bge-small", .arch = "bert", .layout = SYNTH_BERT, .n_embd = 384, .n_layer = 12,
+		.n_head = 12, .n_head_kv = 12, .head_dim = 32, .n_ff = 1536, .n_vocab = 30522,
+	.n_ctx_train = 512, .norm_eps = 1e-12f, .pooling = 2},
 };
 
 typedef struct SynthQuant
@@ -151,6 +203,10 @@ static const SynthQuant synth_quants[] = {
 typedef enum SynthRole
 {
 	SYNTH_TOKEN_EMBD,			/* also the output projection (tied) */
+	SYNTH_TOKEN_EMBD_ONLY,		/* an encoder's: the input's only */
+	SYNTH_TABLE,				/* F32 position and token type embeddings */
+	SYNTH_ROPE_SHORT,			/* longrope factors */
+	SYNTH_ROPE_LONG,
 	SYNTH_MATRIX,				/* attn_q/k/output, ffn_gate/up */
 	SYNTH_ATTN_V,
 	SYNTH_FFN_DOWN,
@@ -311,7 +367,9 @@ SynthWeightType(const SynthQuant *q, SynthRole role, int layer, int n_layer,
 	if (type == LLM_TYPE_F16)
 		return type;
 
-	if (role == SYNTH_TOKEN_EMBD)
+	if (role == SYNTH_TOKEN_EMBD_ONLY)
+		;						/* not an output: the file type's own */
+	else if (role == SYNTH_TOKEN_EMBD)
 	{
 		/*
 		 * With tied embeddings token_embd doubles as the output tensor and
@@ -361,30 +419,57 @@ SynthAddTensor(SynthTensor *tensors, int *n, const char *name, SynthRole role,
 static int
 SynthMaxTensors(const SynthShape *s)
 {
-	return 3 + s->n_layer * 12;
+	return 8 + s->n_layer * 20;
+}
+
+/* rotated dimensions per head */
+static int
+SynthRot(const SynthShape *s)
+{
+	return s->n_rot > 0 ? s->n_rot : s->head_dim;
 }
 
 /*
- * The tensor list in file order: rope_freqs (Llama 3 only), token_embd,
- * the layers, output_norm.  There is no output.weight: every shape ties
- * it to token_embd.  Returns the count; tensors must have room for
- * SynthMaxTensors().
+ * The tensor list in file order: rope_freqs (Llama 3) or longrope's
+ * factors (phi3), token_embd (with bert's position and token type tables
+ * and input norm), the layers, output_norm (not bert's).  There is no
+ * output.weight: every decoder here ties it to token_embd.  Returns the
+ * count; tensors must have room for SynthMaxTensors().
  */
 static int
 SynthBuildTensors(const SynthShape *s, const SynthQuant *q, SynthTensor *tensors)
 {
-	int			head_dim = s->n_embd / s->n_head;
-	uint64_t	q_dim = (uint64_t) s->n_head * head_dim;
-	uint64_t	kv_dim = (uint64_t) s->n_head_kv * head_dim;
+	uint64_t	q_dim = (uint64_t) s->n_head * s->head_dim;
+	uint64_t	kv_dim = (uint64_t) s->n_head_kv * s->head_dim;
 	int			n = 0;
 	char		name[64];
 
 	if (s->rope_factor > 0.0f)
 		SynthAddTensor(tensors, &n, "rope_freqs.weight", SYNTH_ROPE_FREQS,
-					   LLM_TYPE_F32, head_dim / 2, 0);
-	SynthAddTensor(tensors, &n, "token_embd.weight", SYNTH_TOKEN_EMBD,
-				   SynthWeightType(q, SYNTH_TOKEN_EMBD, 0, s->n_layer, s->n_embd),
-				   s->n_embd, s->n_vocab);
+					   LLM_TYPE_F32, SynthRot(s) / 2, 0);
+	if (s->longrope_orig_ctx > 0)
+	{
+		SynthAddTensor(tensors, &n, "rope_factors_long.weight", SYNTH_ROPE_LONG,
+					   LLM_TYPE_F32, SynthRot(s) / 2, 0);
+		SynthAddTensor(tensors, &n, "rope_factors_short.weight", SYNTH_ROPE_SHORT,
+					   LLM_TYPE_F32, SynthRot(s) / 2, 0);
+	}
+	if (s->layout == SYNTH_BERT)
+	{
+		SynthAddTensor(tensors, &n, "token_embd.weight", SYNTH_TOKEN_EMBD_ONLY,
+					   SynthWeightType(q, SYNTH_TOKEN_EMBD_ONLY, 0, s->n_layer, s->n_embd),
+					   s->n_embd, s->n_vocab);
+		/* llama-quantize leaves the small tables in F32 */
+		SynthAddTensor(tensors, &n, "token_types.weight", SYNTH_TABLE, LLM_TYPE_F32, s->n_embd, 2);
+		SynthAddTensor(tensors, &n, "position_embd.weight", SYNTH_TABLE, LLM_TYPE_F32,
+					   s->n_embd, s->n_ctx_train);
+		SynthAddTensor(tensors, &n, "token_embd_norm.weight", SYNTH_NORM, LLM_TYPE_F32, s->n_embd, 0);
+		SynthAddTensor(tensors, &n, "token_embd_norm.bias", SYNTH_BIAS, LLM_TYPE_F32, s->n_embd, 0);
+	}
+	else
+		SynthAddTensor(tensors, &n, "token_embd.weight", SYNTH_TOKEN_EMBD,
+					   SynthWeightType(q, SYNTH_TOKEN_EMBD, 0, s->n_layer, s->n_embd),
+					   s->n_embd, s->n_vocab);
 
 	for (int l = 0; l < s->n_layer; l++)
 	{
@@ -400,28 +485,91 @@ SynthBuildTensors(const SynthShape *s, const SynthQuant *q, SynthTensor *tensors
 		SynthAddTensor(tensors, &n, name, role, LLM_TYPE_F32, ne0, 0); \
 	} while (0)
 
-		SYNTH_V("attn_norm.weight", SYNTH_NORM, s->n_embd);
-		SYNTH_W("attn_q.weight", SYNTH_MATRIX, s->n_embd, q_dim);
-		if (s->qkv_bias)
+		if (s->layout == SYNTH_BERT)
+		{
+			/* post-norm: the norms come after what they normalize */
+			SYNTH_W("attn_q.weight", SYNTH_MATRIX, s->n_embd, q_dim);
 			SYNTH_V("attn_q.bias", SYNTH_BIAS, q_dim);
-		SYNTH_W("attn_k.weight", SYNTH_MATRIX, s->n_embd, kv_dim);
-		if (s->qkv_bias)
+			SYNTH_W("attn_k.weight", SYNTH_MATRIX, s->n_embd, kv_dim);
 			SYNTH_V("attn_k.bias", SYNTH_BIAS, kv_dim);
-		SYNTH_W("attn_v.weight", SYNTH_ATTN_V, s->n_embd, kv_dim);
-		if (s->qkv_bias)
+			SYNTH_W("attn_v.weight", SYNTH_ATTN_V, s->n_embd, kv_dim);
 			SYNTH_V("attn_v.bias", SYNTH_BIAS, kv_dim);
+			SYNTH_W("attn_output.weight", SYNTH_MATRIX, q_dim, s->n_embd);
+			SYNTH_V("attn_output.bias", SYNTH_BIAS, s->n_embd);
+			SYNTH_V("attn_output_norm.weight", SYNTH_NORM, s->n_embd);
+			SYNTH_V("attn_output_norm.bias", SYNTH_BIAS, s->n_embd);
+			SYNTH_W("ffn_up.weight", SYNTH_MATRIX, s->n_embd, s->n_ff);
+			SYNTH_V("ffn_up.bias", SYNTH_BIAS, s->n_ff);
+			SYNTH_W("ffn_down.weight", SYNTH_FFN_DOWN, s->n_ff, s->n_embd);
+			SYNTH_V("ffn_down.bias", SYNTH_BIAS, s->n_embd);
+			SYNTH_V("layer_output_norm.weight", SYNTH_NORM, s->n_embd);
+			SYNTH_V("layer_output_norm.bias", SYNTH_BIAS, s->n_embd);
+			continue;
+		}
+
+		SYNTH_V("attn_norm.weight", SYNTH_NORM, s->n_embd);
+		if (s->layout == SYNTH_PHI3)
+		{
+			/* the fused projection takes attn_v's types */
+			SYNTH_W("attn_qkv.weight", SYNTH_ATTN_V, s->n_embd, q_dim + 2 * kv_dim);
+		}
+		else
+		{
+			SYNTH_W("attn_q.weight", SYNTH_MATRIX, s->n_embd, q_dim);
+			if (s->qkv_bias)
+				SYNTH_V("attn_q.bias", SYNTH_BIAS, q_dim);
+			SYNTH_W("attn_k.weight", SYNTH_MATRIX, s->n_embd, kv_dim);
+			if (s->qkv_bias)
+				SYNTH_V("attn_k.bias", SYNTH_BIAS, kv_dim);
+			SYNTH_W("attn_v.weight", SYNTH_ATTN_V, s->n_embd, kv_dim);
+			if (s->qkv_bias)
+				SYNTH_V("attn_v.bias", SYNTH_BIAS, kv_dim);
+		}
+		if (s->qk_norm)
+		{
+			SYNTH_V("attn_q_norm.weight", SYNTH_NORM, s->head_dim);
+			SYNTH_V("attn_k_norm.weight", SYNTH_NORM, s->head_dim);
+		}
 		SYNTH_W("attn_output.weight", SYNTH_MATRIX, q_dim, s->n_embd);
+		if (s->layout == SYNTH_GEMMA3)
+			SYNTH_V("post_attention_norm.weight", SYNTH_NORM, s->n_embd);
 		SYNTH_V("ffn_norm.weight", SYNTH_NORM, s->n_embd);
-		SYNTH_W("ffn_gate.weight", SYNTH_MATRIX, s->n_embd, s->n_ff);
-		SYNTH_W("ffn_up.weight", SYNTH_MATRIX, s->n_embd, s->n_ff);
+		if (s->layout == SYNTH_PHI3)
+			SYNTH_W("ffn_up.weight", SYNTH_MATRIX, s->n_embd, 2 * (uint64_t) s->n_ff);
+		else
+		{
+			SYNTH_W("ffn_gate.weight", SYNTH_MATRIX, s->n_embd, s->n_ff);
+			SYNTH_W("ffn_up.weight", SYNTH_MATRIX, s->n_embd, s->n_ff);
+		}
 		SYNTH_W("ffn_down.weight", SYNTH_FFN_DOWN, s->n_ff, s->n_embd);
+		if (s->layout == SYNTH_GEMMA3)
+			SYNTH_V("post_ffw_norm.weight", SYNTH_NORM, s->n_embd);
 #undef SYNTH_W
 #undef SYNTH_V
 	}
 
-	SynthAddTensor(tensors, &n, "output_norm.weight", SYNTH_NORM, LLM_TYPE_F32,
-				   s->n_embd, 0);
+	if (s->layout != SYNTH_BERT)
+		SynthAddTensor(tensors, &n, "output_norm.weight", SYNTH_NORM, LLM_TYPE_F32,
+					   s->n_embd, 0);
 	return n;
+}
+
+/*
+ * Made-up longrope factors: the short ones near 1, the long ones growing
+ * with the pair's wavelength up to the context's ratio, as real ones do.
+ */
+static void
+SynthLongropeFactors(const SynthShape *s, bool is_long, float *out)
+{
+	int			half = SynthRot(s) / 2;
+	float		ratio = (float) s->n_ctx_train / (float) s->longrope_orig_ctx;
+
+	for (int i = 0; i < half; i++)
+	{
+		float		f = (float) i / (float) (half > 1 ? half - 1 : 1);
+
+		out[i] = is_long ? 1.0f + (ratio - 1.0f) * f * f : 1.0f + 0.05f * f;
+	}
 }
 
 /*
@@ -433,7 +581,7 @@ SynthBuildTensors(const SynthShape *s, const SynthQuant *q, SynthTensor *tensors
 static void
 SynthRopeFactors(const SynthShape *s, float *out)
 {
-	int			head_dim = s->n_embd / s->n_head;
+	int			head_dim = SynthRot(s);
 	float		low_wavelen = s->rope_orig_ctx / s->rope_low_freq_factor;
 	float		high_wavelen = s->rope_orig_ctx / s->rope_high_freq_factor;
 
@@ -620,15 +768,51 @@ SynthSetMetadata(GgufWriter *w, const SynthShape *s, const SynthQuant *q,
 					 (uint32_t) s->n_head);
 	GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s, "attention.head_count_kv"),
 					 (uint32_t) s->n_head_kv);
-	GgufWriterSetF32(w, SynthArchKey(key, sizeof(key), s, "rope.freq_base"),
-					 s->freq_base);
-	GgufWriterSetF32(w, SynthArchKey(key, sizeof(key), s,
-									 "attention.layer_norm_rms_epsilon"),
-					 s->rms_eps);
-	GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s, "rope.dimension_count"),
-					 (uint32_t) (s->n_embd / s->n_head));
 	GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s, "vocab_size"),
 					 (uint32_t) s->n_vocab);
+	if (s->pooling >= 0)
+		GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s, "pooling_type"),
+						 (uint32_t) s->pooling);
+	if (s->layout == SYNTH_BERT)
+	{
+		/* an encoder: LayerNorms, no rope */
+		GgufWriterSetF32(w, SynthArchKey(key, sizeof(key), s, "attention.layer_norm_epsilon"),
+						 s->norm_eps);
+		GgufWriterSetBool(w, SynthArchKey(key, sizeof(key), s, "attention.causal"), false);
+		GgufWriterSetU32(w, "tokenizer.ggml.token_type_count", 2);
+	}
+	else
+	{
+		GgufWriterSetF32(w, SynthArchKey(key, sizeof(key), s, "rope.freq_base"),
+						 s->freq_base);
+		GgufWriterSetF32(w, SynthArchKey(key, sizeof(key), s,
+										 "attention.layer_norm_rms_epsilon"),
+						 s->norm_eps);
+		GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s, "rope.dimension_count"),
+						 (uint32_t) SynthRot(s));
+	}
+	/* a head size other than n_embd / n_head is written out */
+	if (s->head_dim != s->n_embd / s->n_head)
+	{
+		GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s, "attention.key_length"),
+						 (uint32_t) s->head_dim);
+		GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s, "attention.value_length"),
+						 (uint32_t) s->head_dim);
+	}
+	if (s->n_swa > 0)
+		GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s, "attention.sliding_window"),
+						 (uint32_t) s->n_swa);
+	if (s->longrope_orig_ctx > 0)
+	{
+		/* convert_hf_to_gguf.py's attention factor of longrope */
+		double		scale = (double) s->n_ctx_train / s->longrope_orig_ctx;
+
+		GgufWriterSetU32(w, SynthArchKey(key, sizeof(key), s,
+										 "rope.scaling.original_context_length"),
+						 s->longrope_orig_ctx);
+		GgufWriterSetF32(w, SynthArchKey(key, sizeof(key), s, "rope.scaling.attn_factor"),
+						 (float) sqrt(1 + log(scale) / log((double) s->longrope_orig_ctx)));
+	}
 
 	GgufWriterSetString(w, "tokenizer.ggml.model", "llama");
 	GgufWriterSetStringArray(w, "tokenizer.ggml.tokens", v->tokens,
@@ -652,6 +836,8 @@ SynthRoleScale(const SynthTensor *t, float *mean, float *std)
 	switch (t->role)
 	{
 		case SYNTH_TOKEN_EMBD:
+		case SYNTH_TOKEN_EMBD_ONLY:
+		case SYNTH_TABLE:
 			*std = SYNTH_EMBD_STD;
 			break;
 		case SYNTH_NORM:
@@ -684,6 +870,8 @@ SynthFillRows(void *arg)
 	{
 		if (t->role == SYNTH_ROPE_FREQS)
 			SynthRopeFactors(wk->fill->shape, wk->row);
+		else if (t->role == SYNTH_ROPE_SHORT || t->role == SYNTH_ROPE_LONG)
+			SynthLongropeFactors(wk->fill->shape, t->role == SYNTH_ROPE_LONG, wk->row);
 		else
 		{
 			for (uint64_t i = 0; i < t->ne[0]; i++)
