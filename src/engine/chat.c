@@ -36,9 +36,9 @@ static const char *const family_names[LLM_CHAT_FAMILY_COUNT] = {
 	[LLM_CHAT_ZEPHYR] = "zephyr",
 	[LLM_CHAT_PHI3] = "phi3",
 	[LLM_CHAT_PHI3_MINI] = "phi3-mini",
-	[LLM_CHAT_GEMMA] = "gemma",
-	[LLM_CHAT_QWEN3] = "qwen3",
 	[LLM_CHAT_PHI4] = "phi4",
+	[LLM_CHAT_QWEN3] = "qwen3",
+	[LLM_CHAT_GEMMA] = "gemma",
 };
 
 const char *

@@ -55,9 +55,9 @@ typedef enum LlmChatFamily
 	LLM_CHAT_ZEPHYR,			/* <|role|>\n...</s>\n */
 	LLM_CHAT_PHI3,				/* <|role|>\n...<|end|>\n (Phi-3-small, Phi-3.5) */
 	LLM_CHAT_PHI3_MINI,			/* the first Phi-3-mini/medium template */
-	LLM_CHAT_GEMMA,				/* <start_of_turn>user|model\n...<end_of_turn>\n */
-	LLM_CHAT_QWEN3,				/* ChatML with <think> blocks (Qwen 3) */
 	LLM_CHAT_PHI4,				/* <|im_start|>role<|im_sep|>...<|im_end|> */
+	LLM_CHAT_QWEN3,				/* ChatML with <think> blocks (Qwen 3) */
+	LLM_CHAT_GEMMA,				/* <start_of_turn>user|model\n...<end_of_turn>\n */
 	LLM_CHAT_FAMILY_COUNT
 } LlmChatFamily;
 
