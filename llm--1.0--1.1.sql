@@ -107,7 +107,7 @@ BEGIN
 	IF pg_is_in_recovery() THEN
 		RAISE EXCEPTION 'llm_process cannot run on a standby: it writes its results'
 			USING ERRCODE = 'read_only_sql_transaction',
-				  HINT = 'Run it on the primary, or use llm-batch, which reads from standbys and writes to the primary.';
+				  HINT = 'Run it on the primary, or run llm-batch against the primary with --read-from naming this standby: the inference runs here and the answers are written to the primary.';
 	END IF;
 	IF batch IS NULL OR batch < 1 THEN
 		RAISE EXCEPTION 'batch must be at least 1' USING ERRCODE = 'invalid_parameter_value';

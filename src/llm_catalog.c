@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "catalog/pg_authid.h"
@@ -71,7 +72,8 @@ LlmCatalogTable(void)
 	return quote_qualified_identifier(schema, "llm_models");
 }
 
-static void ReportUnreadable(const char *path, const char *name, bool registering);
+static void ReportUnreadable(const char *path, const char *name, bool registering,
+							 const char *sha256);
 static void CheckInsideModelPath(const char *resolved);
 
 /* The path the registration of the model being looked up holds, as stored. */
@@ -90,6 +92,20 @@ LlmReportChangedFile(const char *name, const char *path, const char *actual,
 {
 	bool		told = LlmMayReadServerFiles();
 
+	/*
+	 * On a hot standby the registration is the primary's, replicated, and
+	 * cannot be changed here: the fix is the primary's file at this path on
+	 * this host.
+	 */
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("model file \"%s\" on this standby is not the file model \"%s\" was registered with on the primary",
+					   told ? path : registered_path, name),
+				told ?
+				errdetail("Its SHA-256 is %s; the registered file's is %s.", actual, registered) :
+				errdetail("Its bytes are not the registered ones (SHA-256 %s).", registered),
+				errhint("Copy the primary's file to this path on this host: every server that runs the model needs the same file at the same path."));
 	ereport(ERROR,
 			errcode(ERRCODE_DATA_CORRUPTED),
 			errmsg("model file \"%s\" has changed since model \"%s\" was registered",
@@ -228,7 +244,7 @@ OpenToRegister(const char *resolved, const char *name, char **read_path)
 	int			fd = OpenTransientFile(resolved, O_RDONLY | O_NONBLOCK | PG_BINARY);
 
 	if (fd < 0)
-		ReportUnreadable(resolved, name, true);
+		ReportUnreadable(resolved, name, true, NULL);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -640,12 +656,27 @@ DefaultModelName(const char *catalog)
  * readable by the operating-system user the server runs as.
  */
 static void
-ReportUnreadable(const char *path, const char *name, bool registering)
+ReportUnreadable(const char *path, const char *name, bool registering, const char *sha256)
 {
 	int			save = errno;
 	struct passwd *pw = getpwuid(geteuid());
 
 	errno = save;
+
+	/*
+	 * On a hot standby the registration is the primary's: say which file
+	 * this host needs, since it cannot be registered again here.
+	 */
+	if (!registering && RecoveryInProgress())
+		ereport(ERROR,
+				errcode_for_file_access(),
+				errmsg("model file \"%s\" of model \"%s\" cannot be read on this standby: %m", path, name),
+				errdetail("The primary registered it with SHA-256 %s: every server that runs the model needs that file at that path.",
+						  sha256),
+				save == EACCES ?
+				errhint("The server runs as operating-system user \"%s\", which must be able to read the file and search its directories.",
+						pw ? pw->pw_name : "?") :
+				errhint("Copy the primary's file to this path on this host."));
 	ereport(ERROR,
 			errcode_for_file_access(),
 			registering ?
@@ -906,7 +937,7 @@ LlmGetModelExt(text *name_arg, bool *loaded_now)
 
 	/* the file as it is now: a changed file is never used unchecked */
 	if (!LlmFileIdOf(path, &file) || access(path, R_OK) != 0)
-		ReportUnreadable(path, name, false);
+		ReportUnreadable(path, name, false, sha);
 	if (file.regular && file.size == 0)
 		LlmReportChangedFile(name, path,
 							 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", sha);

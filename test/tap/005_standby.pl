@@ -41,7 +41,8 @@ is($standby->safe_psql('postgres', "SELECT llm_generate('Once upon a time', 'sto
 	$expect, 'the standby gives the primary\'s answer');
 my ($ret, $out, $err) = $standby->psql('postgres',
 	"CALL llm_process('docs', 'id', 'body', 'label', labels => ARRAY['a', 'b'], model => 'stories')");
-like($err, qr/llm_process cannot run on a standby.*HINT:.*llm-batch/s, 'llm_process refuses on a standby, pointing to llm-batch');
+like($err, qr/ERROR:  llm_process cannot run on a standby: it writes its results\nHINT:  Run it on the primary, or run llm-batch against the primary with --read-from naming this standby/,
+	'llm_process refuses on a standby, pointing to llm-batch --read-from');
 
 $standby->stop;
 $primary->stop;
