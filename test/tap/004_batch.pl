@@ -112,7 +112,7 @@ for my $case (
 		qr/--task classify needs --labels/, 'classify without labels' ],
 	[ [ @classify, '--max-words', '10' ], qr/--max-words is for --task summarize only/, 'an option of another task' ],
 	[ [ @classify, '--labels', 'a,b' ], qr/--labels given twice/, 'an option given twice' ],
-	[ [ @classify, '--read-from', 'host=replica' ], qr/--read-from is not supported yet/, '--read-from' ],
+	[ [ @classify, '--read-from' ], qr/--read-from needs a value/, '--read-from without a value' ],
 	[ [ @classify, 'dbname=other' ], qr/unexpected argument "dbname=other"/, 'two CONNINFOs' ])
 {
 	my ($args, $re, $name) = @$case;

@@ -7,7 +7,9 @@
  * llm-batch.c reads the options, starts the jobs, draws progress and
  * handles signals; batch_job.c looks the table up, splits the pending keys
  * into ranges and runs one job (a thread with its own connection) per
- * range.  Only libpq is used: no PostgreSQL server header.
+ * range; batch_fanout.c runs the inference on hot standbys (--read-from)
+ * and writes the answers to the primary.  Only libpq is used: no
+ * PostgreSQL server header.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,7 +45,9 @@ typedef struct BatchOptions
 	char	  **labels;			/* classify: the labels, n_labels of them */
 	int			n_labels;
 	const char *model;			/* NULL: the server's default model */
-	int			jobs;
+	const char **read_from;		/* --read-from: where inference runs */
+	int			n_read_from;
+	int			jobs;			/* per server: the primary, or each of read_from */
 	int			chunk;
 	int			max_tokens;
 	int			max_words;
@@ -97,6 +101,81 @@ typedef struct BatchJob
 	PGcancel   *cancel;			/* to cancel the running chunk */
 } BatchJob;
 
+/*
+ * The fan-out (--read-from): the pending keys cut into ranges of about
+ * --chunk rows, a queue of them, and workers that each take a range,
+ * run its inference on their server and write the answers to the primary.
+ */
+typedef enum BatchRangeState
+{
+	BATCH_RANGE_QUEUED,
+	BATCH_RANGE_RUNNING,
+	BATCH_RANGE_DONE
+} BatchRangeState;
+
+typedef struct BatchRange
+{
+	char	   *lower;			/* keys > lower and <= upper; NULL: unbounded */
+	char	   *upper;
+	char	   *after;			/* the last key written, NULL: none yet */
+	BatchRangeState state;
+	int			holders;		/* workers on it now */
+	int			owner;			/* source id of its first holder */
+	bool		helped;			/* a worker of another source runs it too */
+	double		taken;			/* when its first holder took it */
+	struct BatchRange *next;	/* in the queue */
+} BatchRange;
+
+/* A --read-from server. */
+typedef struct BatchSource
+{
+	int			id;				/* 1-based, as printed */
+	const char *conninfo;
+	char	   *name;			/* "standby 1 (host=... port=...)", no password */
+	/* under BatchLock() */
+	int			failures;		/* failed attempts since its last good chunk */
+	bool		dropped;
+	int64_t		done;			/* rows written from its answers */
+} BatchSource;
+
+typedef struct BatchFanout BatchFanout;
+
+typedef struct BatchWorker
+{
+	int			id;
+	BatchFanout *fan;
+	BatchSource *source;
+	pthread_t	thread;
+	char	   *fatal;			/* FATAL notices of its two connections */
+	char	   *primary_fatal;
+	/* under BatchLock() */
+	bool		running;
+	bool		superseded;		/* its range was finished by another worker */
+	int64_t		done;
+	BatchRange *range;
+	PGcancel   *cancel;			/* the statement running on the source */
+	PGcancel   *primary_cancel; /* the write running on the primary */
+} BatchWorker;
+
+struct BatchFanout
+{
+	const BatchPlan *plan;
+	char	   *start_lsn;		/* the primary's WAL position at the start */
+	BatchRange *ranges;
+	int			n_ranges;
+	BatchRange *queue;			/* queued ranges, a list through next */
+	BatchSource *sources;
+	int			n_sources;
+	BatchWorker *workers;
+	int			n_workers;
+	int64_t		total;			/* pending rows at the start */
+	/* under BatchLock() */
+	int			running;		/* ranges in BATCH_RANGE_RUNNING */
+	double		range_seconds;	/* time the finished ranges took, summed */
+	int			ranges_timed;
+	char	   *error;			/* what failed the run, malloc'd */
+};
+
 /* llm-batch.c */
 extern void BatchLock(void);
 extern void BatchUnlock(void);
@@ -104,14 +183,30 @@ extern bool BatchStopRequested(void);	/* under the lock */
 extern void BatchRequestStop(void); /* under the lock */
 extern char *BatchPrintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 extern void BatchWarnOnce(const char *msg);
+extern void BatchMessage(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+extern double BatchNow(void);
 
 /* batch_job.c */
-extern PGconn *BatchConnect(const char *conninfo, BatchJob *job, char **error);
+extern PGconn *BatchConnect(const char *conninfo, char **fatal, char **error);
 extern char *BatchResultError(PGconn *conn, const PGresult *res);
 extern int	BatchPrepare(PGconn *conn, const BatchOptions *opt, BatchPlan *plan);
 extern int	BatchSplit(PGconn *conn, const BatchPlan *plan, BatchJob **jobs, int *n_jobs,
 					   int64_t *total);
 extern char *BatchDescribeRange(const BatchJob *job);
 extern void *BatchJobMain(void *arg);
+extern PGresult *BatchExec(PGconn *conn, const char *sql, int n_params,
+						   const char *const *params, char **error, char *sqlstate);
+extern char *BatchDescribeKeys(const BatchPlan *plan, const char *lower, const char *upper);
+extern char *BatchLiteral(const char *value);
+extern const char *BatchTaskCall(const BatchPlan *plan);
+extern void BatchTaskArg(const BatchOptions *opt, char *buf, size_t size);
+
+/* batch_fanout.c */
+extern int	BatchFanoutPrepare(PGconn *primary, const BatchPlan *plan, BatchFanout *fan);
+extern void BatchFanoutStart(BatchFanout *fan);
+extern int64_t BatchFanoutDone(BatchFanout *fan, int *running);	/* under the lock */
+extern void BatchFanoutCancel(BatchFanout *fan);
+extern bool BatchFanoutSettled(BatchFanout *fan);	/* under the lock */
+extern void BatchFanoutJoin(BatchFanout *fan);
 
 #endif							/* LLM_TOOLS_BATCH_H */

@@ -43,7 +43,7 @@
 static void
 NoticeReceiver(void *arg, const PGresult *res)
 {
-	BatchJob   *job = arg;
+	char	  **fatal = arg;
 	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 	char	   *msg;
 
@@ -51,10 +51,10 @@ NoticeReceiver(void *arg, const PGresult *res)
 		return;
 	if (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0)
 	{
-		if (job == NULL)
+		if (fatal == NULL)
 			return;
-		free(job->fatal);
-		job->fatal = BatchResultError(NULL, res);
+		free(*fatal);
+		*fatal = BatchResultError(NULL, res);
 	}
 	else if (strcmp(severity, "WARNING") == 0)
 	{
@@ -65,11 +65,12 @@ NoticeReceiver(void *arg, const PGresult *res)
 }
 
 /*
- * A connection for job (NULL: the main thread's).  CONNINFO may be a
- * string or a URI.
+ * A connection.  CONNINFO may be a string or a URI.  The FATAL message the
+ * server sends before it closes the connection goes to *fatal (NULL: not
+ * kept), which belongs to the thread using the connection.
  */
 PGconn *
-BatchConnect(const char *conninfo, BatchJob *job, char **error)
+BatchConnect(const char *conninfo, char **fatal, char **error)
 {
 	const char *const keywords[] = {"dbname", "fallback_application_name", NULL};
 	const char *const values[] = {conninfo, "llm-batch", NULL};
@@ -87,7 +88,7 @@ BatchConnect(const char *conninfo, BatchJob *job, char **error)
 		PQfinish(conn);
 		return NULL;
 	}
-	PQsetNoticeReceiver(conn, NoticeReceiver, job);
+	PQsetNoticeReceiver(conn, NoticeReceiver, fatal);
 	return conn;
 }
 
@@ -355,8 +356,8 @@ BatchSplit(PGconn *conn, const BatchPlan *plan, BatchJob **jobs_out, int *n_jobs
 }
 
 /* value as a SQL string literal */
-static char *
-Literal(const char *value)
+char *
+BatchLiteral(const char *value)
 {
 	char	   *out = malloc(2 * strlen(value) + 3);
 	char	   *w = out;
@@ -373,13 +374,13 @@ Literal(const char *value)
 	return out;
 }
 
-/* The job's range as a condition one can paste into a WHERE clause. */
+/* Keys > lower and <= upper as a condition one can paste into a WHERE clause. */
 char *
-BatchDescribeRange(const BatchJob *job)
+BatchDescribeKeys(const BatchPlan *plan, const char *lower, const char *upper)
 {
-	const char *key = job->plan->key;
-	char	   *lo = job->lower ? Literal(job->lower) : NULL;
-	char	   *hi = job->upper ? Literal(job->upper) : NULL;
+	const char *key = plan->key;
+	char	   *lo = lower ? BatchLiteral(lower) : NULL;
+	char	   *hi = upper ? BatchLiteral(upper) : NULL;
 	char	   *out;
 
 	if (lo && hi)
@@ -395,10 +396,42 @@ BatchDescribeRange(const BatchJob *job)
 	return out;
 }
 
+/* The job's range, as BatchDescribeKeys. */
+char *
+BatchDescribeRange(const BatchJob *job)
+{
+	return BatchDescribeKeys(job->plan, job->lower, job->upper);
+}
+
 /*
- * The statement that does one chunk.  Parameters: $1 the model (NULL: the
- * server's default), $2 the task's argument (labels, max_words or
- * max_tokens), then the key to start after, if any, and the range's upper
+ * The array form of the task's function over batch_agg.ins.  Parameters:
+ * $1 the model (NULL: the server's default), $2 the task's argument
+ * (labels, max_words or max_tokens: BatchTaskArg).
+ */
+const char *
+BatchTaskCall(const BatchPlan *plan)
+{
+	switch (plan->opt->task)
+	{
+		case BATCH_CLASSIFY:
+			return "llm_classify(batch_agg.ins, $2::text[], $1::text)";
+		case BATCH_SUMMARIZE:
+			return "llm_summarize(batch_agg.ins, $1::text, $2::int)";
+		default:
+			return "llm_generate(batch_agg.ins, $1::text, $2::int)";
+	}
+}
+
+/* $2 of BatchTaskCall for summarize and generate; classify passes the labels */
+void
+BatchTaskArg(const BatchOptions *opt, char *buf, size_t size)
+{
+	snprintf(buf, size, "%d", opt->task == BATCH_SUMMARIZE ? opt->max_words : opt->max_tokens);
+}
+
+/*
+ * The statement that does one chunk.  Parameters: $1 and $2 those of
+ * BatchTaskCall, then the key to start after, if any, and the range's upper
  * bound, if any.  It returns the chunk's last key and its row count, or no
  * row when the range has nothing left.
  *
@@ -409,23 +442,11 @@ static char *
 ChunkSql(const BatchJob *job, bool have_after, bool skip_locked)
 {
 	const BatchPlan *p = job->plan;
-	const char *func;
+	const char *func = BatchTaskCall(p);
 	char	   *after = NULL,
 			   *upper = NULL,
 			   *sql;
 
-	switch (p->opt->task)
-	{
-		case BATCH_CLASSIFY:
-			func = "llm_classify(batch_agg.ins, $2::text[], $1::text)";
-			break;
-		case BATCH_SUMMARIZE:
-			func = "llm_summarize(batch_agg.ins, $1::text, $2::int)";
-			break;
-		default:
-			func = "llm_generate(batch_agg.ins, $1::text, $2::int)";
-			break;
-	}
 	if (have_after)
 		after = BatchPrintf("%s > $3::%s AND ", p->key, p->key_type);
 	if (job->upper)
@@ -453,19 +474,24 @@ ChunkSql(const BatchJob *job, bool have_after, bool skip_locked)
 }
 
 /*
- * Run one statement and return its result, or NULL with *error set.  Every
- * result is read, not just the last as PQexecParams keeps: when the server
- * shuts down mid-statement, the first is its reason and SQLSTATE ("FATAL:
- * terminating connection due to administrator command", 57P01) and the
- * last only libpq's "server closed the connection unexpectedly".
+ * Run one statement and return its result, or NULL with *error set and
+ * sqlstate (6 bytes, NULL: not wanted) the first error's SQLSTATE, "" for
+ * an error libpq made itself (a connection lost).  Every result is read,
+ * not just the last as PQexecParams keeps: when the server shuts down
+ * mid-statement, the first is its reason and SQLSTATE ("FATAL: terminating
+ * connection due to administrator command", 57P01) and the last only
+ * libpq's "server closed the connection unexpectedly".
  */
-static PGresult *
-Exec(PGconn *conn, const char *sql, int n_params, const char *const *params, char **error)
+PGresult *
+BatchExec(PGconn *conn, const char *sql, int n_params, const char *const *params, char **error,
+		  char *sqlstate)
 {
 	PGresult   *res,
 			   *ok = NULL;
 	char	   *err = NULL;
 
+	if (sqlstate)
+		sqlstate[0] = '\0';
 	if (!PQsendQueryParams(conn, sql, n_params, NULL, params, NULL, NULL, 0))
 	{
 		*error = BatchResultError(conn, NULL);
@@ -481,9 +507,14 @@ Exec(PGconn *conn, const char *sql, int n_params, const char *const *params, cha
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			char	   *msg = BatchResultError(conn, res);
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 			if (err == NULL)
+			{
 				err = msg;
+				if (sqlstate && state)
+					snprintf(sqlstate, 6, "%s", state);
+			}
 			else
 			{
 				char	   *both = BatchPrintf("%s; then: %s", err, msg);
@@ -513,7 +544,7 @@ JobFail(BatchJob *job, const char *msg)
 	char	   *last;
 
 	BatchLock();
-	last = job->last ? Literal(job->last) : NULL;
+	last = job->last ? BatchLiteral(job->last) : NULL;
 	free(job->error);
 	job->error = BatchPrintf("job %d (keys: %s) failed %s%s: %s", job->id, range,
 							 last ? "after key " : "before its first chunk",
@@ -544,7 +575,7 @@ BatchJobMain(void *arg)
 	PGconn	   *conn;
 	PGcancel   *cancel;
 
-	conn = BatchConnect(opt->conninfo, job, &error);
+	conn = BatchConnect(opt->conninfo, &job->fatal, &error);
 	if (conn == NULL)
 	{
 		JobFail(job, error);
@@ -556,10 +587,7 @@ BatchJobMain(void *arg)
 	job->cancel = cancel;
 	BatchUnlock();
 
-	if (opt->task == BATCH_SUMMARIZE)
-		snprintf(task_arg, sizeof(task_arg), "%d", opt->max_words);
-	else if (opt->task == BATCH_GENERATE)
-		snprintf(task_arg, sizeof(task_arg), "%d", opt->max_tokens);
+	BatchTaskArg(opt, task_arg, sizeof(task_arg));
 
 	for (int pass = 0; pass < 2 && error == NULL; pass++)
 	{
@@ -586,7 +614,7 @@ BatchJobMain(void *arg)
 			if (job->upper)
 				params[n_params++] = job->upper;
 			sql = ChunkSql(job, after != NULL, pass == 0);
-			res = Exec(conn, sql, n_params, params, &error);
+			res = BatchExec(conn, sql, n_params, params, &error, NULL);
 			free(sql);
 			if (res == NULL)
 				break;

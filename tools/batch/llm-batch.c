@@ -7,13 +7,19 @@
  *	  llm-batch CONNINFO --table T --key K --input COL --output COL
  *	            --task classify|summarize|generate [--labels a,b,c]
  *	            [--model M] [--jobs N] [--chunk N] [--max-tokens N]
- *	            [--max-words N] [--quiet]
+ *	            [--max-words N] [--read-from CONNINFO]... [--quiet]
  *
  * This file reads the options, starts one thread per job (batch_job.c),
  * and meanwhile draws the progress and turns SIGINT/SIGTERM into "stop
  * after the current chunk".  The threads block those signals, so they
  * always reach this thread, whose only waiting is a short sleep they
  * interrupt.
+ *
+ * With --read-from, the run has two phases: the workers of batch_fanout.c
+ * compute on the standbys and write to the primary; then a final pass on
+ * the primary, the jobs of the single-server run, does whatever is still
+ * NULL there (rows the standbys had not replayed, rows added since, the
+ * ranges of standbys that were dropped).
  *
  * Exit status: 0 every pending row was done, 1 a job failed or the run was
  * interrupted (what was committed stays: rerun to finish), 2 usage error.
@@ -35,6 +41,9 @@
 
 #define BATCH_MAX_JOBS		64
 #define BATCH_MAX_CHUNK		10000
+#define BATCH_MAX_READ_FROM	32
+/* connections to the --read-from servers, all of them together */
+#define BATCH_MAX_WORKERS	256
 
 /* Protects every job's shared fields and stop_requested. */
 static pthread_mutex_t batch_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -96,6 +105,26 @@ BatchWarnOnce(const char *msg)
 	BatchUnlock();
 }
 
+/*
+ * A message on stderr, whatever --quiet says (a standby dropped, a final
+ * pass): one write, after wiping a progress bar off the line.
+ */
+void
+BatchMessage(const char *fmt,...)
+{
+	va_list		ap;
+	char	   *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg == NULL)
+		return;
+	fprintf(stderr, "%sllm-batch: %s\n", stderr_tty ? "\r\033[K" : "", msg);
+	free(msg);
+}
+
 char *
 BatchPrintf(const char *fmt,...)
 {
@@ -112,8 +141,8 @@ BatchPrintf(const char *fmt,...)
 	return out;
 }
 
-static double
-Now(void)
+double
+BatchNow(void)
 {
 	struct timespec ts;
 
@@ -127,13 +156,15 @@ PrintUsage(FILE *out)
 	fprintf(out,
 			"usage: llm-batch CONNINFO --table T --key K --input COL --output COL\n"
 			"                 --task classify|summarize|generate [--labels a,b,c] [--model M]\n"
-			"                 [--jobs N] [--chunk N] [--max-tokens N] [--max-words N] [--quiet]\n"
+			"                 [--jobs N] [--chunk N] [--max-tokens N] [--max-words N]\n"
+			"                 [--read-from CONNINFO]... [--quiet]\n"
 			"\n"
 			"Writes the model's answer into --output for every row of T where it is NULL\n"
 			"(and --input is not), N connections at once, committing every chunk: a run that\n"
 			"stops keeps what it did, and running it again does the rest.\n"
 			"\n"
-			"  CONNINFO            libpq connection string or URI (\"\": the PG* environment)\n"
+			"  CONNINFO            the primary: libpq connection string or URI (\"\": the PG*\n"
+			"                      environment)\n"
 			"  --table [SCHEMA.]T  the table; names are exact (case-sensitive, not folded)\n"
 			"  --key K             a column with a unique index: splits and orders the work\n"
 			"  --input COL         the text given to the model\n"
@@ -143,16 +174,18 @@ PrintUsage(FILE *out)
 			"  --labels a,b,c      classify: the labels, comma-separated\n"
 			"  --model M           a model of llm_models (default: the server's default model)\n"
 			"  --jobs N            connections at once, each on its own key range (default 2,\n"
-			"                      at most %d)\n"
+			"                      at most %d); with --read-from, to each of those servers\n"
 			"  --chunk N           rows per statement and commit (default 32, at most %d)\n"
 			"  --max-tokens N      generate: tokens per answer (default 128)\n"
 			"  --max-words N       summarize: words per summary (default 60)\n"
+			"  --read-from CONNINFO  run the inference on this hot standby and write the answers\n"
+			"                      to the primary; repeat for more standbys (at most %d)\n"
 			"  --quiet             no progress output\n"
 			"  --help              this text\n"
 			"\n"
 			"Exit status: 0 every pending row done; 1 a job failed or the run was interrupted\n"
 			"(rerun to finish); 2 usage error.  See docs/llm-batch.md.\n",
-			BATCH_MAX_JOBS, BATCH_MAX_CHUNK);
+			BATCH_MAX_JOBS, BATCH_MAX_CHUNK, BATCH_MAX_READ_FROM);
 }
 
 static int
@@ -241,7 +274,8 @@ static const char *const option_names[N_OPTS] = {
  * Parse argv into opt.  Returns -1 to go on, else the exit status: 0 after
  * --help, 2 after a usage error (reported).  Scripts depend on these
  * spellings, so nothing is abbreviated and nothing is guessed: an unknown
- * or repeated option is an error.
+ * or repeated option is an error, but for --read-from, which takes one
+ * server each time.
  */
 static int
 ParseOptions(int argc, char **argv, BatchOptions *opt)
@@ -297,7 +331,22 @@ ParseOptions(int argc, char **argv, BatchOptions *opt)
 		if (o == N_OPTS)
 			return UsageError("unknown option \"%.*s\"", (int) len + 2, arg);
 		if (o == OPT_READ_FROM)
-			return UsageError("--read-from is not supported yet: every job reads from CONNINFO");
+		{
+			const char *v;
+
+			if (eq)
+				v = eq + 1;
+			else if (i + 1 < argc)
+				v = argv[++i];
+			else
+				return UsageError("--%s needs a value", option_names[o]);
+			if (opt->n_read_from == BATCH_MAX_READ_FROM)
+				return UsageError("--read-from given more than %d times", BATCH_MAX_READ_FROM);
+			if (opt->read_from == NULL)
+				opt->read_from = calloc(BATCH_MAX_READ_FROM, sizeof(char *));
+			opt->read_from[opt->n_read_from++] = v;
+			continue;
+		}
 		if (values[o] != NULL)
 			return UsageError("--%s given twice", option_names[o]);
 		if (eq)
@@ -359,6 +408,9 @@ ParseOptions(int argc, char **argv, BatchOptions *opt)
 	if (values[OPT_MAX_WORDS] &&
 		!ParseCount("--max-words", values[OPT_MAX_WORDS], 1, INT_MAX, &opt->max_words))
 		return BATCH_EXIT_USAGE;
+	if (opt->n_read_from * opt->jobs > BATCH_MAX_WORKERS)
+		return UsageError("--jobs %d on each of %d --read-from servers is more than %d connections",
+						  opt->jobs, opt->n_read_from, BATCH_MAX_WORKERS);
 	return -1;
 }
 
@@ -413,17 +465,231 @@ DrawProgress(bool tty, int64_t done, int64_t total, double elapsed)
 	fflush(stderr);
 }
 
-/* Ask every job's running statement to stop now (a second Ctrl-C). */
+/*
+ * The threads of one phase, as the main thread watches them: the jobs on
+ * the primary (a run without --read-from, or the final pass), or the
+ * fan-out's workers.
+ */
+typedef struct Phase
+{
+	BatchJob   *jobs;
+	int			n_jobs;
+	BatchFanout *fan;
+} Phase;
+
+/* The progress of the whole run, across its phases. */
+typedef struct Monitor
+{
+	bool		tty;
+	bool		quiet;
+	double		interval;
+	double		start;
+	double		last_report;
+	int64_t		total;
+	int64_t		base;			/* rows done by the phases before this one */
+	int			handled_signals;
+	double		cancelled_at;	/* when the last cancel was sent */
+} Monitor;
+
+/*
+ * Rows the phase's threads wrote so far; *running, how many still run;
+ * *settled, whether the fan-out has no work left (its workers need not all
+ * have returned: see BatchFanoutSettled).
+ */
+static int64_t
+PhaseDone(const Phase *ph, int *running, bool *settled)
+{
+	int64_t		done = 0;
+
+	BatchLock();
+	*running = 0;
+	*settled = false;
+	if (ph->fan)
+	{
+		done = BatchFanoutDone(ph->fan, running);
+		*settled = BatchFanoutSettled(ph->fan);
+	}
+	for (int i = 0; i < ph->n_jobs; i++)
+	{
+		done += ph->jobs[i].done;
+		*running += ph->jobs[i].state == BATCH_JOB_RUNNING;
+	}
+	BatchUnlock();
+	return done;
+}
+
+/* Ask every running statement to stop now (a second Ctrl-C). */
 static void
-CancelJobs(BatchJob *jobs, int n_jobs)
+PhaseCancel(const Phase *ph)
 {
 	char		errbuf[256];
 
+	if (ph->fan)
+		BatchFanoutCancel(ph->fan);
 	BatchLock();
-	for (int i = 0; i < n_jobs; i++)
-		if (jobs[i].cancel)
-			PQcancel(jobs[i].cancel, errbuf, sizeof(errbuf));
+	for (int i = 0; i < ph->n_jobs; i++)
+		if (ph->jobs[i].cancel)
+			PQcancel(ph->jobs[i].cancel, errbuf, sizeof(errbuf));
 	BatchUnlock();
+}
+
+/*
+ * Watch a phase until its threads are done: progress, and signals turned
+ * into a stop (the first) or a cancel (the next).  Returns the rows the
+ * phase wrote.  The fan-out is done when its work is, and, once cancelled,
+ * does not wait more than a few seconds for workers whose server does not
+ * answer.
+ */
+static int64_t
+Watch(const Phase *ph, Monitor *m)
+{
+	int64_t		done;
+
+	for (;;)
+	{
+		struct timespec nap = {0, 100 * 1000 * 1000};
+		int			running;
+		bool		settled;
+		int			seen = signals_received;
+
+		nanosleep(&nap, NULL);	/* a signal cuts it short */
+		if (seen > m->handled_signals)
+		{
+			if (m->handled_signals == 0)
+			{
+				if (m->tty && !m->quiet)
+					fprintf(stderr, "\r\033[K");
+				fprintf(stderr, "llm-batch: interrupted: stopping after the current chunks"
+						" (interrupt again to cancel them)\n");
+				BatchLock();
+				BatchRequestStop();
+				BatchUnlock();
+			}
+			if (seen > 1)
+			{
+				PhaseCancel(ph);
+				m->cancelled_at = BatchNow();
+			}
+			m->handled_signals = seen;
+		}
+
+		done = PhaseDone(ph, &running, &settled);
+		if (running == 0 || settled)
+			return done;
+		if (ph->fan && m->handled_signals > 1 && BatchNow() - m->cancelled_at > 5)
+			return done;
+		if (!m->quiet && BatchNow() - m->last_report >= m->interval)
+		{
+			m->last_report = BatchNow();
+			DrawProgress(m->tty, m->base + done, m->total, m->last_report - m->start);
+		}
+	}
+}
+
+/*
+ * Start threads with SIGINT and SIGTERM blocked, so that they inherit the
+ * mask and the signals always reach the main thread: a Ctrl-C never
+ * interrupts libpq in the middle of a chunk.
+ */
+static void
+StartJobs(BatchJob *jobs, int n_jobs, BatchFanout *fan)
+{
+	sigset_t	block,
+				old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (fan)
+		BatchFanoutStart(fan);
+	for (int i = 0; i < n_jobs; i++)
+	{
+		if (pthread_create(&jobs[i].thread, NULL, BatchJobMain, &jobs[i]) != 0)
+		{
+			fprintf(stderr, "llm-batch: could not start job %d\n", i + 1);
+			exit(BATCH_EXIT_FAILED);
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * The primary's jobs: a run without --read-from, or the final pass after
+ * the fan-out.  Returns the exit status so far; *done the rows they wrote.
+ */
+static int
+RunPrimary(const BatchOptions *opt, BatchPlan *plan, Monitor *m, bool final_pass, int64_t *done,
+		   int *failed, int *stopped)
+{
+	BatchJob   *jobs;
+	int			n_jobs,
+				running;
+	bool		settled;
+	int64_t		total;
+	PGconn	   *conn;
+	char	   *error = NULL;
+	Phase		ph = {0};
+
+	*done = 0;
+	conn = BatchConnect(opt->conninfo, NULL, &error);
+	if (conn == NULL)
+	{
+		fprintf(stderr, "llm-batch: could not connect%s: %s\n",
+				final_pass ? " to the primary for the final pass" : "", error);
+		return BATCH_EXIT_FAILED;
+	}
+	if (BatchSplit(conn, plan, &jobs, &n_jobs, &total) != BATCH_EXIT_OK)
+	{
+		PQfinish(conn);
+		return BATCH_EXIT_FAILED;
+	}
+	PQfinish(conn);
+	if (n_jobs == 0)
+		return BATCH_EXIT_OK;
+	if (final_pass)
+	{
+		if (!m->quiet)
+			BatchMessage("final pass on the primary: %lld rows still NULL there",
+						 (long long) total);
+		/* rows added during the run: the bar counts them too */
+		if (m->base + total > m->total)
+			m->total = m->base + total;
+	}
+	else
+		m->total = total;
+
+	StartJobs(jobs, n_jobs, NULL);
+	ph.jobs = jobs;
+	ph.n_jobs = n_jobs;
+	Watch(&ph, m);
+	for (int i = 0; i < n_jobs; i++)
+		pthread_join(jobs[i].thread, NULL);
+	*done = PhaseDone(&ph, &running, &settled);
+	for (int i = 0; i < n_jobs; i++)
+	{
+		if (jobs[i].state == BATCH_JOB_FAILED)
+		{
+			fprintf(stderr, "%sllm-batch: %s%s\n", m->tty && !m->quiet ? "\r\033[K" : "",
+					final_pass ? "final pass on the primary: " : "", jobs[i].error);
+			(*failed)++;
+		}
+		else if (jobs[i].state == BATCH_JOB_STOPPED)
+			(*stopped)++;
+	}
+	return BATCH_EXIT_OK;
+}
+
+/* Is CONNINFO's server a standby?  The answers are written there: it must not be. */
+static bool
+IsStandby(PGconn *conn)
+{
+	PGresult   *res = PQexec(conn, "SELECT pg_is_in_recovery()");
+	bool		standby = PQresultStatus(res) == PGRES_TUPLES_OK &&
+		strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	return standby;
 }
 
 int
@@ -431,33 +697,29 @@ main(int argc, char **argv)
 {
 	BatchOptions opt;
 	BatchPlan	plan;
-	BatchJob   *jobs;
-	int			n_jobs;
-	int64_t		total,
-				done = 0;
+	BatchFanout fan;
+	Phase		ph = {0};
+	Monitor		m = {0};
+	int64_t		done = 0,
+				fan_done = 0,
+				final_done = 0;
 	PGconn	   *conn;
 	char	   *error = NULL;
 	int			rc;
-	bool		tty;
-	double		interval,
-				start,
-				last_report,
-				elapsed;
+	double		elapsed;
 	const char *env_interval = getenv("LLM_BATCH_PROGRESS_SECONDS");
-	int			handled_signals = 0;
 	int			failed = 0,
 				stopped = 0;
 	struct sigaction sa;
-	sigset_t	block,
-				old;
 
 	rc = ParseOptions(argc, argv, &opt);
 	if (rc >= 0)
 		return rc;
-	tty = stderr_tty = isatty(STDERR_FILENO);
-	interval = tty ? 0.5 : 5.0;
+	m.tty = stderr_tty = isatty(STDERR_FILENO);
+	m.quiet = opt.quiet;
+	m.interval = m.tty ? 0.5 : 5.0;
 	if (env_interval && atof(env_interval) > 0)
-		interval = atof(env_interval);
+		m.interval = atof(env_interval);
 
 	if (!PQisthreadsafe())
 	{
@@ -470,108 +732,96 @@ main(int argc, char **argv)
 		fprintf(stderr, "llm-batch: could not connect: %s\n", error);
 		return BATCH_EXIT_FAILED;
 	}
+	if (IsStandby(conn))
+	{
+		fprintf(stderr, "llm-batch: CONNINFO is a standby (pg_is_in_recovery() is true): the answers are written there,\n"
+				"so it must be the primary; name standbys with --read-from\n");
+		PQfinish(conn);
+		return BATCH_EXIT_FAILED;
+	}
 	if (BatchPrepare(conn, &opt, &plan) != BATCH_EXIT_OK ||
-		BatchSplit(conn, &plan, &jobs, &n_jobs, &total) != BATCH_EXIT_OK)
+		(opt.n_read_from > 0 && BatchFanoutPrepare(conn, &plan, &fan) != BATCH_EXIT_OK))
 	{
 		PQfinish(conn);
 		return BATCH_EXIT_FAILED;
 	}
 	PQfinish(conn);
-	if (n_jobs == 0)
-	{
-		printf("llm-batch: nothing to do: no row of %s has %s NULL and %s set\n",
-			   plan.table, plan.output, plan.input);
-		return BATCH_EXIT_OK;
-	}
 
-	/*
-	 * Signals go to this thread only: the jobs start with them blocked, so
-	 * a Ctrl-C never interrupts libpq in the middle of a chunk.
-	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = OnSignal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	for (int i = 0; i < n_jobs; i++)
+	m.start = m.last_report = BatchNow();
+
+	if (opt.n_read_from > 0)
 	{
-		if (pthread_create(&jobs[i].thread, NULL, BatchJobMain, &jobs[i]) != 0)
-		{
-			fprintf(stderr, "llm-batch: could not start job %d\n", i + 1);
-			exit(BATCH_EXIT_FAILED);
-		}
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+		bool		go_on,
+					settled;
+		int			running;
 
-	start = last_report = Now();
-	for (;;)
-	{
-		struct timespec nap = {0, 100 * 1000 * 1000};
-		int			running = 0;
-		int			seen = signals_received;
-
-		nanosleep(&nap, NULL);	/* a signal cuts it short */
-		if (seen > handled_signals)
+		if (fan.total == 0)
 		{
-			if (handled_signals == 0)
-			{
-				if (tty && !opt.quiet)
-					fprintf(stderr, "\r\033[K");
-				fprintf(stderr, "llm-batch: interrupted: stopping after the current chunks"
-						" (interrupt again to cancel them)\n");
-				BatchLock();
-				BatchRequestStop();
-				BatchUnlock();
-			}
-			if (seen > 1)
-				CancelJobs(jobs, n_jobs);
-			handled_signals = seen;
+			printf("llm-batch: nothing to do: no row of %s has %s NULL and %s set\n",
+				   plan.table, plan.output, plan.input);
+			return BATCH_EXIT_OK;
 		}
-
-		BatchLock();
-		done = 0;
-		for (int i = 0; i < n_jobs; i++)
+		m.total = fan.total;
+		StartJobs(NULL, 0, &fan);
+		ph.fan = &fan;
+		Watch(&ph, &m);
+		BatchFanoutJoin(&fan);
+		fan_done = PhaseDone(&ph, &running, &settled);
+		if (fan.error)
 		{
-			done += jobs[i].done;
-			running += jobs[i].state == BATCH_JOB_RUNNING;
-		}
-		BatchUnlock();
-		if (running == 0)
-			break;
-		if (!opt.quiet && Now() - last_report >= interval)
-		{
-			last_report = Now();
-			DrawProgress(tty, done, total, last_report - start);
-		}
-	}
-	for (int i = 0; i < n_jobs; i++)
-		pthread_join(jobs[i].thread, NULL);
-	elapsed = Now() - start;
-	if (tty && !opt.quiet)
-		fprintf(stderr, "\r\033[K");
-
-	for (int i = 0; i < n_jobs; i++)
-	{
-		if (jobs[i].state == BATCH_JOB_FAILED)
-		{
-			fprintf(stderr, "llm-batch: %s\n", jobs[i].error);
+			fprintf(stderr, "%sllm-batch: %s\n", m.tty && !m.quiet ? "\r\033[K" : "", fan.error);
 			failed++;
 		}
-		else if (jobs[i].state == BATCH_JOB_STOPPED)
+		BatchLock();
+		go_on = !BatchStopRequested();
+		BatchUnlock();
+		if (!go_on && fan.error == NULL)
 			stopped++;
+		if (go_on)
+		{
+			m.base = fan_done;
+			rc = RunPrimary(&opt, &plan, &m, true, &final_done, &failed, &stopped);
+			if (rc != BATCH_EXIT_OK)
+				failed++;
+		}
+		done = fan_done + final_done;
 	}
-	if (failed == 0 && stopped == 0)
+	else
 	{
+		rc = RunPrimary(&opt, &plan, &m, false, &done, &failed, &stopped);
+		if (rc != BATCH_EXIT_OK)
+			return rc;
+		if (m.total == 0)
+		{
+			printf("llm-batch: nothing to do: no row of %s has %s NULL and %s set\n",
+				   plan.table, plan.output, plan.input);
+			return BATCH_EXIT_OK;
+		}
+	}
+	elapsed = BatchNow() - m.start;
+	if (m.tty && !opt.quiet)
+		fprintf(stderr, "\r\033[K");
+
+	if (failed == 0 && stopped == 0)
 		printf("llm-batch: done: %lld rows in %.1f s, %.1f rows/s\n",
 			   (long long) done, elapsed, elapsed > 0 ? done / elapsed : 0);
-		return BATCH_EXIT_OK;
+	else
+		printf("llm-batch: %s: %lld of %lld rows done in %.1f s, %.1f rows/s; the rest is still NULL: rerun to finish\n",
+			   m.handled_signals ? "interrupted" : "failed", (long long) done, (long long) m.total,
+			   elapsed, elapsed > 0 ? done / elapsed : 0);
+	if (opt.n_read_from > 0)
+	{
+		/* where the answers came from: a dropped standby shows as such */
+		printf("llm-batch: rows by server:");
+		for (int i = 0; i < fan.n_sources; i++)
+			printf(" %s %lld%s,", fan.sources[i].name, (long long) fan.sources[i].done,
+				   fan.sources[i].dropped ? " (dropped)" : "");
+		printf(" primary %lld\n", (long long) final_done);
 	}
-	printf("llm-batch: %s: %lld of %lld rows done in %.1f s, %.1f rows/s; the rest is still NULL: rerun to finish\n",
-		   handled_signals ? "interrupted" : "failed", (long long) done, (long long) total, elapsed,
-		   elapsed > 0 ? done / elapsed : 0);
-	return BATCH_EXIT_FAILED;
+	return failed == 0 && stopped == 0 ? BATCH_EXIT_OK : BATCH_EXIT_FAILED;
 }
