@@ -83,7 +83,7 @@ joined_usage() {
 
 # The names of a table in a source file: the first string of each entry.
 table_names() {
-	sed -n "/$2\[\] = {/,/^};/p" "$1" | grep -o '{"[^"]*"' | tr -d '{"'
+	sed -n "/$2\[\] = {/,/^};/p" "$1" | grep -o '{"[^"]*"\|{\.name = "[^"]*"' | sed 's/^{\(\.name = \)\?"//; s/"$//'
 }
 
 commands="info tokenize logits generate chat bench parity synth vocab-test bench-tokenize bench-kernels bench-grammar"
@@ -278,7 +278,7 @@ for table in synth_shapes:--shape synth_quants:--type; do
 	want=$(table_names tools/cmd_synth.c "${table%:*}" | paste -sd, | sed 's/,/, /g')
 	opt=${table#*:}
 	if [ -n "$want" ] && grep -qxF "  synth $opt: $want" <<<"$usage" &&
-		"$cli" synth --help | grep -qF "$want"; then
+		"$cli" synth --help | tr -s ' \n' ' ' | grep -qF "$want"; then
 		check ok "usage and synth --help list synth $opt: $want"
 	else
 		check fail "usage and synth --help list synth $opt: $want"
