@@ -122,6 +122,9 @@ check-tap: bin/llm-cli bin/llm-batch
 		LLM_BATCH=$(TAP_DIR)/bin/llm-batch LLM_SHARED=$(TAP_DIR)/shared LLM_DOCS=$(TAP_DIR)/docs \
 		prove -I $(pgxsdir)/src/test/perl $(if $(PROVE_TESTS),$(PROVE_TESTS),t/*.pl)
 
+# the generation tests check their own recognisers, and write a model with llm-cli synth
+$(BUILD)/test/test_grammar_gen: test/unit/grammar_check.h bin/llm-cli
+
 check-unit: $(UNIT_TESTS)
 	@status=0; for t in $(UNIT_TESTS); do $$t || status=1; done; exit $$status
 

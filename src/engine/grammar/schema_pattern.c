@@ -806,13 +806,16 @@ SchemaPattern(SchemaConv *c, const char *pattern, const char *name, const char *
 	size_t		len = strlen(pattern);
 	char	   *body;
 	char	   *rule = NULL;
+	bool		escaped_end = false;
 
 	pp.c = c;
 	pp.name = name;
 	pp.path = path;
 	pp.pattern = (char *) pattern;
-	if (len < 2 || pattern[0] != '^' || pattern[len - 1] != '$' ||
-		(len >= 3 && pattern[len - 2] == '\\'))
+	/* a $ after an odd number of backslashes is an escaped one */
+	for (size_t k = len - 1; k > 0 && len >= 2 && pattern[k - 1] == '\\'; k--)
+		escaped_end = !escaped_end;
+	if (len < 2 || pattern[0] != '^' || pattern[len - 1] != '$' || escaped_end)
 		return PatFail(&pp, "it must start with ^ and end with $ (as llama.cpp requires)");
 	pp.p = pattern + 1;
 	pp.len = len - 2;
