@@ -175,6 +175,7 @@ PrintUsage(FILE *out)
 			"  --model M           a model of llm_models (default: the server's default model)\n"
 			"  --jobs N            connections at once, each on its own key range (default 2,\n"
 			"                      at most %d); with --read-from, to each of those servers\n"
+			"                      (and to the primary for the final pass)\n"
 			"  --chunk N           rows per statement and commit (default 32, at most %d)\n"
 			"  --max-tokens N      generate: tokens per answer (default 128)\n"
 			"  --max-words N       summarize: words per summary (default 60)\n"
