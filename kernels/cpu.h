@@ -27,6 +27,8 @@ typedef struct LlmCpuFeatures
 	bool		avx512vnni;
 	bool		avx512bf16;
 	bool		avxvnni;
+	bool		amx_tile;		/* with the OS saving the tile state (XCR0) */
+	bool		amx_int8;
 	/* aarch64 */
 	bool		neon;
 	bool		dotprod;

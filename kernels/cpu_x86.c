@@ -25,6 +25,8 @@
 #define LLM_XCR0_AVX		0x06
 /* XCR0 bits: AVX-512 opmask, ZMM0-15 upper halves, ZMM16-31 */
 #define LLM_XCR0_AVX512		0xe0
+/* XCR0 bits: AMX tile configuration and tile data */
+#define LLM_XCR0_AMX		0x60000
 
 static LlmCpuFeatures llm_cpu_features;
 static int	llm_cpu_detected = 0;
@@ -53,6 +55,7 @@ LlmCpuProbe(LlmCpuFeatures *f)
 	uint64_t	xcr0 = 0;
 	bool		os_avx = false;
 	bool		os_avx512 = false;
+	bool		os_amx = false;
 
 	max_leaf = __get_cpuid_max(0, NULL);
 	if (max_leaf < 1)
@@ -65,6 +68,7 @@ LlmCpuProbe(LlmCpuFeatures *f)
 		xcr0 = LlmXgetbv0();
 		os_avx = (xcr0 & LLM_XCR0_AVX) == LLM_XCR0_AVX;
 		os_avx512 = os_avx && (xcr0 & LLM_XCR0_AVX512) == LLM_XCR0_AVX512;
+		os_amx = (xcr0 & LLM_XCR0_AMX) == LLM_XCR0_AMX;
 	}
 	if (!os_avx || !(ecx1 & (1u << 28)))	/* AVX itself */
 		return;
@@ -84,6 +88,11 @@ LlmCpuProbe(LlmCpuFeatures *f)
 		f->avx512bw = (ebx & (1u << 30)) != 0;
 		f->avx512vl = (ebx & (1u << 31)) != 0;
 		f->avx512vnni = (ecx & (1u << 11)) != 0;
+	}
+	if (os_amx)
+	{
+		f->amx_tile = (edx & (1u << 24)) != 0;
+		f->amx_int8 = f->amx_tile && (edx & (1u << 25)) != 0;
 	}
 	if (max_sub7 >= 1)
 	{

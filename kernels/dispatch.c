@@ -42,6 +42,7 @@ LlmCpuAlways(void)
 /* best first; "ref" is last and always runs */
 static const LlmKernelVariant llm_kernel_variants[] = {
 #if defined(__x86_64__)
+	{"amx", LlmKernelsAmx, LlmCpuRunsAmx},
 	{"avx512bf16", LlmKernelsAvx512Bf16, LlmCpuRunsAvx512Bf16},
 	{"avx512vnni", LlmKernelsAvx512Vnni, LlmCpuRunsAvx512Vnni},
 	{"avx2", LlmKernelsAvx2, LlmCpuRunsAvx2},

@@ -8,6 +8,9 @@
  * its functions carry target attributes, and dispatch.c offers it only when
  * LlmCpuDetect says the running CPU (and OS) supports all it uses:
  *
+ *	amx			avx512bf16 + AMX-TILE/AMX-INT8 (tdpbssd) for Q8_0 prompt
+ *				processing: Sapphire Rapids and later; on Linux only once
+ *				the process was allowed the tile state (x86_amx.c)
  *	avx512bf16	AVX-512 F/BW/VL/DQ + VNNI (vpdpbusd) + AVX512_BF16 (vdpbf16ps):
  *				Zen 4/5, Cooper Lake, Sapphire Rapids and later
  *	avx512vnni	AVX-512 F/BW/VL/DQ + VNNI: Cascade Lake, Ice Lake, Tiger Lake
@@ -26,6 +29,10 @@
 extern const LlmKernelTable *LlmKernelsAvx2(void);
 extern const LlmKernelTable *LlmKernelsAvx512Vnni(void);
 extern const LlmKernelTable *LlmKernelsAvx512Bf16(void);
+extern const LlmKernelTable *LlmKernelsAmx(void);
+
+/* x86_amx.c: also asks Linux for the tile state, once per process */
+extern bool LlmCpuRunsAmx(void);
 
 /*
  * The functions of the AVX2 and the AVX-512 variants: the same set for
@@ -82,6 +89,8 @@ LLM_X86_DECLARE(avx512);
 /* "avx512bf16" has BF16 products of its own (VDPBF16PS) */
 LLM_X86_DECLARE_DOT(LlmVecDotBf16_avx512bf16);
 LLM_X86_DECLARE_GEMM(LlmGemmBf16_avx512bf16);
+/* "amx" has a Q8_0 gemm of its own (TDPBSSD) */
+LLM_X86_DECLARE_GEMM(LlmGemmQ8_0_amx);
 
 /* x86_act.c: activations with a vectorized exp */
 extern void LlmSoftmax_avx2(float *x, int64_t n);

@@ -250,6 +250,107 @@ LlmQ32DotOne(LlmType type, const void *x, int64_t i, const BlockQ8_0 *y)
 												   _mm256_set1_epi8((char) LlmQ32Offset(type)), aq));
 }
 
+/* ------------------------------------------------------------------------
+ * Panels of sixteen weight rows of a 32-weight type, for the packed GEMM
+ * (x86_avx512_gemm.c) and the AMX tiles (x86_amx.c): per block, 32-bit
+ * lane i of row k of the panel holds quants 4k..4k+3 of weight row i, and
+ * the row scales as floats.
+ *
+ * Both compute each output element as the same float chain over chunks of
+ * LLM_PK_KB blocks: per chunk, acc = fma(float(block sum) * dw, da, acc)
+ * over its blocks in order from acc = 0, the chunk sums then added up in
+ * order.  So a row gets the same bits through either (and through the
+ * GEMV, which follows the same order).
+ * ------------------------------------------------------------------------
+ */
+
+#define LLM_PK_KB 16			/* blocks per chunk of the common dimension */
+
+typedef struct LlmQ32Panel
+{
+	uint8_t		q[LLM_PK_KB][8][64] __attribute__((aligned(64)));
+	float		d[LLM_PK_KB][16] __attribute__((aligned(64)));
+} LlmQ32Panel;
+
+/* the quants of block i as LlmQ32One gives them, or (flip false) as stored */
+LLM_INLINE LLM_AVX512 __m256i
+LlmQ32Quants(LlmType type, bool flip, const void *x, int64_t i)
+{
+	if (!flip && type == LLM_TYPE_Q8_0)
+		return _mm256_loadu_si256((const __m256i *) ((const BlockQ8_0 *) x)[i].qs);
+	return LlmQ32One(type, x, i);
+}
+
+/*
+ * Transpose sixteen rows of eight 32-bit words: on return, lane i of r[k]
+ * is word k of row i.  On entry r[i] holds row i in its low 256 bits and
+ * row i + 8 in its high 256 bits (i < 8).
+ */
+LLM_INLINE LLM_AVX512 void
+LlmTranspose16x8(__m512i r[8])
+{
+	const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+	const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+	__m512i		t[8];
+	__m512i		u[8];
+
+#pragma GCC unroll 16
+	for (int i = 0; i < 4; i++)
+	{
+		t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+	}
+#pragma GCC unroll 16
+	for (int i = 0; i < 2; i++)
+	{
+		/* u[4i + p]: word p of each 128-bit lane, rows 4i..4i+3 */
+		u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+		u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+	}
+#pragma GCC unroll 16
+	for (int p = 0; p < 4; p++)
+	{
+		r[p] = _mm512_permutex2var_epi64(u[p], lo, u[4 + p]);
+		r[4 + p] = _mm512_permutex2var_epi64(u[p], hi, u[4 + p]);
+	}
+}
+
+/*
+ * Pack rows [0, rows) of the panel, blocks [b0, b0 + kb); other rows zero.
+ * The quants are VPDPBUSD's unsigned operand (LlmQ32One) when flip is
+ * true; else, for AMX's signed TDPBSSD, Q8_0 quants as stored.
+ */
+LLM_INLINE LLM_AVX512 void
+LlmPackQ32(LlmType type, bool flip, const char *w, size_t ws, int rows, int64_t b0, int kb,
+		   LlmQ32Panel *p)
+{
+	for (int b = 0; b < kb; b++)
+	{
+		__m512i		r[8];
+		LlmHalf		hd[16];
+
+#pragma GCC unroll 16
+		for (int i = 0; i < 8; i++)
+		{
+			__m256i		r0 = i < rows ? LlmQ32Quants(type, flip, w + ws * i, b0 + b) : _mm256_setzero_si256();
+			__m256i		r1 = i + 8 < rows ? LlmQ32Quants(type, flip, w + ws * (i + 8), b0 + b) :
+				_mm256_setzero_si256();
+
+			r[i] = _mm512_inserti64x4(_mm512_castsi256_si512(r0), r1, 1);
+		}
+#pragma GCC unroll 16
+		for (int i = 0; i < 16; i++)
+			hd[i] = i < rows ? LlmQ32Scale(type, w + ws * i, b0 + b) : 0;
+		LlmTranspose16x8(r);
+#pragma GCC unroll 16
+		for (int k = 0; k < 8; k++)
+			_mm512_store_si512(p->q[b][k], r[k]);
+		_mm512_store_ps(p->d[b], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) hd)));
+	}
+}
+
 /* VPSHUFB control bytes that copy 16-bit word w across a 128-bit lane */
 LLM_INLINE int
 LlmWordCtl(int w)

@@ -235,86 +235,14 @@ LlmTranspose16x16(__m512 r[16])
  * ------------------------------------------------------------------------
  */
 
-#define LLM_PK_KB 16			/* blocks per chunk of the common dimension */
 #define LLM_PK_TS 96			/* activation rows per group */
 #define LLM_PK_T 8				/* activation rows per micro-kernel call */
-
-typedef struct LlmQ32Panel
-{
-	uint8_t		q[LLM_PK_KB][8][64] __attribute__((aligned(64)));
-	float		d[LLM_PK_KB][16] __attribute__((aligned(64)));
-} LlmQ32Panel;
 
 typedef struct LlmQ32Aux
 {
 	float		da[LLM_PK_TS][LLM_PK_KB];
 	int32_t		corr[LLM_PK_TS][LLM_PK_KB];
 } LlmQ32Aux;
-
-/*
- * Transpose sixteen rows of eight 32-bit words: on return, lane i of r[k]
- * is word k of row i.  On entry r[i] holds row i in its low 256 bits and
- * row i + 8 in its high 256 bits (i < 8).
- */
-LLM_INLINE LLM_AVX512 void
-LlmTranspose16x8(__m512i r[8])
-{
-	const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
-	const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
-	__m512i		t[8];
-	__m512i		u[8];
-
-#pragma GCC unroll 16
-	for (int i = 0; i < 4; i++)
-	{
-		t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-		t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-	}
-#pragma GCC unroll 16
-	for (int i = 0; i < 2; i++)
-	{
-		/* u[4i + p]: word p of each 128-bit lane, rows 4i..4i+3 */
-		u[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-		u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-		u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-		u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-	}
-#pragma GCC unroll 16
-	for (int p = 0; p < 4; p++)
-	{
-		r[p] = _mm512_permutex2var_epi64(u[p], lo, u[4 + p]);
-		r[4 + p] = _mm512_permutex2var_epi64(u[p], hi, u[4 + p]);
-	}
-}
-
-/* pack rows [0, rows) of the panel, blocks [b0, b0 + kb); other rows zero */
-LLM_INLINE LLM_AVX512 void
-LlmPackQ32(LlmType type, const char *w, size_t ws, int rows, int64_t b0, int kb,
-		   LlmQ32Panel *p)
-{
-	for (int b = 0; b < kb; b++)
-	{
-		__m512i		r[8];
-		LlmHalf		hd[16];
-
-#pragma GCC unroll 16
-		for (int i = 0; i < 8; i++)
-		{
-			__m256i		r0 = i < rows ? LlmQ32One(type, w + ws * i, b0 + b) : _mm256_setzero_si256();
-			__m256i		r1 = i + 8 < rows ? LlmQ32One(type, w + ws * (i + 8), b0 + b) : _mm256_setzero_si256();
-
-			r[i] = _mm512_inserti64x4(_mm512_castsi256_si512(r0), r1, 1);
-		}
-#pragma GCC unroll 16
-		for (int i = 0; i < 16; i++)
-			hd[i] = i < rows ? LlmQ32Scale(type, w + ws * i, b0 + b) : 0;
-		LlmTranspose16x8(r);
-#pragma GCC unroll 16
-		for (int k = 0; k < 8; k++)
-			_mm512_store_si512(p->q[b][k], r[k]);
-		_mm512_store_ps(p->d[b], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) hd)));
-	}
-}
 
 /* scales and -offset * sum(a) of blocks [b0, b0 + kb) of activation rows */
 LLM_INLINE LLM_AVX512 void
@@ -426,7 +354,7 @@ LlmGemmPackedQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 				__mmask16	m = LlmMask16(rows);
 				int			t = 0;
 
-				LlmPackQ32(type, (const char *) w + ws * r0, ws, rows, b0, kb, &panel);
+				LlmPackQ32(type, true, (const char *) w + ws * r0, ws, rows, b0, kb, &panel);
 				for (; t + LLM_PK_T <= ng; t += LLM_PK_T)
 					LlmPanelRowsQ32(LLM_PK_T, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
 				switch (ng - t)

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * x86_tables.c
- *	  The x86-64 kernel tables: "avx2", "avx512vnni" and "avx512bf16",
- *	  assembled from the functions of each instruction set's files.
+ *	  The x86-64 kernel tables: "avx2", "avx512vnni", "avx512bf16" and
+ *	  "amx", assembled from the functions of each instruction set's files.
  *
  * F32 needs no conversion in either direction; every table uses the
  * reference's copy, as the Arm variants do.  Each variant's functions are
@@ -19,11 +19,12 @@
 #include "kernels_ref.h"
 
 /*
- * A table of one instruction set's functions (LLM_X86_DECLARE); the
- * AVX-512 tables differ only in BF16: "avx512bf16" multiplies with
- * VDPBF16PS, "avx512vnni" widens to float by a shift and uses FMA.
+ * A table of one instruction set's functions (LLM_X86_DECLARE).  The
+ * AVX-512 tables differ only in BF16, where "avx512bf16" multiplies with
+ * VDPBF16PS and "avx512vnni" widens to float by a shift and uses FMA, and
+ * in Q8_0's gemm, which "amx" runs on AMX tiles.
  */
-#define LLM_X86_TABLE(NAME, ISA, BF16_DOT, BF16_GEMM) \
+#define LLM_X86_TABLE(NAME, ISA, BF16_DOT, BF16_GEMM, Q8_0_GEMM) \
 	{ \
 		.name = NAME, \
 		.softmax = LlmSoftmax_##ISA, \
@@ -43,7 +44,7 @@
 			[LLM_TYPE_F32] = LlmGemmF32_##ISA, \
 			[LLM_TYPE_F16] = LlmGemmF16_##ISA, \
 			[LLM_TYPE_BF16] = BF16_GEMM, \
-			[LLM_TYPE_Q8_0] = LlmGemmQ8_0_##ISA, \
+			[LLM_TYPE_Q8_0] = Q8_0_GEMM, \
 			[LLM_TYPE_Q4_0] = LlmGemmQ4_0_##ISA, \
 			[LLM_TYPE_Q5_0] = LlmGemmQ5_0_##ISA, \
 			[LLM_TYPE_Q4_K] = LlmGemmQ4_K_##ISA, \
@@ -72,13 +73,19 @@
 	}
 
 static const LlmKernelTable llm_kernels_avx2 =
-LLM_X86_TABLE("avx2", avx2, LlmVecDotBf16_avx2, LlmGemmBf16_avx2);
+LLM_X86_TABLE("avx2", avx2, LlmVecDotBf16_avx2, LlmGemmBf16_avx2, LlmGemmQ8_0_avx2);
 
 static const LlmKernelTable llm_kernels_avx512vnni =
-LLM_X86_TABLE("avx512vnni", avx512, LlmVecDotBf16_avx512, LlmGemmBf16_avx512);
+LLM_X86_TABLE("avx512vnni", avx512, LlmVecDotBf16_avx512, LlmGemmBf16_avx512,
+			  LlmGemmQ8_0_avx512);
 
 static const LlmKernelTable llm_kernels_avx512bf16 =
-LLM_X86_TABLE("avx512bf16", avx512, LlmVecDotBf16_avx512bf16, LlmGemmBf16_avx512bf16);
+LLM_X86_TABLE("avx512bf16", avx512, LlmVecDotBf16_avx512bf16, LlmGemmBf16_avx512bf16,
+			  LlmGemmQ8_0_avx512);
+
+static const LlmKernelTable llm_kernels_amx =
+LLM_X86_TABLE("amx", avx512, LlmVecDotBf16_avx512bf16, LlmGemmBf16_avx512bf16,
+			  LlmGemmQ8_0_amx);
 
 const LlmKernelTable *
 LlmKernelsAvx2(void)
@@ -96,6 +103,12 @@ const LlmKernelTable *
 LlmKernelsAvx512Bf16(void)
 {
 	return &llm_kernels_avx512bf16;
+}
+
+const LlmKernelTable *
+LlmKernelsAmx(void)
+{
+	return &llm_kernels_amx;
 }
 
 #endif							/* __x86_64__ */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fp16.h"
 #include "kernels_ref.h"
 #include "unit.h"
 
@@ -445,6 +446,97 @@ TestActivations(const LlmKernelTable *k)
 	}
 }
 
+/*
+ * The "amx" variant's Q8_0 gemm (AMX tiles from 16 activation rows on) must
+ * give every element the bits of the AVX-512 gemm: its block sums are
+ * exact and it finishes them with the AVX-512 GEMM's float operations in
+ * their order.  Shapes around every edge of its blocking: weight rows not
+ * a multiple of the 16-row panel, activation rows around the 16-row tile
+ * and the 128-row group, block counts around the 16-block chunk (n not a
+ * multiple of 64), ldc wider than the rows.  Quants are arbitrary bytes
+ * (-128 included, which no quantizer writes but a file may hold) and
+ * scales arbitrary finite halves.
+ */
+static void
+TestAmx(void)
+{
+	static const int nbs[] = {1, 2, 3, 15, 16, 17, 31, 33, 48};
+	static const int nts[] = {16, 17, 23, 31, 32, 33, 48, 127, 128, 129, 144, 200, 257};
+	static const int nrs[] = {1, 5, 15, 16, 17, 31, 32, 40};
+	const LlmKernelTable *amx = LlmKernelsByName("amx");
+	const LlmKernelTable *avx = LlmKernelsByName("avx512bf16");
+	const int	R = 40;
+	const int	T = 257;
+	const int	ldc = R + 3;
+	int			shapes = 0;
+	bool		ok = true;
+	bool		ok_ref = true;
+
+	if (amx == NULL || avx == NULL)
+	{
+		printf("amx against avx512bf16 skipped: this CPU (or OS) cannot run both\n");
+		return;
+	}
+	for (size_t ib = 0; ib < sizeof(nbs) / sizeof(nbs[0]); ib++)
+	{
+		int64_t		n = (int64_t) nbs[ib] * QK8_0;
+		size_t		row = LlmTypeRowSize(LLM_TYPE_Q8_0, n);
+		BlockQ8_0  *w = malloc(row * R);
+		BlockQ8_0  *a = malloc(row * T);
+		float	   *s1 = malloc(sizeof(float) * ldc * T);
+		float	   *s2 = malloc(sizeof(float) * ldc * T);
+
+		for (int i = 0; i < nbs[ib] * R; i++)
+		{
+			w[i].d = LlmFloatToHalf(0.01f + 0.02f * fabsf(Rand()));
+			for (int j = 0; j < QK8_0; j++)
+				w[i].qs[j] = (int8_t) (rng = rng * 1103515245u + 12345u, rng >> 24);
+		}
+		for (int i = 0; i < nbs[ib] * T; i++)
+		{
+			a[i].d = LlmFloatToHalf(0.05f * Rand());
+			for (int j = 0; j < QK8_0; j++)
+				a[i].qs[j] = (int8_t) (rng = rng * 1103515245u + 12345u, rng >> 24);
+		}
+		for (size_t it = 0; it < sizeof(nts) / sizeof(nts[0]); it++)
+			for (size_t ir = 0; ir < sizeof(nrs) / sizeof(nrs[0]); ir++)
+			{
+				int			nt = nts[it];
+				int			nr = nrs[ir];
+
+				for (int i = 0; i < ldc * T; i++)
+					s1[i] = s2[i] = NAN;
+				amx->gemm[LLM_TYPE_Q8_0] (n, nr, nt, s1, ldc, w, row, a, row);
+				avx->gemm[LLM_TYPE_Q8_0] (n, nr, nt, s2, ldc, w, row, a, row);
+				/* every element, and the NaN left outside the tile */
+				ok &= memcmp(s1, s2, sizeof(float) * ldc * T) == 0;
+				shapes++;
+				/* and the reference, within its bound, on a few elements */
+				for (int t = 0; t < nt; t += 7)
+					for (int r = 0; r < nr; r += 3)
+					{
+						float		want;
+						double		bound = 0;
+
+						ref->vec_dot[LLM_TYPE_Q8_0] (n, &want, (const char *) w + row * r,
+													 (const char *) a + row * t);
+						for (int b = 0; b < nbs[ib]; b++)
+							for (int j = 0; j < QK8_0; j++)
+								bound += fabs((double) LlmHalfToFloat(w[nbs[ib] * r + b].d) * w[nbs[ib] * r + b].qs[j] *
+											  LlmHalfToFloat(a[nbs[ib] * t + b].d) * a[nbs[ib] * t + b].qs[j]);
+						ok_ref &= fabs((double) s1[ldc * t + r] - want) <= 1e-5 * bound + 1e-30;
+					}
+			}
+		free(w);
+		free(a);
+		free(s1);
+		free(s2);
+	}
+	CHECK(ok, "amx: gemm[Q8_0] is bit-identical to avx512bf16's over %d shapes (rows 1..40, activations 16..257, 1..48 blocks)",
+		  shapes);
+	CHECK(ok_ref, "amx: gemm[Q8_0] within 1e-5 of the reference over the same shapes");
+}
+
 int
 main(void)
 {
@@ -472,6 +564,7 @@ main(void)
 		}
 		tested++;
 	}
+	TestAmx();
 	CHECK(tested >= 1, "at least one variant ran");
 	return UnitSummary("kernel-variants");
 }
