@@ -67,11 +67,19 @@ bench_models() {
 	bench_dir=${LLM_BENCH_DIR:-/tmp/llm-bench}
 	mkdir -p "$bench_dir"
 	chmod 755 "$bench_dir"
-	[ -f "$bench_dir/smol-q8_0.gguf" ] ||
+	# (files of an older synth, whose vocabulary spelled the ChatML markers
+	# out, are written again)
+	synth_current "$bench_dir/smol-q8_0.gguf" ||
 		bin/llm-cli synth --shape smollm2-135m --type q8_0 --out "$bench_dir/smol-q8_0.gguf" >/dev/null
-	[ -f "$bench_dir/qwen-q4_k_m.gguf" ] ||
+	synth_current "$bench_dir/qwen-q4_k_m.gguf" ||
 		bin/llm-cli synth --shape qwen2.5-0.5b --type q4_k_m --out "$bench_dir/qwen-q4_k_m.gguf" >/dev/null
 	chmod 644 "$bench_dir"/*.gguf
+}
+
+# Whether FILE exists and was written by this llm-cli synth: "<|im_end|>"
+# is one token.
+synth_current() {
+	[ -f "$1" ] && [ "$(bin/llm-cli tokenize "$1" '<|im_end|>' --special --no-bos 2>/dev/null | wc -w)" = 1 ]
 }
 
 # The median of the numbers on standard input, one a line.
