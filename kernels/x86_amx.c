@@ -25,12 +25,13 @@
  * in a small batch (packed GEMM) and inside a prompt (AMX) agrees exactly.
  *
  * Blocking: activation rows in groups of LLM_AMX_GROUP, the common
- * dimension in chunks of LLM_PK_KB blocks (the float order requires that
- * chunk); per chunk, the group's activation scales are converted once and
- * each sixteen-row weight panel is packed once and used by every
- * activation tile of the group.  A group's last tile of fewer than 16 rows
- * is copied into a zero-padded buffer, so no tile reads past the
- * activations.  About 41 kB of stack.
+ * dimension in spans of LLM_AMX_SPAN blocks, whose activation scales are
+ * converted once per group; then each sixteen-row weight panel takes the
+ * span's chunks of LLM_PK_KB blocks in turn (the float order requires that
+ * chunk), packed once and used by every activation tile of the group, so
+ * that the panel's outputs stay in the cache from one chunk to the next.
+ * A group's last tile of fewer than 16 rows is copied into a zero-padded
+ * buffer, so no tile reads past the activations.  About 90 kB of stack.
  *
  * The tile state: Linux saves the 8 kB of tile data only for processes
  * that ask (arch_prctl ARCH_REQ_XCOMP_PERM), once per process, from any
@@ -68,6 +69,8 @@
 #define LLM_AMX_MIN_NT 16
 /* activation rows per group: eight tiles */
 #define LLM_AMX_GROUP 128
+/* blocks per span of the common dimension: four chunks */
+#define LLM_AMX_SPAN (4 * LLM_PK_KB)
 
 /* tiles: C accumulators, A activations, B weights, two of each in turn */
 #define LLM_TMM_C0 0
@@ -91,8 +94,8 @@ typedef struct LlmAmxScratch
 {
 	LlmQ32Panel panel;
 	int32_t		c[LLM_PK_KB][16][16] __attribute__((aligned(64)));	/* C per block */
-	int8_t		pad[LLM_PK_KB][16][QK8_0] __attribute__((aligned(64)));	/* a partial A */
-	float		da[LLM_PK_KB][LLM_AMX_GROUP];	/* scale of block b of row t: da[b][t] */
+	int8_t		pad[LLM_AMX_SPAN][16][QK8_0] __attribute__((aligned(64)));	/* a partial A */
+	float		da[LLM_AMX_SPAN][LLM_AMX_GROUP];	/* scale of block b of row t: da[b][t] */
 } LlmAmxScratch;
 
 /* 0 not asked yet, 1 granted, -1 refused */
@@ -198,8 +201,8 @@ LlmAmxBlockSums(int kb, const int8_t *a, size_t as, size_t ab, LlmAmxScratch *x)
  * latency at every block.
  */
 LLM_INLINE LLM_AMX void
-LlmAmxFinish(int kb, int tn, const LlmAmxScratch *x, int t0, float *s, size_t ldc,
-			 __mmask16 m, bool add)
+LlmAmxFinish(int kb, int tn, const LlmAmxScratch *x, const float (*da)[LLM_AMX_GROUP], int t0,
+			 float *s, size_t ldc, __mmask16 m, bool add)
 {
 	__m512		acc[16];
 
@@ -213,7 +216,7 @@ LlmAmxFinish(int kb, int tn, const LlmAmxScratch *x, int t0, float *s, size_t ld
 #pragma GCC unroll 16
 		for (int t = 0; t < 16; t++)
 			acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512(x->c[b][t])), dw),
-									 _mm512_set1_ps(x->da[b][t0 + t]), acc[t]);
+									 _mm512_set1_ps(da[b][t0 + t]), acc[t]);
 	}
 	for (int t = 0; t < tn; t++)
 	{
@@ -245,20 +248,20 @@ LlmGemmQ8_0_amx(int64_t n, int nr, int nt, float *s, size_t ldc,
 		float	   *sg = s + ldc * g0;
 		int			full = ng / 16 * 16;
 
-		for (int64_t b0 = 0; b0 < nb; b0 += LLM_PK_KB)
+		for (int64_t s0 = 0; s0 < nb; s0 += LLM_AMX_SPAN)
 		{
-			int			kb = nb - b0 < LLM_PK_KB ? (int) (nb - b0) : LLM_PK_KB;
+			int			ks = nb - s0 < LLM_AMX_SPAN ? (int) (nb - s0) : LLM_AMX_SPAN;
 
 			for (int t = 0; t < ng; t++)
 			{
-				const BlockQ8_0 *y = (const BlockQ8_0 *) (ag + as * t) + b0;
+				const BlockQ8_0 *y = (const BlockQ8_0 *) (ag + as * t) + s0;
 
-				for (int b = 0; b < kb; b++)
+				for (int b = 0; b < ks; b++)
 					x.da[b][t] = LlmH2F(y[b].d);
 			}
 			/* the padding rows of a partial tile are computed, not stored */
 			for (int t = ng; t < (ng + 15) / 16 * 16; t++)
-				for (int b = 0; b < kb; b++)
+				for (int b = 0; b < ks; b++)
 					x.da[b][t] = 0.0f;
 			if (full < ng)
 			{
@@ -266,29 +269,40 @@ LlmGemmQ8_0_amx(int64_t n, int nr, int nt, float *s, size_t ldc,
 				memset(x.pad, 0, sizeof(x.pad));
 				for (int t = full; t < ng; t++)
 				{
-					const BlockQ8_0 *y = (const BlockQ8_0 *) (ag + as * t) + b0;
+					const BlockQ8_0 *y = (const BlockQ8_0 *) (ag + as * t) + s0;
 
-					for (int b = 0; b < kb; b++)
+					for (int b = 0; b < ks; b++)
 						memcpy(x.pad[b][t - full], y[b].qs, QK8_0);
 				}
 			}
+
+			/*
+			 * A panel's chunks in turn, so that its outputs stay in the
+			 * cache from one chunk to the next
+			 */
 			for (int r0 = 0; r0 < nr; r0 += 16)
 			{
 				int			rows = nr - r0 < 16 ? nr - r0 : 16;
 				__mmask16	m = LlmMask16(rows);
 
-				LlmPackQ32(LLM_TYPE_Q8_0, false, (const char *) w + ws * r0, ws, rows, b0, kb,
-						   &x.panel);
-				for (int t0 = 0; t0 < ng; t0 += 16)
+				for (int c0 = 0; c0 < ks; c0 += LLM_PK_KB)
 				{
-					int			tn = ng - t0 < 16 ? ng - t0 : 16;
+					int			kb = ks - c0 < LLM_PK_KB ? ks - c0 : LLM_PK_KB;
+					int64_t		b0 = s0 + c0;
 
-					if (tn == 16)
-						LlmAmxBlockSums(kb, ((const BlockQ8_0 *) (ag + as * t0) + b0)->qs, as,
-										sizeof(BlockQ8_0), &x);
-					else
-						LlmAmxBlockSums(kb, &x.pad[0][0][0], QK8_0, sizeof(x.pad[0]), &x);
-					LlmAmxFinish(kb, tn, &x, t0, sg + ldc * t0 + r0, ldc, m, b0 > 0);
+					LlmPackQ32(LLM_TYPE_Q8_0, false, (const char *) w + ws * r0, ws, rows, b0, kb,
+							   &x.panel);
+					for (int t0 = 0; t0 < ng; t0 += 16)
+					{
+						int			tn = ng - t0 < 16 ? ng - t0 : 16;
+
+						if (tn == 16)
+							LlmAmxBlockSums(kb, ((const BlockQ8_0 *) (ag + as * t0) + b0)->qs, as,
+											sizeof(BlockQ8_0), &x);
+						else
+							LlmAmxBlockSums(kb, &x.pad[c0][0][0], QK8_0, sizeof(x.pad[0]), &x);
+						LlmAmxFinish(kb, tn, &x, x.da + c0, t0, sg + ldc * t0 + r0, ldc, m, b0 > 0);
+					}
 				}
 			}
 		}
