@@ -334,50 +334,42 @@ LlmPanelRowsQ32(LlmType type, const int T, int kb, const LlmQ32Panel *p, const c
 	}
 }
 
+/* pack the panel of weight rows [0, rows) and multiply all ng rows of the group */
+LLM_INLINE LLM_AVX2 void
+LlmPanelQ32(LlmType type, const char *w, size_t ws, int rows, int64_t b0, int kb,
+			LlmQ32Panel *panel, const char *ag, size_t as, int ng, const LlmQ32Aux *aux,
+			float *s, size_t ldc)
+{
+	int			t = 0;
+
+	LlmPackQ32(type, w, ws, rows, b0, kb, panel);
+	for (; t + LLM_PK_T <= ng; t += LLM_PK_T)
+		LlmPanelRowsQ32(type, LLM_PK_T, kb, panel, ag, as, b0, aux, t, s, ldc, rows, b0 > 0);
+	switch (ng - t)
+	{
+		case 3:
+			LlmPanelRowsQ32(type, 3, kb, panel, ag, as, b0, aux, t, s, ldc, rows, b0 > 0);
+			break;
+		case 2:
+			LlmPanelRowsQ32(type, 2, kb, panel, ag, as, b0, aux, t, s, ldc, rows, b0 > 0);
+			break;
+		case 1:
+			LlmPanelRowsQ32(type, 1, kb, panel, ag, as, b0, aux, t, s, ldc, rows, b0 > 0);
+			break;
+		default:
+			break;
+	}
+}
+
 LLM_INLINE LLM_AVX2 void
 LlmGemmPackedQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 				 const void *w, size_t ws, const void *a, size_t as)
 {
-	const int64_t nb = n / QK8_0;
 	LlmQ32Panel panel;
 	LlmQ32Aux	aux;
 
-	for (int g0 = 0; g0 < nt; g0 += LLM_PK_TS)
-	{
-		int			ng = nt - g0 < LLM_PK_TS ? nt - g0 : LLM_PK_TS;
-		const char *ag = (const char *) a + as * g0;
-		float	   *sg = s + ldc * g0;
-
-		for (int64_t b0 = 0; b0 < nb; b0 += LLM_PK_KB)
-		{
-			int			kb = nb - b0 < LLM_PK_KB ? (int) (nb - b0) : LLM_PK_KB;
-
-			LlmAuxQ32(type, ag, as, ng, b0, kb, &aux);
-			for (int r0 = 0; r0 < nr; r0 += 8)
-			{
-				int			rows = nr - r0 < 8 ? nr - r0 : 8;
-				int			t = 0;
-
-				LlmPackQ32(type, (const char *) w + ws * r0, ws, rows, b0, kb, &panel);
-				for (; t + LLM_PK_T <= ng; t += LLM_PK_T)
-					LlmPanelRowsQ32(type, LLM_PK_T, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, rows, b0 > 0);
-				switch (ng - t)
-				{
-					case 3:
-						LlmPanelRowsQ32(type, 3, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, rows, b0 > 0);
-						break;
-					case 2:
-						LlmPanelRowsQ32(type, 2, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, rows, b0 > 0);
-						break;
-					case 1:
-						LlmPanelRowsQ32(type, 1, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, rows, b0 > 0);
-						break;
-					default:
-						break;
-				}
-			}
-		}
-	}
+	LLM_Q32_PACKED_LOOPS(8, LlmPanelQ32(type, (const char *) w + ws * r0, ws, rows, b0, kb, &panel,
+										ag, as, ng, &aux, sg + r0, ldc));
 }
 
 /*

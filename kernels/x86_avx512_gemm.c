@@ -329,63 +329,55 @@ LlmPanelRowsQ32(const int T, int kb, const LlmQ32Panel *p, const char *a, size_t
 	}
 }
 
+/* pack the panel of weight rows [0, rows) and multiply all ng rows of the group */
+LLM_INLINE LLM_AVX512 void
+LlmPanelQ32(LlmType type, const char *w, size_t ws, int rows, int64_t b0, int kb,
+			LlmQ32Panel *panel, const char *ag, size_t as, int ng, const LlmQ32Aux *aux,
+			float *s, size_t ldc)
+{
+	__mmask16	m = LlmMask16(rows);
+	int			t = 0;
+
+	LlmPackQ32(type, true, w, ws, rows, b0, kb, panel);
+	for (; t + LLM_PK_T <= ng; t += LLM_PK_T)
+		LlmPanelRowsQ32(LLM_PK_T, kb, panel, ag, as, b0, aux, t, s, ldc, m, b0 > 0);
+	switch (ng - t)
+	{
+		case 7:
+			LlmPanelRowsQ32(7, kb, panel, ag, as, b0, aux, t, s, ldc, m, b0 > 0);
+			break;
+		case 6:
+			LlmPanelRowsQ32(6, kb, panel, ag, as, b0, aux, t, s, ldc, m, b0 > 0);
+			break;
+		case 5:
+			LlmPanelRowsQ32(5, kb, panel, ag, as, b0, aux, t, s, ldc, m, b0 > 0);
+			break;
+		case 4:
+			LlmPanelRowsQ32(4, kb, panel, ag, as, b0, aux, t, s, ldc, m, b0 > 0);
+			break;
+		case 3:
+			LlmPanelRowsQ32(3, kb, panel, ag, as, b0, aux, t, s, ldc, m, b0 > 0);
+			break;
+		case 2:
+			LlmPanelRowsQ32(2, kb, panel, ag, as, b0, aux, t, s, ldc, m, b0 > 0);
+			break;
+		case 1:
+			LlmPanelRowsQ32(1, kb, panel, ag, as, b0, aux, t, s, ldc, m, b0 > 0);
+			break;
+		default:
+			break;
+	}
+}
+
 LLM_INLINE LLM_AVX512 void
 LlmGemmPackedQ32(LlmType type, int64_t n, int nr, int nt, float *s, size_t ldc,
 				 const void *w, size_t ws, const void *a, size_t as)
 {
-	const int64_t nb = n / QK8_0;
 	LlmQ32Panel panel;
 	LlmQ32Aux	aux;
 
-	for (int g0 = 0; g0 < nt; g0 += LLM_PK_TS)
-	{
-		int			ng = nt - g0 < LLM_PK_TS ? nt - g0 : LLM_PK_TS;
-		const char *ag = (const char *) a + as * g0;
-		float	   *sg = s + ldc * g0;
-
-		for (int64_t b0 = 0; b0 < nb; b0 += LLM_PK_KB)
-		{
-			int			kb = nb - b0 < LLM_PK_KB ? (int) (nb - b0) : LLM_PK_KB;
-
-			LlmAuxQ32(type, ag, as, ng, b0, kb, &aux);
-			for (int r0 = 0; r0 < nr; r0 += 16)
-			{
-				int			rows = nr - r0 < 16 ? nr - r0 : 16;
-				__mmask16	m = LlmMask16(rows);
-				int			t = 0;
-
-				LlmPackQ32(type, true, (const char *) w + ws * r0, ws, rows, b0, kb, &panel);
-				for (; t + LLM_PK_T <= ng; t += LLM_PK_T)
-					LlmPanelRowsQ32(LLM_PK_T, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
-				switch (ng - t)
-				{
-					case 7:
-						LlmPanelRowsQ32(7, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
-						break;
-					case 6:
-						LlmPanelRowsQ32(6, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
-						break;
-					case 5:
-						LlmPanelRowsQ32(5, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
-						break;
-					case 4:
-						LlmPanelRowsQ32(4, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
-						break;
-					case 3:
-						LlmPanelRowsQ32(3, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
-						break;
-					case 2:
-						LlmPanelRowsQ32(2, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
-						break;
-					case 1:
-						LlmPanelRowsQ32(1, kb, &panel, ag, as, b0, &aux, t, sg + r0, ldc, m, b0 > 0);
-						break;
-					default:
-						break;
-				}
-			}
-		}
-	}
+	LLM_Q32_PACKED_LOOPS(16, LlmPanelQ32(type, (const char *) w + ws * r0, ws, rows, b0, kb, &panel,
+										 ag, as, ng, &aux, sg + r0, ldc));
 }
 
 /*

@@ -268,6 +268,36 @@ LlmPrefetchRows(const void *w, size_t ws, size_t rowb, int r0, int nr)
 			} \
 	} while (0)
 
+/*
+ * The loops of the packed GEMMs for 32-weight blocks (x86_avx2_gemm.c,
+ * x86_avx512_gemm.c): activation rows in groups of LLM_PK_TS, the common
+ * dimension in chunks of LLM_PK_KB blocks whose activation scales and
+ * offsets (LlmAuxQ32, into aux) are computed once per group, then panels
+ * of PR weight rows.  PANEL packs one panel and multiplies it with every
+ * activation row of the group; it sees ag, sg (the group's activations
+ * and outputs), ng, b0, kb, r0 and rows.
+ */
+#define LLM_Q32_PACKED_LOOPS(PR, PANEL) \
+	do { \
+		const int64_t nb = n / QK8_0; \
+		for (int g0 = 0; g0 < nt; g0 += LLM_PK_TS) \
+		{ \
+			int			ng = nt - g0 < LLM_PK_TS ? nt - g0 : LLM_PK_TS; \
+			const char *ag = (const char *) a + as * g0; \
+			float	   *sg = s + ldc * g0; \
+			for (int64_t b0 = 0; b0 < nb; b0 += LLM_PK_KB) \
+			{ \
+				int			kb = nb - b0 < LLM_PK_KB ? (int) (nb - b0) : LLM_PK_KB; \
+				LlmAuxQ32(type, ag, as, ng, b0, kb, &aux); \
+				for (int r0 = 0; r0 < nr; r0 += (PR)) \
+				{ \
+					int			rows = nr - r0 < (PR) ? nr - r0 : (PR); \
+					PANEL; \
+				} \
+			} \
+		} \
+	} while (0)
+
 #endif							/* __x86_64__ */
 
 #endif							/* LLM_KERNELS_X86_COMMON_H */
