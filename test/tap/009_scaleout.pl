@@ -4,8 +4,10 @@
 # once; a standby killed mid-run, a standby whose model file is missing and
 # one whose file is not the primary's are reported and the job finishes on
 # the other standby and the primary; rows a standby has not replayed are
-# done by the final pass on the primary; SIGINT and a rerun; an error about
-# the data fails the run; and the catalog's message on a standby.
+# done by the final pass on the primary; a hung standby's range is taken
+# over; SIGINT and a rerun; summarize and generate with text keys that need
+# quoting; an error about the data fails the run; and the catalog's message
+# on a standby.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -321,6 +323,33 @@ $n = by_server($out);
 is("$n->{1} $n->{primary}", "0 $n_rows", 'every row was done on the primary');
 check_written_once('the only standby with another file');
 copy($primary->data_dir . '/models/stories.gguf', $s2->data_dir . '/models/stories.gguf') or die;
+
+# ---- summarize and generate over the standbys; text keys that need quoting ----
+$primary->safe_psql('postgres', q~
+CREATE TABLE "Gen Table" ("Key" text PRIMARY KEY, prompt varchar, summary text, answer text);
+INSERT INTO "Gen Table" ("Key", prompt)
+  SELECT k, body FROM unnest(ARRAY['a"b', 'c,d', 'e\f', '{g}', 'h i', 'NULL', '''q''', 'é', ' ', 'x}y{z'])
+    WITH ORDINALITY AS u(k, n) JOIN pkg ON pkg.id = u.n;
+INSERT INTO "Gen Table" ("Key", prompt) VALUES ('p99', 'Once upon a time'), ('q0', NULL);
+~);
+catch_up();
+my @gen = ('--table', 'public.Gen Table', '--key', 'Key', '--input', 'prompt', '--model', 'stories',
+	'--jobs', '2', '--chunk', '2', @read_from);
+($rc, $out, $err) = run_batch($primary_conn, @gen, '--output', 'summary', '--task', 'summarize', '--max-words', '8');
+is($rc, 0, 'summarize over the standbys: exit 0') or diag($err);
+like($out, qr/done: 11 rows/, 'summarize: 11 rows');
+$n = by_server($out);
+is($n->{1} + $n->{2}, 11, 'summarize: the standbys did them all');
+is($primary->safe_psql('postgres',
+		q{SELECT count(*) FROM "Gen Table" WHERE prompt IS NOT NULL AND summary IS DISTINCT FROM llm_summarize(prompt, 'stories', 8)}),
+	'0', 'summarize: what llm_summarize gives row by row on the primary, whatever the keys hold');
+($rc, $out, $err) = run_batch($primary_conn, @gen, '--output', 'answer', '--task', 'generate', '--max-tokens', '12');
+is($rc, 0, 'generate over the standbys: exit 0') or diag($err);
+is($primary->safe_psql('postgres',
+		q{SELECT count(*) FROM "Gen Table" WHERE prompt IS NOT NULL AND answer IS DISTINCT FROM llm_generate(prompt, 'stories', 12)}),
+	'0', 'generate: what greedy llm_generate gives row by row on the primary');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM "Gen Table" WHERE summary IS NULL OR answer IS NULL}), '1',
+	'a row whose input is NULL is left alone');
 
 # ---- an error about the data fails the run, as without --read-from ----
 $primary->safe_psql('postgres', "INSERT INTO pkg (id, body) VALUES (5000, repeat('ball toy car ', 3000))");
