@@ -31,7 +31,9 @@ LlmStrBufAppend(LlmStrBuf *b, const char *s, size_t n)
 		b->data = data;
 		b->cap = cap;
 	}
-	memcpy(b->data + b->len, s, n);
+	/* an empty piece may be an empty buffer's NULL data: memcpy forbids it */
+	if (n > 0)
+		memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len] = '\0';
 	return true;
