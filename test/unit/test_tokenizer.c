@@ -64,7 +64,8 @@ Tokenize(const LlmVocab *v, const char *text, size_t len, bool bos, bool special
 static bool
 IdsAre(const int32_t *ids, int n, const int32_t *want, int n_want)
 {
-	return n == n_want && memcmp(ids, want, sizeof(int32_t) * n) == 0;
+	/* no ids may be NULL, which memcmp may not be given even for 0 bytes */
+	return n == n_want && (n == 0 || memcmp(ids, want, sizeof(int32_t) * n) == 0);
 }
 
 /*
