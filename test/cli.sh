@@ -86,7 +86,7 @@ table_names() {
 	sed -n "/$2\[\] = {/,/^};/p" "$1" | grep -o '{"[^"]*"\|{\.name = "[^"]*"' | sed 's/^{\(\.name = \)\?"//; s/"$//'
 }
 
-commands="info tokenize logits generate chat bench parity synth vocab-test bench-tokenize bench-kernels bench-grammar"
+commands="info tokenize logits generate chat bench parity synth vocab-test bench-tokenize bench-kernels grammar bench-grammar"
 
 echo "== help and usage"
 for args in --help -h help; do
@@ -271,6 +271,15 @@ expect 1 err 'before the grammar was complete: it does not match it; allow more 
 	generate "$model" --prompt hi --grammar test/unit/grammars/chess.gbnf -n 3
 grep -q '^1\. ' "$tmp/out" && check ok "an unfinished output is printed" || check fail "an unfinished output is printed"
 expect 0 out '^overhead: [-+][0-9.]+%$' bench-grammar "$model" --grammar test/unit/grammars/json.gbnf -n 8 --reps 1
+usage_error '^llm-cli grammar: needs --grammar FILE or --json-schema FILE' grammar
+expect 0 out '^root ::= \("true" \| "false"\) space$' grammar --json-schema "$tmp/bool.json"
+expect 0 out '^root ::= "yes" \| "no"$' grammar --grammar "$tmp/yesno.gbnf"
+expect 1 err 'bad.json: at \$.properties.a: keyword "oneOf" is not supported' grammar --json-schema "$tmp/bad.json"
+expect 1 err 'bad.gbnf: line 3 column 1: ' grammar --grammar "$tmp/bad.gbnf"
+expect 0 err '^tokens:( [0-9]+)+$' generate "$model" --prompt hi --grammar "$tmp/yesno.gbnf" --show-tokens
+# the masks alone need only a vocabulary
+expect 0 out '^masks: [0-9]+ steps, [0-9.]+ ms/token' bench-grammar "$vocab" --json-schema "$tmp/bool.json" \
+	--masks-only -n 4 --reps 1
 
 echo "== synth and bench-kernels names"
 usage=$(joined_usage)

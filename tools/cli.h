@@ -107,6 +107,7 @@ extern const CliCommand cli_bench_tokenize;
 extern const CliCommand cli_chat;
 extern const CliCommand cli_bench_kernels;
 extern const CliCommand cli_bench_grammar;
+extern const CliCommand cli_grammar;
 
 /*
  * The sampling options that generate, chat and bench-grammar share, and

@@ -10,6 +10,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,3 +59,66 @@ CliCheckGrammarResult(const LlmGrammar *grammar, const LlmGenerateResult *res)
 			strcmp(res->stop_reason, "context") == 0 ? "the context is full" : "the token limit");
 	return 1;
 }
+
+/*
+ * llm-cli grammar (--grammar FILE | --json-schema FILE): the GBNF of a
+ * JSON Schema as the engine converts it, or a grammar file checked; the
+ * text printed is what the engine compiles (and what llama.cpp would be
+ * given to compare, test/grammar_peer.sh).
+ */
+static int
+CliGrammar(const CliArgs *args)
+{
+	const char *gbnf_path = CliGet(args, "--grammar");
+	const char *schema_path = CliGet(args, "--json-schema");
+	const char *path = gbnf_path != NULL ? gbnf_path : schema_path;
+	LlmGrammar *grammar = NULL;
+	LlmError	err;
+	char	   *text;
+	char	   *gbnf = NULL;
+	size_t		len;
+	LlmStatus	s;
+
+	if (path == NULL)
+		return CliUsageError(args, "needs --grammar FILE or --json-schema FILE (see llm-cli grammar --help)");
+	if (gbnf_path != NULL && schema_path != NULL)
+		return CliUsageError(args, "--grammar and --json-schema cannot be combined: give one");
+	text = CliReadInput(path, &len, err.message, sizeof(err.message));
+	if (text == NULL)
+		return CliFail(&err);
+	if (schema_path != NULL)
+	{
+		s = LlmJsonSchemaToGbnf(text, len, &gbnf, &err);
+		free(text);
+		if (s != LLM_OK)
+			return CliFail(CliNameFile(s, path, &err));
+		text = gbnf;
+		len = strlen(gbnf);
+	}
+	s = LlmGrammarParse(text, len, &grammar, &err);
+	if (s != LLM_OK)
+	{
+		free(text);
+		return CliFail(CliNameFile(s, path, &err));
+	}
+	fwrite(text, 1, len, stdout);
+	if (len > 0 && text[len - 1] != '\n')
+		putchar('\n');
+	fprintf(stderr, "[%d rules after repetitions and groups are rewritten, %zu elements]\n",
+			grammar->n_rules, grammar->n_elems);
+	LlmGrammarFree(grammar);
+	free(text);
+	return 0;
+}
+
+static const CliOption grammar_options[] = {
+	{"--grammar", "FILE", "a GBNF grammar to check (it is printed back)", false, NULL},
+	{"--json-schema", "FILE", "a JSON Schema to convert to GBNF, as llama.cpp converts it", false, NULL},
+	{NULL}
+};
+
+const CliCommand cli_grammar = {
+	"grammar", "", 0,
+	"print the GBNF grammar of a JSON Schema, or check a grammar file",
+	grammar_options, false, CliGrammar
+};

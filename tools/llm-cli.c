@@ -237,6 +237,13 @@ CliGenerate(const CliArgs *args)
 	printf("%s\n", res.text);
 	fprintf(stderr, "[%d prompt + %d generated tokens in %.3f s, stop: %s]\n",
 			res.n_prompt, res.n_tokens, CliNow() - t0, res.stop_reason);
+	if (CliHas(args, "--show-tokens"))
+	{
+		fprintf(stderr, "tokens:");
+		for (int i = 0; i < res.n_tokens; i++)
+			fprintf(stderr, " %d", res.tokens[i]);
+		fprintf(stderr, "\n");
+	}
 	grammar_rc = CliCheckGrammarResult(grammar, &res);
 	LlmGenerateResultFree(&res);
 	rc = 0;
@@ -255,6 +262,7 @@ static const CliOption generate_options[] = {
 	{"--prompt", "TEXT", "the text to continue", true, NULL},
 	{"-n", "N", "tokens to generate at most, >= 0 (default 128; no more than the context holds)", false, NULL},
 	{"--ctx", "N", "context size, 0 to " CLI_STR(CLI_MAX_CTX) "; 0 (default): the prompt and -n, at most the model's", false, NULL},
+	{"--show-tokens", NULL, "also print the generated token ids on stderr (\"tokens: 1 2 3\")", false, NULL},
 	{NULL}
 };
 
@@ -267,7 +275,7 @@ const CliCommand cli_generate = {
 static const CliCommand *const commands[] = {
 	&cli_info, &cli_tokenize, &cli_logits, &cli_generate, &cli_chat, &cli_bench,
 	&cli_parity, &cli_synth, &cli_vocab_test, &cli_bench_tokenize, &cli_bench_kernels,
-	&cli_bench_grammar,
+	&cli_grammar, &cli_bench_grammar,
 };
 
 #define N_COMMANDS ((int) (sizeof(commands) / sizeof(commands[0])))
