@@ -22,7 +22,7 @@ typedef struct CountTask
 	atomic_int	calls[8];
 	atomic_int	on_worker;		/* shares run by a worker thread */
 	atomic_int	blocked;		/* ... of which with SIGINT blocked */
-	int			nth_seen;
+	atomic_int	nth_seen;		/* every share stores it: atomic, or a race */
 } CountTask;
 
 static pthread_t main_thread;
