@@ -82,10 +82,18 @@ ParseMessages(Jsonb *jb, int *n)
 					errmsg("message %d needs both \"role\" and \"content\"", count + 1));
 		if (strcmp(role, "system") != 0 && strcmp(role, "user") != 0 &&
 			strcmp(role, "assistant") != 0)
+		{
+			/* at most 64 bytes of it: a role may be a megabyte of text */
+			int			len = strlen(role);
+			int			shown = pg_encoding_mbcliplen(PG_UTF8, role, len, 64);
+
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("message %d has role \"%s\"", count + 1, role),
+					errmsg("message %d has role \"%s%s\"", count + 1,
+						   pg_any_to_server(pnstrdup(role, shown), shown, PG_UTF8),
+						   shown < len ? "..." : ""),
 					errhint("Roles are \"system\", \"user\" and \"assistant\"."));
+		}
 		msgs[count].role = role;
 		msgs[count].content = content;
 		count++;
