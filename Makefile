@@ -8,6 +8,16 @@
 #                        ../shared/parity-archs)
 #   make installcheck    pg_regress tests against an installed server
 #   make check-tap       TAP tests: servers with the shared pool (as postgres when root)
+#   make fuzz            libFuzzer harnesses (test/fuzz/) into build/fuzz/ (clang)
+#   make check-fuzz      replay test/fuzz/regress/, then fuzz each harness
+#                        FUZZ_SECONDS (30) seconds; see docs/testing.md
+#   make check-asan      unit tests and parity under AddressSanitizer and
+#                        UndefinedBehaviorSanitizer (build-asan/, clang)
+#   make check-tsan      the worker pool and batch tests under ThreadSanitizer
+#                        (build-tsan/, clang)
+#   make check-valgrind  a short generation and chat under valgrind memcheck
+#
+# The last five need clang (and valgrind); make and make install do not.
 #
 # The engine and kernels are pure C and are compiled twice: into the
 # extension with PostgreSQL's flags, and into build/ for the command-line
@@ -211,3 +221,109 @@ $(ARM_BUILD)/llm-cli: $(ARM_ENGINE_OBJS) $(ARM_KERNEL_OBJS)
 .PHONY: check-arm-parity
 check-arm-parity: $(ARM_BUILD)/llm-cli
 	$(ARM_QEMU) -cpu max,sve256=on $(ARM_BUILD)/llm-cli parity ../shared/parity --all-kernels
+
+# ---- fuzzing and sanitizers (docs/testing.md) ----
+#
+# Each build compiles the engine and kernels again with clang and its own
+# flags into a directory of its own; none is part of "make".  The fuzzers
+# read ../shared at start-up and take their seeds from there by symbolic
+# links (build/fuzz/seeds), never copies.
+
+SAN_CC = clang
+SAN_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -ffp-contract=off -pthread \
+	-Wall -Wextra -Wno-unused-parameter
+ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all
+TSAN_FLAGS = -fsanitize=thread
+ENGINE_LIB_SRCS = $(KERNEL_SRCS) $(ENGINE_SRCS)
+
+# $(1): build directory, $(2): sanitizer flags.  The engine library and
+# the tools' objects of a sanitizer build.
+define SAN_BUILD
+$(1)/%.o: %.c $(wildcard kernels/*.h tools/*.h) $(ENGINE_HDRS)
+	@mkdir -p $$(dir $$@)
+	$(SAN_CC) $(SAN_CFLAGS) $(2) $(ENGINE_CPPFLAGS) -c -o $$@ $$<
+
+$(1)/libllm-engine.a: $(patsubst %.c,$(1)/%.o,$(ENGINE_LIB_SRCS))
+	rm -f $$@
+	ar rcs $$@ $$^
+endef
+
+FUZZ_BUILD = $(BUILD)/fuzz
+FUZZ_OBJ = $(FUZZ_BUILD)/obj
+$(eval $(call SAN_BUILD,$(FUZZ_OBJ),$(ASAN_FLAGS) -fsanitize=fuzzer-no-link))
+$(eval $(call SAN_BUILD,build-asan,$(ASAN_FLAGS)))
+$(eval $(call SAN_BUILD,build-tsan,$(TSAN_FLAGS)))
+
+FUZZ_NAMES = $(patsubst test/fuzz/fuzz_%.c,%,$(sort $(wildcard test/fuzz/fuzz_*.c)))
+FUZZ_TARGETS = $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 30
+FUZZ_SEEDS = $(FUZZ_BUILD)/seeds
+
+$(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_OBJ)/libllm-engine.a
+	$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -fsanitize=fuzzer $(ENGINE_CPPFLAGS) -Itest/fuzz \
+		-o $@ $< $(FUZZ_OBJ)/libllm-engine.a -lm
+
+$(FUZZ_BUILD)/seeds-tool: test/fuzz/seeds.c test/fuzz/fuzz.h $(FUZZ_OBJ)/libllm-engine.a
+	$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) $(ENGINE_CPPFLAGS) -Itest/fuzz \
+		-o $@ $< $(FUZZ_OBJ)/libllm-engine.a -lm
+
+# Generated seeds, and links to the shared files the harnesses start from.
+$(FUZZ_SEEDS)/.done: $(FUZZ_BUILD)/seeds-tool test/unit/json_schema/llama_cases.txt
+	rm -rf $(FUZZ_SEEDS)
+	$(FUZZ_BUILD)/seeds-tool $(FUZZ_SEEDS)
+	mkdir -p $(FUZZ_SEEDS)/shared-models $(FUZZ_SEEDS)/shared-json
+	ln -sf $(abspath ../shared/models/stories260K.gguf ../shared/parity/stories260K.Q8_0.gguf) \
+		$(FUZZ_SEEDS)/shared-models/
+	ln -sf $(abspath $(wildcard ../shared/parity/*.json ../shared/parity-archs/*.json)) \
+		$(FUZZ_SEEDS)/shared-json/
+	touch $@
+
+.PHONY: fuzz check-fuzz check-asan check-tsan check-valgrind
+fuzz: $(FUZZ_TARGETS) $(FUZZ_SEEDS)/.done
+
+# replay test/fuzz/regress/, then fuzz each harness (test/fuzz/check.sh)
+check-fuzz: fuzz
+	bash test/fuzz/check.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# AddressSanitizer and UndefinedBehaviorSanitizer (every report fatal): the
+# unit tests and llm-cli's parity suites.  Leaks are reported at exit.
+ASAN_UNIT_TESTS = $(patsubst test/unit/%.c,build-asan/test/%,$(sort $(wildcard test/unit/test_*.c)))
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+build-asan/test/%: test/unit/%.c test/unit/unit.h build-asan/libllm-engine.a build-asan/tools/cli_input.o
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) $(ENGINE_CPPFLAGS) -Itest/unit -o $@ $< \
+		build-asan/tools/cli_input.o build-asan/libllm-engine.a -lm
+
+build-asan/llm-cli: $(patsubst %.c,build-asan/%.o,$(CLI_SRCS)) build-asan/libllm-engine.a
+	$(SAN_CC) $(SAN_CFLAGS) $(ASAN_FLAGS) -o $@ $^ -lm
+
+check-asan: $(ASAN_UNIT_TESTS) build-asan/llm-cli
+	@status=0; for t in $(ASAN_UNIT_TESTS); do $(SAN_ENV) $$t || status=1; done; \
+	$(SAN_ENV) build-asan/llm-cli parity ../shared/parity || status=1; \
+	$(SAN_ENV) build-asan/llm-cli parity ../shared/parity-archs || status=1; \
+	exit $$status
+
+# ThreadSanitizer on what runs threads: the worker pool, and batched and
+# multi-threaded decoding.
+TSAN_TESTS = build-tsan/test/test_threads build-tsan/test/test_batch
+
+build-tsan/test/%: test/unit/%.c test/unit/unit.h build-tsan/libllm-engine.a build-tsan/tools/cli_input.o
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_CFLAGS) $(TSAN_FLAGS) $(ENGINE_CPPFLAGS) -Itest/unit -o $@ $< \
+		build-tsan/tools/cli_input.o build-tsan/libllm-engine.a -lm
+
+check-tsan: $(TSAN_TESTS)
+	@status=0; for t in $(TSAN_TESTS); do $(SAN_ENV) $$t || status=1; done; exit $$status
+
+# valgrind memcheck over the normal build: a short generation and a chat,
+# sampled, with zero errors and nothing definitely lost.  valgrind runs
+# AVX2 but not AVX-512, and tells the program so through cpuid.
+VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite
+check-valgrind: bin/llm-cli
+	$(VALGRIND) bin/llm-cli generate ../shared/models/stories260K.gguf --prompt "Once upon a time" \
+		-n 8 --temp 0.8 --seed 1 --top-k 40 --top-p 0.9
+	$(VALGRIND) bin/llm-cli chat ../shared/models/stories260K.gguf --system "Be brief." \
+		--user "Tell me a story" -n 8
