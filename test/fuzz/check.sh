@@ -57,7 +57,7 @@ for name in "$@"; do
 	dict=
 	[ -f "test/fuzz/$name.dict" ] && dict=-dict=test/fuzz/$name.dict
 	# shellcheck disable=SC2046,SC2086
-	"$bin" -max_total_time="$seconds" -max_len=$(max_len_of "$name") -timeout=20 \
+	"$bin" -max_total_time="$seconds" -max_len=$(max_len_of "$name") -timeout=60 \
 		-rss_limit_mb=2560 -print_final_stats=1 $dict ${FUZZ_FLAGS:-} \
 		-artifact_prefix="$build/crashes/$name-" \
 		"$build/corpus/$name" $(seeds_of "$name") >"$log" 2>&1 || fail=1

@@ -117,6 +117,9 @@ TestInputs(void)
 
 	CHECK(LlmJsonSchemaToGbnf("", 0, &gbnf, &err) == LLM_ERR_ARGUMENT && gbnf == NULL &&
 		  strstr(err.message, "line 1 column 1") != NULL, "an empty text: %s", err.message);
+	/* an empty $ref was read past its end (fuzz_json_schema) */
+	CHECK(LlmJsonSchemaToGbnf("{\"$ref\": \"\"}", 12, &gbnf, &err) == LLM_ERR_ARGUMENT && gbnf == NULL &&
+		  strstr(err.message, "only local references") != NULL, "an empty $ref: %s", err.message);
 	CHECK(LlmGrammarFromJsonSchema("{\"type\": \"nope\"}", 16, &g, &err) == LLM_ERR_ARGUMENT && g == NULL,
 		  "a schema that does not convert gives no grammar");
 	CHECK(LlmGrammarFromJsonSchema("{\"type\": \"string\", \"maxLength\": 4}", 34, &g, &err) == LLM_OK &&

@@ -693,14 +693,16 @@ RefTarget(SchemaConv *c, const char *ref, const char *path, char **target_path, 
 static char *
 ResolveRef(SchemaConv *c, const char *ref, const char *path)
 {
-	char	   *ref_name = SchemaPrintf(c, "ref%s", ref + 1);
+	char	   *ref_name;
 	char	   *tpath;
 	const LlmJsonValue *target;
 
-	if (ref_name == NULL || (ref_name = RuleName(c, ref_name)) == NULL)
-		return NULL;
+	/* the target first: it checks that ref starts with '#' (it may be "") */
 	target = RefTarget(c, ref, path, &tpath, true);
 	if (target == NULL)
+		return NULL;
+	ref_name = SchemaPrintf(c, "ref%s", ref + 1);
+	if (ref_name == NULL || (ref_name = RuleName(c, ref_name)) == NULL)
 		return NULL;
 	if (FindRule(c, ref_name) == NULL)
 	{
