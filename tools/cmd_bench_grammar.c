@@ -84,6 +84,11 @@ RunOnce(LlmContext *ctx, const int32_t *prompt, int n_prompt, int n,
 				break;
 		}
 		tok = LlmSamplerSample(sampler, logits);
+		if (tok < 0)
+		{
+			s = LlmSetError(err, LLM_ERR_FORMAT, "the model's logits are all NaN");
+			break;
+		}
 		if (gm != NULL && (s = LlmGrammarMatcherAccept(gm, tok, err)) != LLM_OK)
 			break;
 		run->steps++;

@@ -252,6 +252,9 @@ GenStep(GenState *g, const LlmVocab *vocab, float *logits, int past, int n_ctx,
 	if (g->matcher != NULL && (s = LlmGrammarMatcherApply(g->matcher, logits, err)) != LLM_OK)
 		return s;
 	tok = LlmSamplerSample(g->sampler, logits);
+	if (tok < 0)
+		return LlmSetError(err, LLM_ERR_FORMAT,
+						   "the model's logits are all NaN: its weights or metadata are broken");
 	if (g->matcher != NULL && (s = LlmGrammarMatcherAccept(g->matcher, tok, err)) != LLM_OK)
 		return s;
 	if (LlmVocabIsEog(vocab, tok))

@@ -161,13 +161,14 @@ CandidateCmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : (x->id > y->id);
 }
 
+/* The highest logit's token (the lowest id on ties); -1 if every one is NaN. */
 static int32_t
 Argmax(const float *logits, int n)
 {
-	int32_t		best = 0;
+	int32_t		best = -1;
 
-	for (int i = 1; i < n; i++)
-		if (logits[i] > logits[best])
+	for (int i = 0; i < n; i++)
+		if (!isnan(logits[i]) && (best < 0 || logits[i] > logits[best]))
 			best = i;
 	return best;
 }
@@ -192,14 +193,18 @@ LlmSamplerSample(LlmSampler *s, float *logits)
 	 * so that a 150k-token vocabulary is not sorted for every token.
 	 */
 	{
-		float		max = logits[0];
+		int32_t		best = Argmax(logits, n);
 		float		floor;
 		int			kept = 0;
 
-		for (int i = 1; i < n; i++)
-			if (logits[i] > max)
-				max = logits[i];
-		floor = max - 30.0f * (p->temperature > 1.0f ? p->temperature : 1.0f);
+		/*
+		 * NaN logits (a broken model) are never candidates: with none left
+		 * there is nothing to draw from.  An infinite best makes every
+		 * difference below infinite or NaN: then it is the pick.
+		 */
+		if (best < 0 || isinf(logits[best]))
+			return best;
+		floor = logits[best] - 30.0f * (p->temperature > 1.0f ? p->temperature : 1.0f);
 		for (int i = 0; i < n; i++)
 			if (logits[i] >= floor)
 			{

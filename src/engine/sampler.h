@@ -38,7 +38,10 @@ extern void LlmSamplerFree(LlmSampler *s);
 /* Remember a token of the context (prompt or generated) for the penalty. */
 extern void LlmSamplerAccept(LlmSampler *s, int32_t token);
 
-/* Pick a token; logits (n_vocab floats) may be modified. */
+/*
+ * Pick a token; logits (n_vocab floats) may be modified.  NaN logits are
+ * never picked: -1 when every logit is NaN (the model is broken).
+ */
 extern int32_t LlmSamplerSample(LlmSampler *s, float *logits);
 
 #endif							/* LLM_ENGINE_SAMPLER_H */

@@ -14,16 +14,20 @@ build=$1
 seconds=$2
 shift 2
 
-# what each harness starts from, and the longest input it is given
+# what each harness starts from (the directories that exist: the sampler
+# has no seeds), and the longest input it is given
 seeds_of() {
-	local s=$build/seeds
+	local s=$build/seeds dirs d
 	case $1 in
-		gguf) echo "$s/gguf $s/shared-models" ;;
-		model) echo "$s/model $s/shared-models" ;;
-		json) echo "$s/json $s/shared-json" ;;
-		gbnf) echo "$s/gbnf test/unit/grammars" ;;
-		*) echo "$s/$1" ;;
+		gguf) dirs="$s/gguf $s/shared-models" ;;
+		model) dirs="$s/model $s/shared-models" ;;
+		json) dirs="$s/json $s/shared-json" ;;
+		gbnf) dirs="$s/gbnf test/unit/grammars" ;;
+		*) dirs="$s/$1" ;;
 	esac
+	for d in $dirs; do
+		[ -d "$d" ] && echo "$d"
+	done
 }
 max_len_of() {
 	case $1 in

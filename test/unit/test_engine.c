@@ -7,6 +7,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,6 +214,43 @@ TestSamplerUnit(void)
 	CHECK(LlmSamplerCreate(&p, 4, &s, &err) == LLM_ERR_ARGUMENT, "negative temperature is rejected");
 }
 
+/*
+ * NaN logits (a broken model) are never picked; with nothing but NaN the
+ * sampler says so with -1.  A NaN first logit once made the best logit NaN,
+ * kept no candidate and returned c[-1] (with min-p, an uninitialised id;
+ * found by fuzz_sampler).
+ */
+static void
+TestSamplerNaN(void)
+{
+	LlmSamplerParams p;
+	LlmSampler *s;
+	LlmError	err;
+	float		logits[3];
+
+	for (int sampled = 0; sampled <= 1; sampled++)
+		for (int min_p = 0; min_p <= 1; min_p++)
+		{
+			LlmSamplerDefaults(&p);
+			p.temperature = sampled ? 0.8f : 0.0f;
+			p.min_p = min_p ? 0.05f : 0.0f;
+			CHECK(LlmSamplerCreate(&p, 3, &s, &err) == LLM_OK, "sampler");
+			logits[0] = NAN;
+			logits[1] = 0.0f;
+			logits[2] = 5.0f;
+			CHECK(LlmSamplerSample(s, logits) == 2, "a NaN first logit is passed over (temperature %g, min-p %g)",
+				  p.temperature, p.min_p);
+			logits[0] = logits[1] = logits[2] = NAN;
+			CHECK(LlmSamplerSample(s, logits) == -1, "only NaN logits: -1 (temperature %g, min-p %g)",
+				  p.temperature, p.min_p);
+			logits[0] = 1.0f;
+			logits[1] = INFINITY;
+			logits[2] = NAN;
+			CHECK(LlmSamplerSample(s, logits) == 1, "an infinite logit is the pick");
+			LlmSamplerFree(s);
+		}
+}
+
 static bool
 CancelAfter(void *arg)
 {
@@ -319,6 +357,7 @@ main(void)
 	TestTokenizer();
 	TestGenerate();
 	TestSamplerUnit();
+	TestSamplerNaN();
 	TestErrors();
 	TestBatchEqualsSteps();
 	TestUtf8();
