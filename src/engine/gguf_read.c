@@ -43,6 +43,14 @@
 #define GGUF_MIN_KV_BYTES (8 + 1 + 4 + 1)
 #define GGUF_MIN_TENSOR_BYTES (8 + 1 + 4 + 8 + 4 + 8)
 
+/*
+ * Where a tensor's data may start: the kernels and the forward pass load
+ * floats (and 2-byte halves in quantized blocks) straight from the
+ * mapping, which a page-aligned mapping allows only at multiples of 4.
+ * general.alignment may be as small as 1, so the data's own place counts.
+ */
+#define GGUF_MIN_TENSOR_ALIGN 4
+
 /* longest piece of a file string quoted in an error message */
 #define GGUF_SHOW_MAX 48
 
@@ -807,6 +815,11 @@ GgufPlaceTensors(GgufFile *f, size_t header_end, LlmError *err)
 							   GgufShow(t->name, shown, sizeof(shown)),
 							   t->nbytes, start, f->size);
 		}
+		if (start % GGUF_MIN_TENSOR_ALIGN != 0)
+			return LlmSetError(err, LLM_ERR_FORMAT,
+							   "tensor \"%s\": data at byte %zu is not at a multiple of %d (general.alignment is %zu), so its values cannot be loaded in place",
+							   GgufShow(t->name, shown, sizeof(shown)),
+							   start, GGUF_MIN_TENSOR_ALIGN, f->alignment);
 		t->data = f->base + start;
 	}
 	return GgufCheckOverlap(f, err);

@@ -1128,6 +1128,35 @@ TestHostile(void)
 		free(copy);
 	}
 
+	/*
+	 * general.alignment 1 is accepted, but a tensor whose data then starts
+	 * off a multiple of 4 is not: its floats would be loaded misaligned
+	 * (undefined behaviour; fuzz_model under UBSan).  Here the header ends
+	 * at byte 90.
+	 */
+	ne[0] = 8;
+	EmitHeader(&e, 3, 1, 1);
+	EmitKey(&e, "general.alignment", GGUF_TYPE_UINT32);
+	EmitU32(&e, 1);
+	EmitTensor(&e, "x", 1, ne, LLM_TYPE_F32, 0);
+	EmitFill(&e, 40, 0);
+	ExpectFail("alignment 1, data at byte 90", &e,
+			   "tensor \"x\": data at byte 90 is not at a multiple of 4 (general.alignment is 1), so its values cannot be loaded in place");
+	{
+		uint8_t    *copy;
+		GgufFile   *f;
+
+		EmitHeader(&e, 3, 1, 1);
+		EmitKey(&e, "general.alignment", GGUF_TYPE_UINT32);
+		EmitU32(&e, 1);
+		EmitTensor(&e, "x", 1, ne, LLM_TYPE_F32, 2);
+		EmitFill(&e, 40, 0);
+		f = ExpectOpen("alignment 1, data at byte 92", &e, &copy);
+		CHECK(f == NULL || f->tensors[0].data == copy + 92, "alignment 1 layout");
+		GgufClose(f);
+		free(copy);
+	}
+
 	/* tensor infos */
 	ne[0] = 32;
 	ne[1] = 2;
