@@ -155,9 +155,12 @@ LlmContextCreateKv(const LlmModel *model, int n_ctx, int n_batch, int n_seq,
 	ctx->act_scratch = malloc(LlmMatmulScratchSize(widest_in, n_batch));
 	ctx->rows = calloc(n_batch, sizeof(LlmRow));
 	ctx->blocks = calloc(n_batch, sizeof(LlmAttnBlock));
+	ctx->out_rows = calloc(n_batch, sizeof(int));
+	ctx->n_out = -1;
 	if (!ctx->seq_past || !ctx->k_cache || !ctx->v_cache || !ctx->x || !ctx->xb ||
 		!ctx->q || !ctx->k || !ctx->v || !ctx->att_out || !ctx->scores || !ctx->gate ||
-		!ctx->up || !ctx->act_scratch || !ctx->rows || !ctx->blocks || !ctx->att_half)
+		!ctx->up || !ctx->act_scratch || !ctx->rows || !ctx->blocks || !ctx->out_rows ||
+		!ctx->att_half)
 	{
 		size_t		kv_mb = (2 * ctx->kv_elem * kv_dim * hp->n_layer * n_ctx >> 20) * n_seq;
 
@@ -191,6 +194,7 @@ LlmContextFree(LlmContext *ctx)
 	free(ctx->act_scratch);
 	free(ctx->rows);
 	free(ctx->blocks);
+	free(ctx->out_rows);
 	LlmThreadPoolFree(ctx->pool);
 	free(ctx);
 }

@@ -104,6 +104,16 @@ typedef struct LlmContext
 	LlmAttnBlock *blocks;		/* [n_batch] attention blocks of a chunk */
 	int			n_blocks;
 
+	/*
+	 * The chunk rows whose final state is read (ascending), or n_out < 0
+	 * for all: the last layer computes only their outputs, once every
+	 * row's key and value are stored (see LlmKeepOutputRows).
+	 */
+	int		   *out_rows;		/* [n_batch] */
+	int			n_out;
+	bool		compacted;		/* the last layer moved them to rows
+								 * [0, n_out) */
+
 	LlmThreadPool *pool;		/* NULL: single-threaded */
 	int			n_threads;
 

@@ -258,6 +258,104 @@ TestBitIdentity(void)
 	}
 }
 
+/*
+ * The last layer computes only the rows whose output is read (decode.c,
+ * LlmKeepOutputRows): the last row's logits, chosen rows', and a
+ * continuation after a prompt whose other rows were never finished must
+ * all have the bits of a decode that finished every row, in chunks of 8
+ * (so that whole chunks are run for the cache alone) and of 64.
+ */
+static void
+TestOutputRows(void)
+{
+	enum
+	{
+		N = 21
+	};
+	static const bool chosen[N] = {[0] = true, [5] = true, [8] = true, [N - 1] = true};
+	/* every weight type, and each decoder family's block */
+	static const char *const archs[] = {
+		"../shared/parity-archs/syn-qwen3.Q8_0.gguf",
+		"../shared/parity-archs/syn-gemma3.Q8_0.gguf",
+		"../shared/parity-archs/syn-gemma3.F32.gguf",
+		"../shared/parity-archs/syn-phi3.Q4_K_M.gguf",
+	};
+	const char *list[sizeof(models) / sizeof(models[0]) + sizeof(archs) / sizeof(archs[0])];
+	size_t		n_list = 0;
+
+	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+		list[n_list++] = models[i];
+	for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++)
+		list[n_list++] = archs[i];
+	for (size_t mi = 0; mi < n_list; mi++)
+		for (int nb = 8; nb <= 64; nb += 56)
+		{
+			LlmModel   *m;
+			LlmContext *all = NULL,
+					   *last = NULL,
+					   *some = NULL;
+			LlmError	err;
+			int32_t		toks[N + 1];
+			LlmRow		rows[N];
+			float	   *la,
+					   *ll,
+					   *ls,
+					   *na,
+					   *nl;
+			int			nv,
+						k = 0;
+			bool		ok;
+
+			if (LlmModelLoad(list[mi], &m, &err) != LLM_OK)
+			{
+				CHECK(false, "load %s: %s", list[mi], err.message);
+				continue;
+			}
+			nv = m->hp.n_vocab;
+			for (int i = 0; i <= N; i++)
+				toks[i] = Token(1, i);
+			for (int i = 0; i < N; i++)
+				rows[i] = (LlmRow) {.seq = 0, .pos = i, .cell = i};
+			la = malloc(sizeof(float) * nv * N);
+			ll = malloc(sizeof(float) * nv);
+			ls = malloc(sizeof(float) * nv * N);
+			na = malloc(sizeof(float) * nv);
+			nl = malloc(sizeof(float) * nv);
+			ok = LlmContextCreate(m, 64, nb, &all, &err) == LLM_OK &&
+				LlmContextCreate(m, 64, nb, &last, &err) == LLM_OK &&
+				LlmContextCreate(m, 64, nb, &some, &err) == LLM_OK &&
+				LlmDecode(all, toks, N, la, true, &err) == LLM_OK &&
+				LlmDecode(last, toks, N, ll, false, &err) == LLM_OK &&
+				LlmDecodeRows(some, toks, rows, chosen, N, false, ls, &err) == LLM_OK &&
+				LlmDecode(all, toks + N, 1, na, false, &err) == LLM_OK &&
+				LlmDecode(last, toks + N, 1, nl, false, &err) == LLM_OK;
+			CHECK(ok, "%s n_batch %d: %s", list[mi], nb, ok ? "" : err.message);
+			if (ok)
+			{
+				CHECK(memcmp(ll, la + (size_t) (N - 1) * nv, sizeof(float) * nv) == 0,
+					  "%s n_batch %d: the last row's logits alone differ from all rows'",
+					  list[mi], nb);
+				for (int i = 0; i < N; i++)
+					if (chosen[i])
+						CHECK(memcmp(ls + (size_t) k++ * nv, la + (size_t) i * nv,
+									 sizeof(float) * nv) == 0,
+							  "%s n_batch %d: chosen row %d differs", list[mi], nb, i);
+				CHECK(memcmp(na, nl, sizeof(float) * nv) == 0,
+					  "%s n_batch %d: the continuation differs after a last-row-only prompt",
+					  list[mi], nb);
+			}
+			LlmContextFree(all);
+			LlmContextFree(last);
+			LlmContextFree(some);
+			free(la);
+			free(ll);
+			free(ls);
+			free(na);
+			free(nl);
+			LlmModelFree(m);
+		}
+}
+
 static LlmModel *stories;
 
 /* Decode toks into sequence seq one batch item at a time; logits of the last. */
@@ -847,6 +945,7 @@ main(void)
 	LlmError	err;
 
 	TestBitIdentity();
+	TestOutputRows();
 	if (LlmModelLoad(STORIES, &stories, &err) != LLM_OK)
 	{
 		CHECK(false, "load %s: %s", STORIES, err.message);

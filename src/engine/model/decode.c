@@ -29,6 +29,31 @@ FinalNorm(LlmContext *ctx, int first, int n)
 	return rows;
 }
 
+int
+LlmKeepOutputRows(LlmContext *ctx, int l, int n_rows)
+{
+	const LlmHParams *hp = &ctx->model->hp;
+	const size_t q_dim = (size_t) hp->n_head * hp->head_dim;
+
+	if (l != hp->n_layer - 1 || ctx->n_out < 0 || ctx->n_out == n_rows)
+		return n_rows;
+	for (int i = 0; i < ctx->n_out; i++)
+	{
+		int			t = ctx->out_rows[i];	/* >= i: ascending */
+
+		if (t == i)
+			continue;
+		memcpy(ctx->x + (size_t) i * hp->n_embd, ctx->x + (size_t) t * hp->n_embd,
+			   sizeof(float) * hp->n_embd);
+		memcpy(ctx->q + i * q_dim, ctx->q + t * q_dim, sizeof(float) * q_dim);
+		ctx->rows[i] = ctx->rows[t];
+	}
+	ctx->compacted = true;
+	if (ctx->n_out > 0)
+		LlmAttentionPlan(ctx, ctx->n_out);
+	return ctx->n_out;
+}
+
 /*
  * The output layer over n final hidden states x, into logits [n][n_vocab],
  * soft-capped when the model says so (Gemma).
@@ -56,13 +81,15 @@ CheckDecoder(const LlmContext *ctx, LlmError *err)
 
 /*
  * Embed the chunk's tokens and run them through every layer; ctx->rows
- * says where each goes.  False if cancelled.
+ * says where each goes, ctx->out_rows which are read after (n_out < 0:
+ * all).  False if cancelled.
  */
 static bool
 Forward(LlmContext *ctx, const int32_t *tokens, int stride, int n_rows)
 {
 	const LlmModel *m = ctx->model;
 
+	ctx->compacted = false;
 	m->family->embed(ctx, tokens, (size_t) stride, n_rows);
 	LlmAttentionPlan(ctx, n_rows);
 	for (int l = 0; l < m->hp.n_layer; l++)
@@ -123,6 +150,16 @@ Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
 
 		for (int t = 0; t < n; t++)
 			ctx->rows[t] = (LlmRow) {.seq = 0, .pos = *past + t, .cell = *past + t};
+		/* every row's output, the last one's, or (filling the cache) none */
+		if (out != NULL && what != DECODE_LAST_LOGITS)
+			ctx->n_out = -1;
+		else if (out != NULL && last_chunk)
+		{
+			ctx->out_rows[0] = n - 1;
+			ctx->n_out = 1;
+		}
+		else
+			ctx->n_out = 0;
 		if (!Forward(ctx, tokens + done, sizeof(int32_t), n))
 			return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
 
@@ -133,7 +170,7 @@ Decode(LlmContext *ctx, const int32_t *tokens, int n_tokens, DecodeOutput what,
 		else if (what == DECODE_HIDDEN)
 			memcpy(out + (size_t) done * n_embd, FinalNorm(ctx, 0, n), sizeof(float) * n * n_embd);
 		else if (last_chunk)
-			Logits(ctx, out, FinalNorm(ctx, n - 1, 1), 1);
+			Logits(ctx, out, FinalNorm(ctx, ctx->compacted ? 0 : n - 1, 1), 1);
 
 		*past += n;
 		done += n;
@@ -180,18 +217,19 @@ RunRows(LlmContext *ctx, const int32_t *tokens, size_t tok_stride, const bool *w
 		int			n_want = 0;
 
 		memcpy(ctx->rows, rows + done, sizeof(LlmRow) * c);
+		for (int t = 0; want != NULL && t < c; t++)
+			if (*(const bool *) ((const char *) want + want_stride * (done + t)))
+				ctx->out_rows[n_want++] = t;
+		ctx->n_out = n_want;
 		if (!Forward(ctx, (const int32_t *) ((const char *) tokens + tok_stride * done),
 					 (int) tok_stride, c))
 			return LlmSetError(err, LLM_ERR_CANCELLED, "cancelled");
 
 		/* final norm of the wanted rows, packed at the start of ctx->xb */
-		for (int t = 0; want != NULL && t < c; t++)
-			if (*(const bool *) ((const char *) want + want_stride * (done + t)))
-			{
-				m->family->output_norm(ctx, ctx->xb + (size_t) n_want * n_embd,
-									   ctx->x + (size_t) t * n_embd, 1);
-				n_want++;
-			}
+		for (int i = 0; i < n_want; i++)
+			m->family->output_norm(ctx, ctx->xb + (size_t) i * n_embd,
+								   ctx->x + (size_t) (ctx->compacted ? i : ctx->out_rows[i]) * n_embd,
+								   1);
 		if (n_want > 0 && hidden)
 			memcpy(out + n_out * n_embd, ctx->xb, sizeof(float) * n_embd * n_want);
 		else if (n_want > 0)

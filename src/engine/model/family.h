@@ -53,6 +53,16 @@ extern const LlmFamily LlmFamilyGemma3;
 extern const LlmFamily LlmFamilyPhi3;
 extern const LlmFamily LlmFamilyBert;
 
+/*
+ * Called by a block after it stored the chunk's keys and values: in the
+ * last layer, where only the rows the caller reads (ctx->out_rows) need
+ * the rest of the layer, move those rows' residual (ctx->x) and queries
+ * (ctx->q) to the front, plan their attention again, and return how many
+ * there are; otherwise return n_rows.  Each row is computed alone, so the
+ * kept rows get the bits they would have got among all of them.
+ */
+extern int	LlmKeepOutputRows(LlmContext *ctx, int l, int n_rows);
+
 static inline bool
 LlmCancelled(const LlmContext *ctx)
 {

@@ -119,7 +119,6 @@ Gemma3Block(LlmContext *ctx, int l, int n_rows)
 	const LlmLayer *L = &m->layers[l];
 	const int	q_dim = hp->n_head * hp->head_dim;
 	const int	kv_dim = hp->n_head_kv * hp->head_dim;
-	const size_t n_x = (size_t) n_rows * hp->n_embd;
 
 	/* attention: per-head q/k norms, the layer's rope, scaled queries */
 	if (LlmCancelled(ctx))
@@ -139,12 +138,15 @@ Gemma3Block(LlmContext *ctx, int l, int n_rows)
 	}
 	LlmScale(ctx->q, Gemma3QueryScale(hp), (size_t) n_rows * q_dim);
 	LlmAttentionStore(ctx, l, n_rows);
+	n_rows = LlmKeepOutputRows(ctx, l, n_rows);
+	if (n_rows == 0)
+		return true;
 	LlmAttention(ctx, l);
 	if (LlmCancelled(ctx))
 		return false;
 	LlmProject(ctx, ctx->xb, &L->wo, ctx->att_out, n_rows);
 	LlmRmsNorm(ctx->xb, ctx->xb, L->attn_post_norm, n_rows, hp->n_embd, hp->rms_eps);
-	LlmAdd(ctx->x, ctx->xb, n_x);
+	LlmAdd(ctx->x, ctx->xb, (size_t) n_rows * hp->n_embd);
 
 	/* feed-forward: norm(down(gelu(gate(x)) * up(x))) */
 	if (LlmCancelled(ctx))
@@ -157,7 +159,7 @@ Gemma3Block(LlmContext *ctx, int l, int n_rows)
 		return false;
 	LlmProject(ctx, ctx->xb, &L->w_down, ctx->gate, n_rows);
 	LlmRmsNorm(ctx->xb, ctx->xb, L->ffn_post_norm, n_rows, hp->n_embd, hp->rms_eps);
-	LlmAdd(ctx->x, ctx->xb, n_x);
+	LlmAdd(ctx->x, ctx->xb, (size_t) n_rows * hp->n_embd);
 	return true;
 }
 

@@ -88,7 +88,6 @@ LlamaBlock(LlmContext *ctx, int l, int n_rows)
 	const LlmLayer *L = &m->layers[l];
 	const int	q_dim = hp->n_head * hp->head_dim;
 	const int	kv_dim = hp->n_head_kv * hp->head_dim;
-	const size_t n_x = (size_t) n_rows * hp->n_embd;
 
 	/* attention */
 	if (LlmCancelled(ctx))
@@ -116,11 +115,14 @@ LlamaBlock(LlmContext *ctx, int l, int n_rows)
 				&L->rope, m->rope_freqs);
 	}
 	LlmAttentionStore(ctx, l, n_rows);
+	n_rows = LlmKeepOutputRows(ctx, l, n_rows);
+	if (n_rows == 0)
+		return true;
 	LlmAttention(ctx, l);
 	if (LlmCancelled(ctx))
 		return false;
 	LlmProject(ctx, ctx->xb, &L->wo, ctx->att_out, n_rows);
-	LlmAdd(ctx->x, ctx->xb, n_x);
+	LlmAdd(ctx->x, ctx->xb, (size_t) n_rows * hp->n_embd);
 
 	/* feed-forward: down(silu(gate(x)) * up(x)) */
 	if (LlmCancelled(ctx))
@@ -132,7 +134,7 @@ LlamaBlock(LlmContext *ctx, int l, int n_rows)
 	if (LlmCancelled(ctx))
 		return false;
 	LlmProject(ctx, ctx->xb, &L->w_down, ctx->gate, n_rows);
-	LlmAdd(ctx->x, ctx->xb, n_x);
+	LlmAdd(ctx->x, ctx->xb, (size_t) n_rows * hp->n_embd);
 	return true;
 }
 

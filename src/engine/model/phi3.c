@@ -129,7 +129,6 @@ Phi3Block(LlmContext *ctx, int l, int n_rows)
 	const LlmLayer *L = &m->layers[l];
 	const int	q_dim = hp->n_head * hp->head_dim;
 	const int	kv_dim = hp->n_head_kv * hp->head_dim;
-	const size_t n_x = (size_t) n_rows * hp->n_embd;
 
 	/* attention */
 	if (LlmCancelled(ctx))
@@ -153,11 +152,14 @@ Phi3Block(LlmContext *ctx, int l, int n_rows)
 	}
 	LlmScale(ctx->q, 1.0f / sqrtf((float) hp->head_dim), (size_t) n_rows * q_dim);
 	LlmAttentionStore(ctx, l, n_rows);
+	n_rows = LlmKeepOutputRows(ctx, l, n_rows);
+	if (n_rows == 0)
+		return true;
 	LlmAttention(ctx, l);
 	if (LlmCancelled(ctx))
 		return false;
 	LlmProject(ctx, ctx->xb, &L->wo, ctx->att_out, n_rows);
-	LlmAdd(ctx->x, ctx->xb, n_x);
+	LlmAdd(ctx->x, ctx->xb, (size_t) n_rows * hp->n_embd);
 
 	/* feed-forward: down(silu(gate(x)) * up(x)), gate and up one fused matrix */
 	if (LlmCancelled(ctx))
@@ -169,7 +171,7 @@ Phi3Block(LlmContext *ctx, int l, int n_rows)
 	if (LlmCancelled(ctx))
 		return false;
 	LlmProject(ctx, ctx->xb, &L->w_down, ctx->gate, n_rows);
-	LlmAdd(ctx->x, ctx->xb, n_x);
+	LlmAdd(ctx->x, ctx->xb, (size_t) n_rows * hp->n_embd);
 	return true;
 }
 
