@@ -280,7 +280,7 @@ DECLARE
 	-- the template families of 1.1 (LlmChatFamilyName in src/engine/chat.c)
 	families text[] := ARRAY['chatml', 'llama3', 'llama3.1', 'llama2', 'mistral', 'mistral-v1',
 							 'mistral-v3', 'mistral-v3-tekken', 'mistral-v7', 'mistral-v7-tekken',
-							 'zephyr', 'phi3', 'phi3-mini', 'gemma'];
+							 'zephyr', 'phi3', 'phi3-mini', 'phi4', 'qwen3', 'gemma'];
 	bad text[];
 	applied text[];
 BEGIN
@@ -314,3 +314,23 @@ BEGIN
 	END LOOP;
 END
 $upgrade$;
+
+-- What a model is for: "generative" (generation, classification, scores,
+-- and embeddings by pooling) or "embedding" (an encoder such as BERT, or a
+-- decoder whose file declares a pooling type, as Qwen3-Embedding).  The
+-- registration trigger fills it from the file; every model 1.0 could
+-- register was generative.
+ALTER TABLE llm_models ADD COLUMN kind text NOT NULL DEFAULT 'generative';
+ALTER TABLE llm_models ALTER COLUMN kind DROP DEFAULT;
+COMMENT ON COLUMN llm_models.kind IS
+	'generative or embedding (an encoder, or a decoder made to embed), read from the file';
+-- a BEGIN ATOMIC body is bound to the row type it was created with: again
+-- over the table with its new column
+CREATE OR REPLACE FUNCTION llm_register_model(name text, path text, options jsonb DEFAULT '{}')
+	RETURNS llm_models
+	LANGUAGE sql VOLATILE STRICT
+	BEGIN ATOMIC
+		INSERT INTO llm_models (name, path, options)
+			VALUES (llm_register_model.name, llm_register_model.path, llm_register_model.options)
+			RETURNING *;
+	END;

@@ -140,6 +140,7 @@ extern int32 *LlmTokenizeOrReport(LlmLoadedModel *lm, const char *utf8, size_t l
 								  bool add_bos, bool parse_special, int *n_tokens);
 extern void LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after);
 extern void LlmCheckInputSize(LlmLoadedModel *lm, size_t bytes, int room_after);
+extern void LlmRequireGenerative(LlmLoadedModel *lm);
 extern char *LlmModelFilePath(const char *stored);
 extern void LlmReportChangedFile(const char *name, const char *path, const char *actual,
 								 const char *registered) pg_attribute_noreturn();
@@ -163,10 +164,11 @@ extern text *LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt,
 extern Datum LlmDetailsRow(FunctionCallInfo fcinfo, text *out, const LlmCallDetails *d);
 
 /* llm_chat.c: prompts through the chat template */
+/* think_open (may be NULL): the template opened a <think> block (Qwen3) */
 extern int32 *LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n,
-							char **rendered, bool *add_bos, int *n_tokens);
+							char **rendered, bool *add_bos, int *n_tokens, bool *think_open);
 extern int32 *LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words,
-								 int *n_tokens);
+								 int *n_tokens, bool *think_open);
 extern void LlmSummarizeParams(int max_words, LlmGenerateParams *gp);
 extern text *LlmFirstWords(text *t, int max_words);
 extern int	LlmParseLabels(ArrayType *arr, char ***labels, char ***labels_utf8);

@@ -277,6 +277,7 @@ llm_generate_array(PG_FUNCTION_ARGS)
 	n = ArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
 	LlmSamplingArgs(fcinfo, &gp);
 	lm = LlmGetModel(MODEL_ARG(1));
+	LlmRequireGenerative(lm);
 	prompts = palloc0(sizeof(int32 *) * Max(n, 1));
 	n_prompt = palloc0(sizeof(int) * Max(n, 1));
 	results = palloc0(sizeof(text *) * Max(n, 1));
@@ -327,7 +328,8 @@ llm_summarize_array(PG_FUNCTION_ARGS)
 	results = palloc0(sizeof(text *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		if (inputs[i] != NULL)
-			prompts[i] = LlmSummarizePrompt(lm, inputs[i], max_words, &n_prompt[i]);
+			prompts[i] = LlmSummarizePrompt(lm, inputs[i], max_words, &n_prompt[i],
+											&gp.think_open);
 	GenerateMany(lm, prompts, n_prompt, n, &gp, results, max_words);
 	PG_RETURN_DATUM(ResultArray(results, n));
 }

@@ -294,6 +294,7 @@ typedef struct ModelFacts
 	int32		context_length;
 	int32		vocab_size;
 	text	   *chat_template;	/* NULL if none */
+	const char *kind;			/* "generative" or "embedding" */
 } ModelFacts;
 
 #define LLM_OPTION_KEYS "context_size, chat_template"
@@ -476,6 +477,7 @@ ReadModelFacts(const char *name, const char *path, const char *shown, ModelFacts
 	facts->parameters = (int64) model->n_params;
 	facts->context_length = model->hp.n_ctx_train;
 	facts->vocab_size = model->hp.n_vocab;
+	facts->kind = LlmModelKindName(model->kind);
 	facts->chat_template = NULL;
 	if (GgufGetString(model->gguf, "tokenizer.chat_template", &tmpl))
 	{
@@ -568,6 +570,9 @@ llm_models_validate(PG_FUNCTION_ARGS)
 	SET_COLUMN("context_length", Int32GetDatum(facts.context_length), false);
 	SET_COLUMN("vocab_size", Int32GetDatum(facts.vocab_size), false);
 	SET_COLUMN("chat_template", PointerGetDatum(facts.chat_template), facts.chat_template == NULL);
+	/* (1.1 on: a library newer than the installed SQL has no such column) */
+	if (SPI_fnumber(desc, "kind") > 0)
+		SET_COLUMN("kind", CStringGetTextDatum(facts.kind), false);
 	if (TRIGGER_FIRED_BY_UPDATE(trig->tg_event))
 	{
 		/* a registration keeps its original date */
@@ -816,6 +821,14 @@ LlmPrepareContext(LlmLoadedModel *lm)
 	static int	warned_threads = 0;
 	LlmError	err;
 	LlmStatus	s;
+
+	/*
+	 * An encoder has a position for each of the tokens it was trained on
+	 * and no more, and never continues a text: its context is that, not
+	 * a setting meant for generating models.
+	 */
+	if (!lm->model->hp.causal)
+		n_ctx = lm->model->hp.n_ctx_train;
 
 	/* a setting that does not do what SHOW says is told, once per value */
 	if (llm_threads > llm_max_threads && warned_threads != llm_threads)

@@ -109,13 +109,15 @@ ParseMessages(Jsonb *jb, int *n)
  */
 int32 *
 LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n, char **rendered,
-		   bool *add_bos, int *n_tokens)
+		   bool *add_bos, int *n_tokens, bool *think_open)
 {
 	LlmChatResult res;
 	LlmError	err;
 	LlmStatus	s;
 	int32	   *ids;
 	size_t		bytes = 0;
+
+	LlmRequireGenerative(lm);
 
 	/*
 	 * Refuse messages too long to fit before rendering and tokenizing
@@ -147,10 +149,12 @@ LlmChatPrompt(LlmLoadedModel *lm, const LlmChatMessage *msgs, int n, char **rend
 		lm->warned_template = true;
 		ereport(NOTICE,
 				errmsg("the chat template of model \"%s\" is not one llm knows; using ChatML", lm->name),
-				errhint("Known families: ChatML, Llama 2, Llama 3, Mistral, Zephyr, Phi-3, Gemma."));
+				errhint("Known families: ChatML, Llama 2, Llama 3, Mistral, Zephyr, Phi-3, Phi-4, Qwen 3, Gemma."));
 	}
 	*rendered = pnstrdup(res.text, res.len);
 	*add_bos = !res.bos_in_text;
+	if (think_open != NULL)
+		*think_open = res.think_open;
 	LlmChatResultFree(&res);
 	ids = LlmTokenizeOrReport(lm, *rendered, strlen(*rendered), *add_bos, true, n_tokens);
 	return ids;
@@ -172,7 +176,9 @@ Chat(FunctionCallInfo fcinfo, LlmCallDetails *details)
 	LlmSamplingArgs(fcinfo, &gp);
 	msgs = ParseMessages(PG_GETARG_JSONB_P(0), &n_msgs);
 	lm = LlmGetModel(MODEL_ARG(1));
-	ids = LlmChatPrompt(lm, msgs, n_msgs, &rendered, &add_bos, &n);
+	ids = LlmChatPrompt(lm, msgs, n_msgs, &rendered, &add_bos, &n, &gp.think_open);
+	/* a model that reasons anyway: its <think> block is not the answer */
+	gp.strip_think = true;
 	{
 		const char **contents = palloc(sizeof(char *) * n_msgs);
 
@@ -240,7 +246,8 @@ LlmFirstWords(text *t, int max_words)
 
 /* The prompt of a summary of input (UTF-8) in at most max_words words. */
 int32 *
-LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words, int *n_tokens)
+LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words, int *n_tokens,
+				   bool *think_open)
 {
 	LlmChatMessage msgs[2];
 	char	   *rendered;
@@ -252,7 +259,7 @@ LlmSummarizePrompt(LlmLoadedModel *lm, const char *input, int max_words, int *n_
 	msgs[1].role = "user";
 	msgs[1].content = psprintf("Summarize the following text in at most %d words.\n\n%s",
 							   max_words, input);
-	ids = LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_tokens);
+	ids = LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_tokens, think_open);
 	LlmCheckFitsInput(lm, *n_tokens, 1, &input, 1);
 	return ids;
 }
@@ -268,6 +275,8 @@ LlmSummarizeParams(int max_words, LlmGenerateParams *gp)
 	memset(gp, 0, sizeof(*gp));
 	LlmSamplerDefaults(&gp->sampling);
 	gp->max_tokens = Min(llm_max_tokens, 3 * max_words + 8);
+	/* a model that reasons anyway: its <think> block is not the summary */
+	gp->strip_think = true;
 }
 
 PG_FUNCTION_INFO_V1(llm_summarize);
@@ -286,7 +295,8 @@ llm_summarize(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	LlmSummarizeParams(max_words, &gp);
 	lm = LlmGetModel(MODEL_ARG(1));
-	ids = LlmSummarizePrompt(lm, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len), max_words, &n);
+	ids = LlmSummarizePrompt(lm, LlmTextToUtf8(PG_GETARG_TEXT_PP(0), &len), max_words, &n,
+							 &gp.think_open);
 	PG_RETURN_TEXT_P(LlmFirstWords(LlmGenerateText(lm, ids, n, &gp, NULL), max_words));
 }
 
@@ -378,7 +388,7 @@ LlmClassifyPrompt(LlmLoadedModel *lm, const char *instruction, const char *input
 	msgs[0].content = (char *) instruction;
 	msgs[1].role = "user";
 	msgs[1].content = (char *) input;
-	prompt = LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_prompt);
+	prompt = LlmChatPrompt(lm, msgs, 2, &rendered, &add_bos, n_prompt, NULL);
 
 	/*
 	 * A label's tokens are those the model would write: tokenize the prompt

@@ -51,6 +51,26 @@ LlmCheckFits(LlmLoadedModel *lm, int n_tokens, int room_after)
 }
 
 /*
+ * A function that generates, classifies or scores refuses an encoder
+ * (BERT and its kin read a whole text at once and predict no next token)
+ * up front, saying what the model is for, rather than failing inside the
+ * engine.
+ */
+void
+LlmRequireGenerative(LlmLoadedModel *lm)
+{
+	if (lm->model->hp.causal)
+		return;
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("model \"%s\" is an embedding model: it cannot generate, classify or score text",
+				   lm->name),
+			errdetail("It is a %s encoder, which reads a whole text at once and predicts no next token.",
+					  lm->model->arch_name),
+			errhint("Use it with llm_embed, or name a generative model (llm_models.kind)."));
+}
+
+/*
  * Before tokenizing bytes of input for a call that needs room_after more
  * positions: refuse, from the length alone, an input that cannot fit,
  * so that 100 MB of text is an error at once, not after seconds of
@@ -314,6 +334,7 @@ Generate(FunctionCallInfo fcinfo, LlmCallDetails *details)
 
 	LlmSamplingArgs(fcinfo, &gp);
 	ids = InputTokens(fcinfo, &lm, &n, 1);
+	LlmRequireGenerative(lm);
 	if (n == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -477,6 +498,7 @@ llm_score(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	ids = InputTokens(fcinfo, &lm, &n, 0);
+	LlmRequireGenerative(lm);
 	LlmCheckFits(lm, n, 0);
 	LlmComputeBegin(lm, lm->ctx, &c);
 	s = LlmScoreTokens(lm->ctx, ids, n, &sum, &n_scored, &err);
