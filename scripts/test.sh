@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 . scripts/common.sh
 
 # node and npm run the llama.cpp peer (test/synth_peer.sh); Debian's when the machine has none
-install_deps $(command -v npm >/dev/null || echo nodejs npm) gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user unicode-data
+# clang (with its sanitizer and libFuzzer runtimes) and valgrind: check-asan,
+# check-tsan, check-valgrind and check-fuzz
+install_deps $(command -v npm >/dev/null || echo nodejs npm) gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user unicode-data \
+	clang libclang-rt-14-dev valgrind
 build
 
 status=0
@@ -27,6 +30,13 @@ run make -s check-arm || true
 run make -s check-arm-parity || true
 run make -s check-parity || true
 run bash test/synth_peer.sh || true
+# sanitizers and fuzzing (docs/testing.md; about 10 minutes on 2 cores): unit
+# tests and parity under ASan+UBSan, the worker pool under TSan, a generation
+# under valgrind, then every fuzzer's regression inputs and 30 s of fuzzing
+run make -s -j2 check-asan || true
+run make -s -j2 check-tsan || true
+run make -s check-valgrind || true
+run make -s -j2 check-fuzz FUZZ_SECONDS=30 || true
 
 start_cluster
 mkdir -p build/regress
