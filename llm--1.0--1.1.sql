@@ -1,4 +1,5 @@
--- llm 1.0 -> 1.1: the shared model pool, array forms, the prefix cache
+-- llm 1.0 -> 1.1: the shared model pool, array forms, the prefix cache,
+-- constrained decoding (grammars, JSON Schemas, llm_extract)
 
 \echo Use "ALTER EXTENSION llm UPDATE TO '1.1'" to load this file. \quit
 
@@ -44,7 +45,8 @@ REVOKE EXECUTE ON FUNCTION llm_model_status_reset() FROM PUBLIC;
 CREATE FUNCTION llm_generate(prompts text[], model text DEFAULT NULL,
 							 max_tokens int DEFAULT 128, temperature float8 DEFAULT 0,
 							 top_p float8 DEFAULT 1, top_k int DEFAULT 0,
-							 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL)
+							 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL,
+							 grammar text DEFAULT NULL, json_schema jsonb DEFAULT NULL)
 	RETURNS text[]
 	AS 'MODULE_PATHNAME', 'llm_generate_array'
 	LANGUAGE C VOLATILE PARALLEL SAFE;
@@ -67,7 +69,7 @@ CREATE FUNCTION llm_embed(inputs text[], model text DEFAULT NULL)
 
 COMMENT ON FUNCTION llm_embed(text[], text) IS
 	'llm_embed of every element, with its position in the array';
-COMMENT ON FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text[]) IS
+COMMENT ON FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text[], text, jsonb) IS
 	'llm_generate of every element, decoded together (llm.batch_size at a time)';
 COMMENT ON FUNCTION llm_summarize(text[], text, int) IS
 	'llm_summarize of every element, decoded together (llm.batch_size at a time)';
@@ -192,6 +194,7 @@ CREATE FUNCTION llm_generate_details(prompt text, model text DEFAULT NULL,
 									 max_tokens int DEFAULT 128, temperature float8 DEFAULT 0,
 									 top_p float8 DEFAULT 1, top_k int DEFAULT 0,
 									 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL,
+									 grammar text DEFAULT NULL, json_schema jsonb DEFAULT NULL,
 									 OUT text text, OUT stop_reason text, OUT prompt_tokens int,
 									 OUT generated_tokens int, OUT duration_ms float8)
 	AS 'MODULE_PATHNAME', 'llm_generate_details'
@@ -201,15 +204,64 @@ CREATE FUNCTION llm_chat_details(messages jsonb, model text DEFAULT NULL,
 								 max_tokens int DEFAULT 128, temperature float8 DEFAULT 0,
 								 top_p float8 DEFAULT 1, top_k int DEFAULT 0,
 								 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL,
+								 grammar text DEFAULT NULL, json_schema jsonb DEFAULT NULL,
 								 OUT text text, OUT stop_reason text, OUT prompt_tokens int,
 								 OUT generated_tokens int, OUT duration_ms float8)
 	AS 'MODULE_PATHNAME', 'llm_chat_details'
 	LANGUAGE C VOLATILE PARALLEL SAFE;
 
-COMMENT ON FUNCTION llm_generate_details(text, text, int, float8, float8, int, bigint, text[]) IS
-	'llm_generate with why it stopped (end of text, stop string, max_tokens, llm.max_tokens, context full), its token counts and duration';
-COMMENT ON FUNCTION llm_chat_details(jsonb, text, int, float8, float8, int, bigint, text[]) IS
+COMMENT ON FUNCTION llm_generate_details(text, text, int, float8, float8, int, bigint, text[], text, jsonb) IS
+	'llm_generate with why it stopped (end of text, stop string, max_tokens, llm.max_tokens, context full), its token counts and duration; under a grammar, a NULL text when a limit stopped it first';
+COMMENT ON FUNCTION llm_chat_details(jsonb, text, int, float8, float8, int, bigint, text[], text, jsonb) IS
 	'llm_chat with why it stopped, its token counts and duration';
+
+-- Constrained decoding: the answer matches a GBNF grammar, or is JSON valid
+-- under a JSON Schema (converted to a grammar as llama.cpp converts it).
+-- llm_generate and llm_chat of 1.0 take the two new arguments: dropped and
+-- created again, since a function's arguments cannot be added in place (a
+-- view using them must be dropped before the update and made again after).
+DROP FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[]);
+DROP FUNCTION llm_chat(jsonb, text, int, float8, float8, int, bigint, text[]);
+
+CREATE FUNCTION llm_generate(prompt text, model text DEFAULT NULL,
+							 max_tokens int DEFAULT 128, temperature float8 DEFAULT 0,
+							 top_p float8 DEFAULT 1, top_k int DEFAULT 0,
+							 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL,
+							 grammar text DEFAULT NULL, json_schema jsonb DEFAULT NULL)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'llm_generate'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE FUNCTION llm_chat(messages jsonb, model text DEFAULT NULL,
+						 max_tokens int DEFAULT 128, temperature float8 DEFAULT 0,
+						 top_p float8 DEFAULT 1, top_k int DEFAULT 0,
+						 seed bigint DEFAULT NULL, stop text[] DEFAULT NULL,
+						 grammar text DEFAULT NULL, json_schema jsonb DEFAULT NULL)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'llm_chat'
+	LANGUAGE C VOLATILE PARALLEL SAFE;
+
+-- Structured data out of text: greedy, so STABLE as llm_summarize is
+CREATE FUNCTION llm_extract(input text, schema jsonb, model text DEFAULT NULL,
+							instruction text DEFAULT NULL)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'llm_extract'
+	LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION llm_extract(inputs text[], schema jsonb, model text DEFAULT NULL,
+							instruction text DEFAULT NULL)
+	RETURNS jsonb[]
+	AS 'MODULE_PATHNAME', 'llm_extract_array'
+	LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[], text, jsonb) IS
+	'continue a prompt as raw text (no chat template); temperature 0 is greedy; grammar (GBNF) or json_schema constrain the answer';
+COMMENT ON FUNCTION llm_chat(jsonb, text, int, float8, float8, int, bigint, text[], text, jsonb) IS
+	'answer a conversation [{"role": "system"|"user"|"assistant", "content": "..."}] with the model''s chat template; grammar (GBNF) or json_schema constrain the answer';
+COMMENT ON FUNCTION llm_extract(text, jsonb, text, text) IS
+	'the data the JSON Schema describes, extracted from the input as jsonb valid under the schema (greedy, constrained by it)';
+COMMENT ON FUNCTION llm_extract(text[], jsonb, text, text) IS
+	'llm_extract of every element, decoded together (llm.batch_size at a time)';
 
 -- Progress of running inference statements (needs shared_preload_libraries)
 CREATE FUNCTION llm_progress_rows(
@@ -259,15 +311,17 @@ ALTER FUNCTION llm_classify(text, text[], text, text) COST 100000;
 ALTER FUNCTION llm_classify_scores(text, text[], text, text) COST 100000;
 ALTER FUNCTION llm_embed(text, text) COST 100000;
 ALTER FUNCTION llm_score(text, text) COST 100000;
-ALTER FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[]) COST 1000000;
-ALTER FUNCTION llm_generate_details(text, text, int, float8, float8, int, bigint, text[]) COST 1000000;
-ALTER FUNCTION llm_chat(jsonb, text, int, float8, float8, int, bigint, text[]) COST 1000000;
-ALTER FUNCTION llm_chat_details(jsonb, text, int, float8, float8, int, bigint, text[]) COST 1000000;
+ALTER FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[], text, jsonb) COST 1000000;
+ALTER FUNCTION llm_generate_details(text, text, int, float8, float8, int, bigint, text[], text, jsonb) COST 1000000;
+ALTER FUNCTION llm_chat(jsonb, text, int, float8, float8, int, bigint, text[], text, jsonb) COST 1000000;
+ALTER FUNCTION llm_chat_details(jsonb, text, int, float8, float8, int, bigint, text[], text, jsonb) COST 1000000;
 ALTER FUNCTION llm_summarize(text, text, int) COST 1000000;
+ALTER FUNCTION llm_extract(text, jsonb, text, text) COST 1000000;
 ALTER FUNCTION llm_classify(text[], text[], text, text) COST 1000000;
 ALTER FUNCTION llm_embed(text[], text) COST 1000000;
-ALTER FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text[]) COST 10000000;
+ALTER FUNCTION llm_generate(text[], text, int, float8, float8, int, bigint, text[], text, jsonb) COST 10000000;
 ALTER FUNCTION llm_summarize(text[], text, int) COST 10000000;
+ALTER FUNCTION llm_extract(text[], jsonb, text, text) COST 10000000;
 
 -- Version 1.1 gives options meaning (context_size, chat_template) and
 -- refuses anything else when a registration is inserted or updated; calls

@@ -105,6 +105,9 @@ typedef struct LlmLoadedModel
 	bool		warned_template;	/* told the user the template is unknown */
 	const LlmModel *bytes_model;	/* the model max_token_bytes is of */
 	size_t		max_token_bytes;	/* LlmVocabMaxTokenBytes of it */
+	LlmTokenTrie *trie;			/* for grammars: built at the model's first
+								 * constrained call (LlmModelTrie), freed
+								 * with it */
 	int			warned_context; /* llm.context_size last warned about */
 
 	/* shared pool */
@@ -178,6 +181,21 @@ extern int32 *LlmClassifyPrompt(LlmLoadedModel *lm, const char *instruction,
 								const char *input, char **labels_utf8, int n_labels,
 								int *n_prompt, int32 ***cont, int **cont_len,
 								int *longest);
+
+/* llm_grammar.c: constrained decoding (grammar, json_schema) */
+extern void LlmGrammarArgs(FunctionCallInfo fcinfo, int arg, LlmGenerateParams *gp);
+extern const LlmGrammar *LlmSchemaGrammar(FunctionCallInfo fcinfo, Jsonb *schema,
+										  char **schema_utf8);
+extern const LlmTokenTrie *LlmModelTrie(LlmLoadedModel *lm);
+extern bool LlmGrammarAcceptsEmpty(const LlmGrammar *grammar);
+extern const char *LlmStopLimit(const char *engine_reason, int asked, int allowed, bool capped);
+extern void LlmReportUnfinished(LlmLoadedModel *lm, int element, const char *limit,
+								int n_prompt, int n_tokens) pg_attribute_noreturn();
+
+/* llm_array.c: what the array forms share */
+extern int	LlmArrayInputs(ArrayType *arr, char ***utf8);
+extern void LlmGenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
+							const LlmGenerateParams *gp, text **results, int max_words);
 
 /* llm_report.c */
 extern void LlmReportError(LlmStatus status, const LlmError *err, const char *what)

@@ -11,6 +11,8 @@
  * and instruction) start from the prefix cache, or have the prefix
  * evaluated once and copied.  Each element's result is exactly what the
  * one-row function gives for it, in input order; a NULL input gives NULL.
+ * (llm_extract's array form, in llm_extract.c, generates through
+ * LlmGenerateMany too.)
  *
  *-------------------------------------------------------------------------
  */
@@ -29,8 +31,8 @@
 #define SHARED_PREFIX_MIN 16
 
 /* The elements of a one-dimensional text[] in UTF-8; NULLs stay NULL. */
-static int
-ArrayInputs(ArrayType *arr, char ***utf8)
+int
+LlmArrayInputs(ArrayType *arr, char ***utf8)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -187,16 +189,18 @@ TakeBatch(int32 **all, const int *all_n, const int *todo, int first, int k,
 }
 
 /*
- * Generate for every prompt (NULL: no result), llm.batch_size at a time.
- * finish turns the generated text into the element's result.
+ * Generate for every prompt (NULL: no result), llm.batch_size at a time;
+ * max_words > 0 keeps that many words of each answer.  Under a grammar, an
+ * answer the token budget cut short is an error naming its element.
  */
-static void
-GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
-			 const LlmGenerateParams *gp, text **results, int max_words)
+void
+LlmGenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
+				const LlmGenerateParams *gp, text **results, int max_words)
 {
 	int			batch = Max(1, llm_batch_size);
 	int		   *todo = palloc(sizeof(int) * Max(n, 1));
 	int			n_todo = 0;
+	const LlmTokenTrie *trie = NULL;
 
 	for (int i = 0; i < n; i++)
 		if (prompts[i] != NULL)
@@ -204,6 +208,9 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 			LlmCheckFits(lm, n_prompt[i], 1);
 			todo[n_todo++] = i;
 		}
+	/* built before any context takes the compute budget's threads */
+	if (gp->grammar != NULL && n_todo > 0)
+		trie = LlmModelTrie(lm);
 
 	for (int first = 0; first < n_todo; first += batch)
 	{
@@ -218,11 +225,13 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 		LlmModelCounters cache = {0};
 		int			n_ctx = 0;
 		int			generated = 0;
+		int			unfinished = -1;
 		LlmContext *ctx;
 		LlmCompute	c;
 		LlmError	err;
 		LlmStatus	s;
 
+		params.trie = trie;
 		for (int j = 0; j < k; j++)
 		{
 			/* as the one-row call: the answer gets what the context has left */
@@ -244,6 +253,20 @@ GenerateMany(LlmLoadedModel *lm, int32 **prompts, int *n_prompt, int n,
 		LlmContextFree(ctx);
 		if (s != LLM_OK)
 			LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
+		/* never half an answer: the first element cut short is the error */
+		for (int j = 0; j < k && gp->grammar != NULL && unfinished < 0; j++)
+			if (!res[j].grammar_complete)
+				unfinished = j;
+		if (unfinished >= 0)
+		{
+			const char *limit = LlmStopLimit(res[unfinished].stop_reason, params.max_tokens,
+											 cap[unfinished], params.max_tokens == llm_max_tokens);
+			int			n_tokens = res[unfinished].n_tokens;
+
+			for (int j = 0; j < k; j++)
+				LlmGenerateResultFree(&res[j]);
+			LlmReportUnfinished(lm, todo[first + unfinished] + 1, limit, np[unfinished], n_tokens);
+		}
 		for (int j = 0; j < k; j++)
 		{
 			text	   *t = LlmUtf8ToText(res[j].text, res[j].len);
@@ -259,7 +282,7 @@ PG_FUNCTION_INFO_V1(llm_generate_array);
 
 /*
  * llm_generate(prompts text[], model, max_tokens, temperature, top_p,
- * top_k, seed, stop) RETURNS text[]
+ * top_k, seed, stop, grammar, json_schema) RETURNS text[]
  */
 Datum
 llm_generate_array(PG_FUNCTION_ARGS)
@@ -274,7 +297,7 @@ llm_generate_array(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	n = ArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
+	n = LlmArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
 	LlmSamplingArgs(fcinfo, &gp);
 	lm = LlmGetModel(MODEL_ARG(1));
 	LlmRequireGenerative(lm);
@@ -293,13 +316,13 @@ llm_generate_array(PG_FUNCTION_ARGS)
 					errmsg("model \"%s\" cannot continue an empty prompt (element %d)", lm->name, i + 1),
 					errdetail("The model adds no beginning-of-text token, so an empty prompt gives it nothing to start from."));
 	}
-	if (gp.max_tokens == 0)
+	if (gp.max_tokens == 0 && (gp.grammar == NULL || LlmGrammarAcceptsEmpty(gp.grammar)))
 	{
 		for (int i = 0; i < n; i++)
 			results[i] = inputs[i] ? cstring_to_text("") : NULL;
 	}
 	else
-		GenerateMany(lm, prompts, n_prompt, n, &gp, results, 0);
+		LlmGenerateMany(lm, prompts, n_prompt, n, &gp, results, 0);
 	PG_RETURN_DATUM(ResultArray(results, n));
 }
 
@@ -321,7 +344,7 @@ llm_summarize_array(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	LlmSummarizeParams(max_words, &gp);
-	n = ArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
+	n = LlmArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
 	lm = LlmGetModel(MODEL_ARG(1));
 	prompts = palloc0(sizeof(int32 *) * Max(n, 1));
 	n_prompt = palloc0(sizeof(int) * Max(n, 1));
@@ -330,7 +353,7 @@ llm_summarize_array(PG_FUNCTION_ARGS)
 		if (inputs[i] != NULL)
 			prompts[i] = LlmSummarizePrompt(lm, inputs[i], max_words, &n_prompt[i],
 											&gp.think_open);
-	GenerateMany(lm, prompts, n_prompt, n, &gp, results, max_words);
+	LlmGenerateMany(lm, prompts, n_prompt, n, &gp, results, max_words);
 	PG_RETURN_DATUM(ResultArray(results, n));
 }
 
@@ -368,7 +391,7 @@ llm_classify_array(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	n = ArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
+	n = LlmArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
 	n_labels = LlmParseLabels(PG_GETARG_ARRAYTYPE_P(1), &labels, &labels_utf8);
 	lm = LlmGetModel(MODEL_ARG(2));
 	instruction = LlmClassifyInstruction(PG_ARGISNULL(3) ? NULL :
@@ -488,7 +511,7 @@ llm_embed_array(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
-	n = ArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
+	n = LlmArrayInputs(PG_GETARG_ARRAYTYPE_P(0), &inputs);
 	lm = LlmGetModel(MODEL_ARG(1));
 	n_embd = lm->model->hp.n_embd;
 	ids = palloc0(sizeof(int32 *) * Max(n, 1));

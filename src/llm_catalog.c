@@ -699,6 +699,8 @@ FreeLoaded(LlmLoadedModel *lm)
 {
 	LlmPrefixForget(lm);
 	LlmContextFree(lm->ctx);
+	/* the grammars' token trie is of this model's vocabulary */
+	LlmTokenTrieFree(lm->trie);
 	if (lm->pool_slot >= 0)
 		LlmPoolDetach(lm);
 	else

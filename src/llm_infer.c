@@ -157,7 +157,10 @@ LlmCappedMaxTokens(FunctionCallInfo fcinfo)
 	return (PG_ARGISNULL(2) ? 128 : PG_GETARG_INT32(2)) > llm_max_tokens;
 }
 
-/* Sampling arguments shared by llm_generate and llm_chat (args 2..7). */
+/*
+ * Sampling arguments shared by llm_generate and llm_chat (args 2..7), and
+ * their grammar or json_schema (args 8 and 9, llm_grammar.c).
+ */
 void
 LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp)
 {
@@ -215,12 +218,15 @@ LlmSamplingArgs(FunctionCallInfo fcinfo, LlmGenerateParams *gp)
 		}
 		gp->stop = stop;
 	}
+	LlmGrammarArgs(fcinfo, 8, gp);
 }
 
 /*
  * Generate from a token prompt and return the text, or report.  The prompt
  * starts from the longest cached prefix it has (llm_prefix.c).  details,
- * if not NULL, gets why the generation stopped and what it cost.
+ * if not NULL, gets why the generation stopped and what it cost.  Under a
+ * grammar, an answer a limit stopped before the grammar was complete is
+ * not returned: an error, or with details a NULL text.
  */
 text *
 LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenerateParams *gp,
@@ -237,11 +243,17 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 	const int32_t *prompts[1] = {prompt};
 	instr_time	start;
 	instr_time	took;
+	bool		complete;
+	const char *reason;
+	int			n_generated;
 
 	INSTR_TIME_SET_CURRENT(start);
 	LlmCheckFits(lm, n_prompt, 1);
 	/* the answer can use what the context has left */
 	p.max_tokens = Min(p.max_tokens, lm->ctx->n_ctx - n_prompt);
+	/* the model's trie, not one built for each call */
+	if (p.grammar != NULL)
+		p.trie = LlmModelTrie(lm);
 	memset(&res, 0, sizeof(res));
 	res.stop_reason = "length";
 	if (p.max_tokens > 0)
@@ -255,9 +267,13 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 		if (s != LLM_OK)
 			LlmReportError(s, &err, psprintf("generation with model \"%s\" failed", lm->name));
 		out = LlmUtf8ToText(res.text, res.len);
+		complete = p.grammar == NULL || res.grammar_complete;
 	}
 	else
+	{
 		out = cstring_to_text("");
+		complete = p.grammar == NULL || LlmGrammarAcceptsEmpty(p.grammar);
+	}
 	if (details != NULL)
 	{
 		INSTR_TIME_SET_CURRENT(took);
@@ -270,32 +286,41 @@ LlmGenerateText(LlmLoadedModel *lm, int32 *prompt, int n_prompt, const LlmGenera
 			details->stop_reason = "end of text";
 		else if (strcmp(res.stop_reason, "stop") == 0)
 			details->stop_reason = "stop string";
-		else if (strcmp(res.stop_reason, "context") == 0 || p.max_tokens < gp->max_tokens)
-			details->stop_reason = "context full";
-		else if (details->capped)
-			details->stop_reason = "llm.max_tokens";
 		else
-			details->stop_reason = "max_tokens";
+			details->stop_reason = LlmStopLimit(res.stop_reason, gp->max_tokens, p.max_tokens,
+												details->capped);
 	}
+	reason = res.stop_reason;
+	n_generated = res.n_tokens;
 	if (p.max_tokens > 0)
 		LlmGenerateResultFree(&res);
+	if (!complete)
+	{
+		/* never half an answer: the *_details functions say why, others fail */
+		if (details == NULL)
+			LlmReportUnfinished(lm, 0, LlmStopLimit(reason, gp->max_tokens, p.max_tokens,
+													gp->max_tokens == llm_max_tokens),
+								n_prompt, n_generated);
+		out = NULL;
+	}
 	return out;
 }
 
 /*
  * A row (text, stop_reason, prompt_tokens, generated_tokens, duration_ms)
- * of the *_details functions.
+ * of the *_details functions; out NULL (an answer under a grammar that a
+ * limit stopped first) gives a NULL text.
  */
 Datum
 LlmDetailsRow(FunctionCallInfo fcinfo, text *out, const LlmCallDetails *d)
 {
 	TupleDesc	desc;
 	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
+	bool		nulls[5] = {out == NULL, false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "llm details functions must return a row");
-	values[0] = PointerGetDatum(out);
+	values[0] = out ? PointerGetDatum(out) : (Datum) 0;
 	values[1] = CStringGetTextDatum(d->stop_reason);
 	values[2] = Int32GetDatum(d->prompt_tokens);
 	values[3] = Int32GetDatum(d->generated_tokens);

@@ -36,11 +36,11 @@ RESET ROLE;
 REVOKE INSERT ON llm_models FROM llm_user;
 
 -- a DBA can revoke inference
-REVOKE EXECUTE ON FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[], text, jsonb) FROM PUBLIC;
 SET ROLE llm_user;
 SELECT llm_generate('', 'stories', max_tokens => 8);
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[]) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION llm_generate(text, text, int, float8, float8, int, bigint, text[], text, jsonb) TO PUBLIC;
 
 REVOKE USAGE ON SCHEMA public FROM llm_user, llm_reader;
 DROP ROLE llm_user;

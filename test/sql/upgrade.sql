@@ -21,11 +21,16 @@ SELECT n, path, sha256, o::jsonb FROM llm_models,
 			('old-good', '{"context_size": 64, "chat_template": "chatml"}')) v(n, o)
 WHERE name = 'old';
 ALTER TABLE llm_models ENABLE TRIGGER USER;
+-- this library under the SQL definitions of 1.0 (a server that runs it
+-- before ALTER EXTENSION UPDATE): llm_generate and llm_chat without grammars
+SELECT length(llm_generate('Once upon a time', 'old', max_tokens => 4)) > 0 AS generate_of_1_0,
+       length(llm_chat('[{"role": "user", "content": "Hi"}]', 'old', max_tokens => 4)) >= 0 AS chat_of_1_0;
 ALTER EXTENSION llm UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'llm';
 :members \gset updated_
 -- it keeps working, with the option 1.1 knows; its next UPDATE must drop the others
 SELECT length(llm_generate('Once upon a time', 'old', max_tokens => 4)) > 0 AS old_registration_works;
+SELECT llm_generate('Once upon a time', 'old', grammar => 'root ::= "yes" | "no"') IN ('yes', 'no') AS grammar_after_update;
 UPDATE llm_models SET path = path WHERE name = 'old';
 UPDATE llm_models SET options = options - 'purpose' WHERE name = 'old';
 SELECT options FROM llm_models WHERE name = 'old';
