@@ -43,7 +43,7 @@ PG_CFLAGS = -ffp-contract=off
 SHLIB_LINK = -lm -lpthread
 
 # in this order: setup creates the extension, the others use it
-REGRESS = setup catalog generate classify embed_score tokenize encoding settings privileges pool prefix array process details families errors upgrade
+REGRESS = setup catalog generate classify embed_score tokenize encoding settings privileges pool prefix array process details grammar families errors upgrade
 REGRESS_OPTS = --inputdir=test --outputdir=build/regress
 # test files at a fixed path (see test/fixtures/setup.sh)
 REGRESS_PREP = fixtures
