@@ -92,6 +92,12 @@ $node->safe_psql('postgres', "DELETE FROM llm_models WHERE name = 'stories-too'"
 ok($node->poll_query_until('postgres', "SELECT attached_backends = 0 FROM llm_model_status WHERE name = 'stories'"),
 	'no attachment is left behind');
 
+# a grammar's token trie is kept with the backend's attachment: it goes when
+# the pool unloads the model, and is built again for the new attachment
+my $yes_no = q{llm_generate('Once', 'stories', grammar => 'root ::= "yes" | "no"') IN ('yes', 'no')};
+is($node->safe_psql('postgres', "SELECT $yes_no; SELECT llm_unload('stories'); SELECT $yes_no; SELECT $yes_no"),
+	"t\nt\nt\nt", 'a constrained call after the model was unloaded and attached again');
+
 # ---- llm.lock_memory: the weights locked, or a warning naming the limit ----
 {
 	my $l = $node->background_psql('postgres', on_error_stop => 0);
@@ -142,6 +148,14 @@ like($node->safe_psql('postgres', "SET max_parallel_workers_per_gather = 2; "
 	. "EXPLAIN (COSTS OFF) SELECT g FROM par_small WHERE $cls = 'sad' AND g = 3"),
 	qr/Filter: \(\(g = 3\) AND \(llm_classify\(/,
 	'the cheap condition is evaluated before the classification');
+# llm_extract too: each worker builds the token trie of its attachment, and
+# gives the answers one backend gives
+my $ext = q{llm_extract(body, '{"type": "object", "properties": {"n": {"type": "integer"}, "ok": {"type": "boolean"}}, "required": ["n", "ok"]}', 'stories')};
+like($node->safe_psql('postgres', "SET max_parallel_workers_per_gather = 2; "
+	. "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) CREATE TABLE par_ext AS SELECT g, $ext AS e FROM par_small"),
+	qr/Workers Launched: [12]/, 'CREATE TABLE AS with llm_extract runs in parallel workers');
+is($node->safe_psql('postgres', "SELECT count(*), count(*) FILTER (WHERE x.e IS DISTINCT FROM $ext) FROM par_ext x JOIN par_small p USING (g)"),
+	'24|0', 'the workers extract what one backend extracts');
 
 # ---- unload while another session uses the model, then load again ----
 my ($s, $pid) = start_long();
