@@ -79,6 +79,14 @@ CheckDecoder(const LlmContext *ctx, LlmError *err)
 	return LLM_OK;
 }
 
+void
+LlmRmsOutputNorm(const LlmContext *ctx, float *y, const float *x, int n_rows)
+{
+	const LlmModel *m = ctx->model;
+
+	LlmRmsNorm(y, x, m->output_norm, n_rows, m->hp.n_embd, m->hp.rms_eps);
+}
+
 /*
  * Embed the chunk's tokens and run them through every layer; ctx->rows
  * says where each goes, ctx->out_rows which are read after (n_out < 0:

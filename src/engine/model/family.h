@@ -63,6 +63,9 @@ extern const LlmFamily LlmFamilyBert;
  */
 extern int	LlmKeepOutputRows(LlmContext *ctx, int l, int n_rows);
 
+/* The output_norm of the RMS-normed decoders (llama, gemma3, phi3): output_norm.weight. */
+extern void LlmRmsOutputNorm(const LlmContext *ctx, float *y, const float *x, int n_rows);
+
 static inline bool
 LlmCancelled(const LlmContext *ctx)
 {

@@ -163,18 +163,10 @@ Gemma3Block(LlmContext *ctx, int l, int n_rows)
 	return true;
 }
 
-static void
-Gemma3OutputNorm(const LlmContext *ctx, float *y, const float *x, int n_rows)
-{
-	const LlmModel *m = ctx->model;
-
-	LlmRmsNorm(y, x, m->output_norm, n_rows, m->hp.n_embd, m->hp.rms_eps);
-}
-
 const LlmFamily LlmFamilyGemma3 = {
 	.name = "gemma3",
 	.load = Gemma3Load,
 	.embed = Gemma3Embed,
 	.block = Gemma3Block,
-	.output_norm = Gemma3OutputNorm,
+	.output_norm = LlmRmsOutputNorm,
 };

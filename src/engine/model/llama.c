@@ -138,18 +138,10 @@ LlamaBlock(LlmContext *ctx, int l, int n_rows)
 	return true;
 }
 
-static void
-LlamaOutputNorm(const LlmContext *ctx, float *y, const float *x, int n_rows)
-{
-	const LlmModel *m = ctx->model;
-
-	LlmRmsNorm(y, x, m->output_norm, n_rows, m->hp.n_embd, m->hp.rms_eps);
-}
-
 const LlmFamily LlmFamilyLlama = {
 	.name = "llama",
 	.load = LlamaLoad,
 	.embed = LlamaEmbed,
 	.block = LlamaBlock,
-	.output_norm = LlamaOutputNorm,
+	.output_norm = LlmRmsOutputNorm,
 };

@@ -175,18 +175,10 @@ Phi3Block(LlmContext *ctx, int l, int n_rows)
 	return true;
 }
 
-static void
-Phi3OutputNorm(const LlmContext *ctx, float *y, const float *x, int n_rows)
-{
-	const LlmModel *m = ctx->model;
-
-	LlmRmsNorm(y, x, m->output_norm, n_rows, m->hp.n_embd, m->hp.rms_eps);
-}
-
 const LlmFamily LlmFamilyPhi3 = {
 	.name = "phi3",
 	.load = Phi3Load,
 	.embed = Phi3Embed,
 	.block = Phi3Block,
-	.output_norm = Phi3OutputNorm,
+	.output_norm = LlmRmsOutputNorm,
 };
